@@ -1,0 +1,261 @@
+//! `idp`: the command-line face of idp-core. Every command builds a principal and a request,
+//! calls one `Platform` method, and prints the receipt (`--json`: as JSON on stdout). Progress
+//! goes to stderr. The exit code is the error kind (see `idp --help`).
+
+#[macro_use]
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+use idp_core::{Error, Operation, Platform, ServiceRequest};
+
+const EXIT_CODES: &str = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 denied, 4 conflict, \
+5 not found, 6 policy violation, 7 provider error.";
+
+/// idp: golden paths as code. Creates service repos, CI, GitOps manifests and dashboards through
+/// one policy point, and explains everything it made.
+#[derive(Parser)]
+#[command(name = "idp", version, after_help = EXIT_CODES)]
+struct Cli {
+    /// Platform folder (idp.yaml, golden-paths/, org/, ...); default: the built-in platform.
+    #[arg(long, global = true, env = "IDP_PLATFORM")]
+    platform: Option<PathBuf>,
+    /// Where repos, state and audit live.
+    #[arg(long, global = true, env = "IDP_WORKSPACE", default_value = ".idp")]
+    workspace: PathBuf,
+    /// Who is acting, as a catalog entity ref (user:default/alice).
+    #[arg(long = "as", global = true, env = "IDP_AS")]
+    as_user: Option<String>,
+    /// Print the result (receipt, plan, ...) as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the built-in platform folder to DIR for your team to edit.
+    Init { dir: PathBuf },
+    /// Golden paths: run every step for a service.
+    #[command(name = "golden-path", subcommand)]
+    GoldenPath(GoldenPathCmd),
+    /// Create the service repo: app, tests, container, security baselines, catalog entry.
+    BootstrapService(RequestArgs),
+    /// Add the CI pipeline to the service repo.
+    WireCi(RequestArgs),
+    /// Write Argo CD applications and Kubernetes manifests for every environment.
+    ProvisionGitops(RequestArgs),
+    /// Add the Grafana dashboard and SLO burn-rate alerts.
+    AttachObservability(RequestArgs),
+    /// Dry run: show the exact change sets (with --diff, the diffs) of OPERATION; writes nothing.
+    Plan {
+        /// golden-path, bootstrap-service, wire-ci, provision-gitops, attach-observability
+        operation: String,
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Show unified diffs.
+        #[arg(long)]
+        diff: bool,
+    },
+    /// What idp created for SERVICE, and how to override each file safely.
+    Explain { service: String },
+    /// Resume an interrupted run to the state an uninterrupted run reaches.
+    Resume { run: String },
+    /// List runs, newest first.
+    Runs {
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum GoldenPathCmd {
+    /// Run every step of the golden path (bootstrap, CI, GitOps, observability).
+    Run(RequestArgs),
+    /// List the golden paths and their versions.
+    List,
+}
+
+#[derive(Args, Clone, Default)]
+struct RequestArgs {
+    /// Service name.
+    #[arg(long)]
+    service: Option<String>,
+    /// Owning team (team-payments).
+    #[arg(long)]
+    owner: Option<String>,
+    /// Golden path id (default: the platform's default).
+    #[arg(long = "golden-path")]
+    golden_path: Option<String>,
+    /// Golden path version (default: the service's current, or the latest).
+    #[arg(long)]
+    version: Option<String>,
+    /// A parameter, KEY=VALUE (repeatable); typed by the golden path's schema.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    params: Vec<String>,
+    /// The whole request as a JSON or YAML file (`-` for stdin); flags override its fields.
+    #[arg(long)]
+    request: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e, json);
+            ExitCode::from(e.kind().exit_code() as u8)
+        }
+    }
+}
+
+fn open(cli: &Cli) -> idp_core::Result<Platform> {
+    let p = match &cli.platform {
+        Some(dir) => Platform::from_dir(dir, &cli.workspace)?,
+        None => Platform::builtin(&cli.workspace)?,
+    };
+    if cli.quiet {
+        return Ok(p);
+    }
+    Ok(p.with_progress(Arc::new(|ev: &idp_core::Progress| {
+        let run = if ev.run_id.is_empty() {
+            String::new()
+        } else {
+            format!("[{}] ", ev.run_id)
+        };
+        eprintln!("idp: {run}{}", ev.message);
+    })))
+}
+
+fn principal(cli: &Cli, p: &Platform) -> idp_core::Principal {
+    let user = cli.as_user.clone().unwrap_or_else(|| {
+        format!(
+            "user:default/{}",
+            std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+        )
+    });
+    p.principal(&user)
+}
+
+fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceRequest> {
+    let mut req = match &a.request {
+        Some(path) => {
+            let text = if path.as_os_str() == "-" {
+                std::io::read_to_string(std::io::stdin())?
+            } else {
+                std::fs::read_to_string(path).map_err(|e| {
+                    Error::invalid(format!("cannot read request file {}: {e}", path.display()))
+                })?
+            };
+            // JSON is YAML, so one parser reads both.
+            let value: serde_json::Value =
+                idp_core::platform::config::parse_yaml(&path.display().to_string(), &text)?;
+            ServiceRequest::from_json(value)?
+        }
+        None => ServiceRequest::default(),
+    };
+    if let Some(s) = &a.service {
+        req.service = s.clone();
+    }
+    if let Some(o) = &a.owner {
+        req.owner = o.clone();
+    }
+    if a.golden_path.is_some() {
+        req.golden_path = a.golden_path.clone();
+    }
+    if a.version.is_some() {
+        req.version = a.version.clone();
+    }
+    if req.service.is_empty() {
+        return Err(Error::invalid("--service is required").with("field", "service"));
+    }
+    if req.owner.is_empty() {
+        return Err(Error::invalid("--owner is required").with("field", "owner"));
+    }
+    let mut pairs = Vec::new();
+    for kv in &a.params {
+        let (k, v) = kv.split_once('=').ok_or_else(|| {
+            Error::invalid(format!("--param {kv:?} is not KEY=VALUE")).with("field", "param")
+        })?;
+        pairs.push((k.trim().to_string(), v.to_string()));
+    }
+    p.add_string_parameters(&mut req, &pairs)?;
+    Ok(req)
+}
+
+fn operation(cli: &Cli, p: &Platform, op: Operation, a: &RequestArgs) -> idp_core::Result<()> {
+    let who = principal(cli, p);
+    let req = build_request(p, a)?;
+    let receipt = p.execute(&who, op, &req)?;
+    output::receipt(&receipt, cli.json);
+    Ok(())
+}
+
+fn run(cli: Cli) -> idp_core::Result<()> {
+    if let Command::Init { dir } = &cli.command {
+        let n = Platform::init_dir(dir)?;
+        if cli.json {
+            output::json(&serde_json::json!({"dir": dir, "files": n}));
+        } else {
+            say!(
+                "wrote the built-in platform ({n} files) to {}; use it with --platform {}",
+                dir.display(),
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let p = open(&cli)?;
+    match &cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::GoldenPath(GoldenPathCmd::Run(a)) => {
+            operation(&cli, &p, Operation::RunGoldenPath, a)
+        }
+        Command::GoldenPath(GoldenPathCmd::List) => {
+            output::golden_paths(&p, cli.json);
+            Ok(())
+        }
+        Command::BootstrapService(a) => operation(&cli, &p, Operation::BootstrapService, a),
+        Command::WireCi(a) => operation(&cli, &p, Operation::WireCi, a),
+        Command::ProvisionGitops(a) => operation(&cli, &p, Operation::ProvisionGitops, a),
+        Command::AttachObservability(a) => operation(&cli, &p, Operation::AttachObservability, a),
+        Command::Plan {
+            operation,
+            request,
+            diff,
+        } => {
+            let op = Operation::parse(operation)?;
+            let who = principal(&cli, &p);
+            let req = build_request(&p, request)?;
+            let plan = p.plan(&who, op, &req)?;
+            output::plan(&plan, cli.json, *diff);
+            Ok(())
+        }
+        Command::Explain { service } => {
+            let e = p.explain(service)?;
+            output::explanation(&e, cli.json);
+            Ok(())
+        }
+        Command::Resume { run } => {
+            let who = principal(&cli, &p);
+            let receipt = p.resume(&who, run)?;
+            output::receipt(&receipt, cli.json);
+            Ok(())
+        }
+        Command::Runs { service, limit } => {
+            let runs = p.runs(service.as_deref(), *limit)?;
+            output::runs(&runs, cli.json);
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! How the CLI prints results: JSON on stdout with `--json`, a short human summary otherwise.
+
+use idp_core::{Error, Explanation, FileAction, Plan, Platform, Receipt, RunSummary};
+
+/// `println!` that ends the process quietly when stdout is closed (`idp ... | head`), instead of
+/// panicking on a broken pipe.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
+pub fn json(v: &serde_json::Value) {
+    say!("{}", serde_json::to_string_pretty(v).expect("json"));
+}
+
+pub fn error(e: &Error, as_json: bool) {
+    if as_json {
+        json(&serde_json::json!({"error": e.to_json()}));
+    }
+    eprintln!("idp: error [{}]: {e}", e.kind());
+    if let Some(serde_json::Value::Array(items)) = e.details() {
+        for it in items {
+            eprintln!(
+                "  - {}",
+                it.get("message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or(&it.to_string())
+            );
+        }
+    }
+}
+
+pub fn receipt(r: &Receipt, as_json: bool) {
+    if as_json {
+        return json(&r.to_json());
+    }
+    say!(
+        "{} {} for {} ({}@{}), owner {}",
+        r.status.as_str(),
+        r.operation,
+        r.service,
+        r.golden_path,
+        r.scaffold_version,
+        r.owner
+    );
+    say!("run {}", r.run_id);
+    for s in &r.steps {
+        let cr = s
+            .change_request
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "{} {} {}",
+                    c.id,
+                    c.state.as_str(),
+                    &c.commit[..c.commit.len().min(12)]
+                )
+            })
+            .unwrap_or_else(|| "no change".into());
+        say!(
+            "  {:<24} {:<16} {:>3} files  {cr}",
+            s.step.as_str(),
+            s.repo,
+            s.artifacts.len()
+        );
+    }
+    for (k, v) in &r.links {
+        if k.ends_with("_repo") {
+            say!("  {k}: {v}");
+        }
+    }
+    for w in &r.warnings {
+        say!("  warning: {w}");
+    }
+}
+
+fn symbol(a: FileAction) -> &'static str {
+    match a {
+        FileAction::Create => "+",
+        FileAction::Update => "~",
+        FileAction::Delete => "-",
+        FileAction::Unchanged => "=",
+        FileAction::Keep => "k",
+    }
+}
+
+pub fn plan(p: &Plan, as_json: bool, diff: bool) {
+    if as_json {
+        let mut v = p.to_json();
+        if !diff {
+            strip_diffs(&mut v);
+        }
+        return json(&v);
+    }
+    say!(
+        "plan: {} for {} ({}@{})",
+        p.operation,
+        p.service,
+        p.golden_path,
+        p.scaffold_version
+    );
+    for cs in &p.change_sets {
+        let n = cs.files.iter().filter(|f| f.writes()).count();
+        say!(
+            "  {} -> {}{}: {n} change(s)",
+            cs.step,
+            cs.repo,
+            if cs.creates_repo { " (new repo)" } else { "" }
+        );
+        for f in &cs.files {
+            let note = f
+                .note
+                .as_deref()
+                .map(|n| format!("  ({n})"))
+                .unwrap_or_default();
+            say!("    {} {}{note}", symbol(f.action), f.path);
+            if diff && let Some(d) = &f.diff {
+                for line in d.lines() {
+                    say!("      {line}");
+                }
+            }
+        }
+    }
+    for w in &p.warnings {
+        say!("  warning: {w}");
+    }
+    if !p.has_changes() {
+        say!("  nothing to do: everything is up to date");
+    }
+}
+
+fn strip_diffs(v: &mut serde_json::Value) {
+    if let Some(sets) = v.get_mut("change_sets").and_then(|s| s.as_array_mut()) {
+        for cs in sets {
+            if let Some(files) = cs.get_mut("files").and_then(|f| f.as_array_mut()) {
+                for f in files {
+                    if let Some(o) = f.as_object_mut() {
+                        o.remove("diff");
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn explanation(e: &Explanation, as_json: bool) {
+    if as_json {
+        return json(&e.to_json());
+    }
+    say!(
+        "{}: {}@{}, owned by {}",
+        e.service,
+        e.golden_path,
+        e.scaffold_version,
+        e.owner
+    );
+    for (repo, url) in &e.repos {
+        say!("  repo {repo}: {url}");
+    }
+    say!();
+    for f in &e.files {
+        let edited = if f.current_sha256.is_none() {
+            " [deleted]"
+        } else if f.locally_modified {
+            " [edited]"
+        } else {
+            ""
+        };
+        say!(
+            "  {}:{}  {}{}{edited}\n      from {}\n      {}",
+            f.repo,
+            f.path,
+            f.ownership.as_str(),
+            if f.managed_by_platform {
+                ", platform-managed"
+            } else {
+                ", yours"
+            },
+            f.provenance,
+            f.how_to_override
+        );
+    }
+    if !e.change_requests.is_empty() {
+        say!("\n  change requests:");
+        for c in &e.change_requests {
+            say!(
+                "    {} {} {} ({})",
+                c.id,
+                c.step.as_str(),
+                c.state,
+                c.branch
+            );
+        }
+    }
+    say!();
+    for o in &e.overrides {
+        say!("  - {o}");
+    }
+}
+
+pub fn runs(runs: &[RunSummary], as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(runs).expect("runs serialize"));
+    }
+    for r in runs {
+        say!(
+            "{}  {:<9} {:<22} {:<20} {}  ({} step(s) done)",
+            r.run_id,
+            r.status.as_str(),
+            r.operation,
+            r.service,
+            r.created_at,
+            r.steps_completed.len()
+        );
+    }
+}
+
+pub fn golden_paths(p: &Platform, as_json: bool) {
+    let list: Vec<serde_json::Value> = p
+        .definition()
+        .golden_paths
+        .iter()
+        .flat_map(|(id, versions)| {
+            versions.values().map(move |gp| {
+                serde_json::json!({"id": id, "version": gp.def.version, "title": gp.def.title})
+            })
+        })
+        .collect();
+    if as_json {
+        return json(&serde_json::Value::Array(list));
+    }
+    for g in list {
+        say!(
+            "{}@{}  {}",
+            g["id"].as_str().unwrap_or(""),
+            g["version"].as_str().unwrap_or(""),
+            g["title"].as_str().unwrap_or("")
+        );
+    }
+}

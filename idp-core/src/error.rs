@@ -1,0 +1,225 @@
+//! One error type for the whole engine. Callers branch on [`ErrorKind`]; every face maps the kind
+//! 1:1 (Python exception class, Node `error.code`, CLI exit code).
+
+use std::fmt;
+
+/// What kind of failure happened: the thing a caller branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ErrorKind {
+    /// The request or the platform configuration is malformed. Nothing was written.
+    InvalidInput,
+    /// The principal is not allowed to do this. Nothing was written.
+    Denied,
+    /// The request collides with existing state (a name taken by another owner, a run in progress).
+    Conflict,
+    /// Something the request refers to does not exist (service, run, team, golden path).
+    NotFound,
+    /// A guardrail denied the change set. Nothing was written.
+    PolicyViolation,
+    /// A provider (git, database, remote API) failed.
+    Provider,
+    /// A bug or an unexpected state inside idp.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The stable name used by every face (`InvalidInput`, `Denied`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "InvalidInput",
+            ErrorKind::Denied => "Denied",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::PolicyViolation => "PolicyViolation",
+            ErrorKind::Provider => "Provider",
+            ErrorKind::Internal => "Internal",
+        }
+    }
+
+    /// Every kind, in a stable order (for bindings that generate one class per kind).
+    pub const ALL: [ErrorKind; 7] = [
+        ErrorKind::InvalidInput,
+        ErrorKind::Denied,
+        ErrorKind::Conflict,
+        ErrorKind::NotFound,
+        ErrorKind::PolicyViolation,
+        ErrorKind::Provider,
+        ErrorKind::Internal,
+    ];
+
+    /// The process exit code the CLI uses for this kind. 0 is success, clap's usage errors are 2.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Internal => 1,
+            ErrorKind::InvalidInput => 2,
+            ErrorKind::Denied => 3,
+            ErrorKind::Conflict => 4,
+            ErrorKind::NotFound => 5,
+            ErrorKind::PolicyViolation => 6,
+            ErrorKind::Provider => 7,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The engine's error: a kind, a message a person can act on, and key/value context
+/// (file, field, parameter, ...). Never carries secret values.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    context: Vec<(&'static str, String)>,
+    details: Option<serde_json::Value>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+/// Result with the engine's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a message that says what was wrong and what to do.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            context: Vec::new(),
+            details: None,
+            source: None,
+        }
+    }
+
+    /// Shorthand for [`ErrorKind::InvalidInput`].
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Shorthand for [`ErrorKind::NotFound`].
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Conflict`].
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Conflict, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Internal`].
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    /// Shorthand for [`ErrorKind::Provider`].
+    pub fn provider(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Provider, message)
+    }
+
+    /// Adds a key/value pair of context (e.g. `("file", "idp.yaml")`).
+    pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.context.push((key, value.into()));
+        self
+    }
+
+    /// Attaches structured details (e.g. every guardrail violation) for faces to show.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// Attaches the underlying cause.
+    pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(Box::new(source));
+        self
+    }
+
+    /// The kind a caller branches on.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The human message, without context.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Key/value context, in the order it was added.
+    pub fn context(&self) -> &[(&'static str, String)] {
+        &self.context
+    }
+
+    /// Structured details, when the error carries a list (violations, candidates).
+    pub fn details(&self) -> Option<&serde_json::Value> {
+        self.details.as_ref()
+    }
+
+    /// The error as a JSON object: `{kind, message, context, details}`; what `--json` prints.
+    pub fn to_json(&self) -> serde_json::Value {
+        let ctx: serde_json::Map<String, serde_json::Value> = self
+            .context
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::json!({
+            "kind": self.kind.as_str(),
+            "message": self.message,
+            "context": ctx,
+            "details": self.details,
+        })
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.message)?;
+        if !self.context.is_empty() {
+            f.write_str(" (")?;
+            for (i, (k, v)) in self.context.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{k}: {v}")?;
+            }
+            f.write_str(")")?;
+        }
+        if let Some(src) = &self.source {
+            write!(f, ": {src}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::provider("state database error").with_source(e)
+    }
+}
+
+impl From<git2::Error> for Error {
+    fn from(e: git2::Error) -> Self {
+        Error::provider("git error").with_source(e)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::provider("file system error").with_source(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::internal("JSON encoding error").with_source(e)
+    }
+}

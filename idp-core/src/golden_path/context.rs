@@ -1,0 +1,141 @@
+//! The template context: everything a golden-path template may use, computed once per request in
+//! one place, so naming, labels and SLO arithmetic are the same in every file.
+
+use serde_json::{Value, json};
+
+use super::{GoldenPath, Parameters};
+use crate::naming;
+use crate::org::Team;
+use crate::platform::config::PlatformConfig;
+
+/// The context of one service: values shared by every file, plus the environments that
+/// `for_each: environment` files are rendered for.
+#[derive(Debug, Clone)]
+pub struct ServiceContext {
+    pub service: String,
+    pub owner: String,
+    pub environments: Vec<Value>,
+    base: Value,
+}
+
+impl ServiceContext {
+    /// The context as JSON (what templates see, without `env`).
+    pub fn as_json(&self) -> &Value {
+        &self.base
+    }
+
+    /// The Tera context, with `env` set for per-environment files.
+    pub fn tera_context(&self, env: Option<&Value>) -> tera::Context {
+        let mut ctx = tera::Context::from_serialize(&self.base).expect("context is an object");
+        if let Some(env) = env {
+            ctx.insert("env", env);
+        }
+        ctx
+    }
+}
+
+/// Formats a ratio without float noise (`1 - 0.995` prints `0.005`, not `0.0050000000000000044`).
+fn decimal(x: f64) -> String {
+    let s = format!("{:.6}", x);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}
+
+/// Builds the context of `service`, owned by `team`, for golden path `gp`.
+/// Secret parameters are left out: templates write to git, and secrets never go there.
+pub fn build_context(
+    cfg: &PlatformConfig,
+    team: &Team,
+    gp: &GoldenPath,
+    service: &str,
+    params: &Parameters,
+    repo_urls: &[(&str, String, String)],
+) -> ServiceContext {
+    let cost_center = team
+        .cost_center
+        .clone()
+        .unwrap_or_else(|| "unassigned".into());
+    let labels = naming::common_labels(service, &team.name, &cost_center);
+    let environments: Vec<Value> = cfg
+        .environments
+        .iter()
+        .map(|e| {
+            let mut env_labels = labels.clone();
+            env_labels.insert("env".into(), e.name.clone());
+            json!({
+                "name": e.name,
+                "type": e.env_type,
+                "protected": e.protected,
+                "cluster": e.cluster,
+                "namespace": naming::namespace(cfg, &team.name, service, &e.name),
+                "replicas": {"min": e.replicas.min, "max": e.replicas.max},
+                "labels": env_labels,
+            })
+        })
+        .collect();
+    let visible: Parameters = params
+        .iter()
+        .filter(|(k, _)| !gp.schema.is_secret(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let availability = params
+        .get("availability_slo")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.995);
+    let latency_ms = params
+        .get("latency_slo_ms")
+        .and_then(Value::as_f64)
+        .unwrap_or(300.0);
+    let mut repos = serde_json::Map::new();
+    for (role, name, url) in repo_urls {
+        repos.insert((*role).to_string(), json!({"name": name, "url": url}));
+    }
+    let base = json!({
+        "service": service,
+        "module": naming::python_module(service),
+        "owner": team.name,
+        "owner_ref": team.entity_ref,
+        "cost_center": cost_center,
+        "org": {
+            "name": cfg.organization.name,
+            "domain": cfg.organization.domain,
+            "image_registry": cfg.organization.image_registry,
+        },
+        "golden_path": {"id": gp.def.id, "version": gp.def.version},
+        "params": visible,
+        "image": format!("{}/{}/{}", cfg.organization.image_registry.trim_end_matches('/'), team.name, service),
+        "labels": labels,
+        "slo": {
+            "availability": availability,
+            "availability_percent": decimal(availability * 100.0),
+            "error_budget": decimal(1.0 - availability),
+            "latency_seconds": decimal(latency_ms / 1000.0),
+            "window": "30d",
+        },
+        "environments": environments,
+        "repos": repos,
+    });
+    ServiceContext {
+        service: service.to_string(),
+        owner: team.name.clone(),
+        environments,
+        base,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals_have_no_float_noise() {
+        assert_eq!(decimal(1.0 - 0.995), "0.005");
+        assert_eq!(decimal(0.995 * 100.0), "99.5");
+        assert_eq!(decimal(300.0 / 1000.0), "0.3");
+        assert_eq!(decimal(1.0 - 0.9999), "0.0001");
+    }
+}

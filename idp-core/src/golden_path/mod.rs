@@ -1,0 +1,449 @@
+//! Golden paths: data (`path.yaml` + Tera templates) that says what each step renders, into which
+//! repo, and who owns every file afterwards.
+
+mod context;
+pub mod params;
+mod version;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use context::{ServiceContext, build_context};
+pub use params::{ParameterSchema, Parameters};
+pub use version::Version;
+
+use crate::error::{Error, Result};
+
+/// A step of a golden path: one operation that produces a change set in one repo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepId {
+    BootstrapService,
+    WireCi,
+    ProvisionGitops,
+    AttachObservability,
+    RequestInfraResource,
+}
+
+impl StepId {
+    /// Steps in golden-path order.
+    pub const ORDER: [StepId; 5] = [
+        StepId::BootstrapService,
+        StepId::WireCi,
+        StepId::ProvisionGitops,
+        StepId::AttachObservability,
+        StepId::RequestInfraResource,
+    ];
+
+    /// `bootstrap_service`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::BootstrapService => "bootstrap_service",
+            StepId::WireCi => "wire_ci",
+            StepId::ProvisionGitops => "provision_gitops",
+            StepId::AttachObservability => "attach_observability",
+            StepId::RequestInfraResource => "request_infra_resource",
+        }
+    }
+
+    /// Parses `bootstrap_service` or `bootstrap-service`.
+    pub fn parse(s: &str) -> Option<StepId> {
+        let s = s.replace('-', "_");
+        StepId::ORDER.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which repository a step writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoRole {
+    /// The service's own repository (named after the service).
+    Service,
+    /// The shared GitOps repository.
+    Gitops,
+    /// The shared infrastructure repository.
+    Infra,
+}
+
+impl RepoRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepoRole::Service => "service",
+            RepoRole::Gitops => "gitops",
+            RepoRole::Infra => "infra",
+        }
+    }
+}
+
+/// Who owns a file after it is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ownership {
+    /// The platform owns it: reruns and upgrades replace it.
+    Managed,
+    /// Shared: three-way merged on upgrade so the team's edits are kept.
+    Merged,
+    /// Written once, then the team's: idp never touches it again.
+    Seeded,
+}
+
+impl Ownership {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ownership::Managed => "managed",
+            Ownership::Merged => "merged",
+            Ownership::Seeded => "seeded",
+        }
+    }
+
+    /// The default advice on overriding a file of this ownership safely.
+    pub fn default_override(self) -> &'static str {
+        match self {
+            Ownership::Managed => {
+                "The platform manages this file: a local edit is reported and replaced on upgrade. \
+                 Change it through the golden path's parameters, or request a waiver to keep an edit."
+            }
+            Ownership::Merged => {
+                "Edit freely: your changes are three-way merged with platform updates on upgrade; \
+                 edits to the same lines as an update are reported as conflicts."
+            }
+            Ownership::Seeded => "Yours: written once at creation, never changed by idp again.",
+        }
+    }
+}
+
+/// Files rendered once per item of a list in the context.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForEach {
+    /// Once per environment of `idp.yaml`, with `env` in the context.
+    Environment,
+}
+
+/// One file of a step, as declared in `path.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileDef {
+    /// Where the file goes in the repo (a template).
+    pub path: String,
+    /// The template, relative to the golden path's `templates/`.
+    pub template: String,
+    pub ownership: Ownership,
+    #[serde(default)]
+    pub for_each: Option<ForEach>,
+    /// How to override this file safely (shown by `explain`).
+    #[serde(default, rename = "override")]
+    pub override_hint: Option<String>,
+}
+
+/// One step, as declared in `path.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    pub repo: RepoRole,
+    #[serde(default)]
+    pub description: String,
+    pub files: Vec<FileDef>,
+}
+
+/// Per-repo settings of a golden path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoDef {
+    /// Where the scaffold stamp of a service lives in this repo (a template).
+    pub stamp: String,
+}
+
+/// `path.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenPathDef {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub id: String,
+    pub version: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    /// JSON Schema of the request's `parameters`.
+    pub parameters: serde_json::Value,
+    pub repos: BTreeMap<RepoRole, RepoDef>,
+    pub steps: BTreeMap<StepId, StepDef>,
+    /// Declarative migrations from the previous version (see `idp upgrade`).
+    #[serde(default)]
+    pub migrations: Vec<serde_json::Value>,
+}
+
+/// A loaded, compiled golden path version: definition, parameter schema and templates.
+pub struct GoldenPath {
+    pub def: GoldenPathDef,
+    pub version: Version,
+    pub schema: ParameterSchema,
+    tera: tera::Tera,
+}
+
+impl std::fmt::Debug for GoldenPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GoldenPath({}@{})", self.def.id, self.def.version)
+    }
+}
+
+/// A file as rendered by a step, before it is compared with the repo.
+#[derive(Debug, Clone)]
+pub struct RenderedFile {
+    pub path: String,
+    pub content: Arc<Vec<u8>>,
+    pub ownership: Ownership,
+    /// `python-fastapi-service@1.0.0:service/Dockerfile.tera`
+    pub provenance: String,
+    pub override_hint: String,
+}
+
+fn path_tpl_name(step: StepId, i: usize) -> String {
+    format!("__path__/{}/{i}", step.as_str())
+}
+
+fn stamp_tpl_name(role: RepoRole) -> String {
+    format!("__stamp__/{}", role.as_str())
+}
+
+impl GoldenPath {
+    /// Compiles a golden path from its `path.yaml` text and its templates (name -> text).
+    pub fn compile(
+        file: &str,
+        text: &str,
+        templates: &BTreeMap<String, String>,
+    ) -> Result<GoldenPath> {
+        let def: GoldenPathDef = crate::platform::config::parse_yaml(file, text)?;
+        let bad = |field: &str, msg: String| {
+            Error::invalid(format!("{file}: {msg}"))
+                .with("file", file)
+                .with("field", field.to_string())
+        };
+        if def.kind != "GoldenPath" {
+            return Err(bad(
+                "kind",
+                format!("expected `GoldenPath`, found `{}`", def.kind),
+            ));
+        }
+        if !crate::naming::is_dns1123_label(&def.id) {
+            return Err(bad("id", format!("`{}` is not a DNS-1123 label", def.id)));
+        }
+        let version = Version::parse(&def.version).ok_or_else(|| {
+            bad(
+                "version",
+                format!("`{}` is not a semantic version X.Y.Z", def.version),
+            )
+        })?;
+        let schema = ParameterSchema::compile(&def.parameters)
+            .map_err(|m| bad("parameters", format!("invalid parameter schema: {m}")))?;
+        let mut tera = new_tera();
+        for (name, body) in templates {
+            tera.add_raw_template(name, body).map_err(|e| {
+                Error::invalid(format!(
+                    "{file}: template {name} does not compile: {}",
+                    tera_msg(&e)
+                ))
+                .with("file", format!("templates/{name}"))
+            })?;
+        }
+        for (step, sd) in &def.steps {
+            if !def.repos.contains_key(&sd.repo) {
+                return Err(bad(
+                    &format!("steps.{step}.repo"),
+                    format!("repo `{}` has no entry under `repos:`", sd.repo.as_str()),
+                ));
+            }
+            for (i, f) in sd.files.iter().enumerate() {
+                if !templates.contains_key(&f.template) {
+                    return Err(bad(
+                        &format!("steps.{step}.files[{i}].template"),
+                        format!("template `{}` does not exist under templates/", f.template),
+                    ));
+                }
+                tera.add_raw_template(&path_tpl_name(*step, i), &f.path)
+                    .map_err(|e| {
+                        bad(
+                            &format!("steps.{step}.files[{i}].path"),
+                            format!("bad path template: {}", tera_msg(&e)),
+                        )
+                    })?;
+            }
+        }
+        for (role, rd) in &def.repos {
+            tera.add_raw_template(&stamp_tpl_name(*role), &rd.stamp)
+                .map_err(|e| {
+                    bad(
+                        &format!("repos.{}.stamp", role.as_str()),
+                        format!("bad path template: {}", tera_msg(&e)),
+                    )
+                })?;
+        }
+        Ok(GoldenPath {
+            def,
+            version,
+            schema,
+            tera,
+        })
+    }
+
+    /// `id@version`.
+    pub fn id_version(&self) -> String {
+        format!("{}@{}", self.def.id, self.def.version)
+    }
+
+    /// The step definition, if this golden path has that step.
+    pub fn step(&self, step: StepId) -> Option<&StepDef> {
+        self.def.steps.get(&step)
+    }
+
+    /// Renders every file of `step` for the service described by `ctx`.
+    pub fn render_step(&self, step: StepId, ctx: &ServiceContext) -> Result<Vec<RenderedFile>> {
+        let Some(sd) = self.step(step) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for (i, f) in sd.files.iter().enumerate() {
+            let envs: Vec<Option<&serde_json::Value>> = match f.for_each {
+                None => vec![None],
+                Some(ForEach::Environment) => ctx.environments.iter().map(Some).collect(),
+            };
+            for env in envs {
+                let tctx = ctx.tera_context(env);
+                let path = self.render(&path_tpl_name(step, i), &tctx)?;
+                let path = check_repo_path(&path).map_err(|m| {
+                    Error::invalid(format!(
+                        "{}: file path `{path}` from template `{}` {m}",
+                        self.id_version(),
+                        f.path
+                    ))
+                })?;
+                let body = self.render(&f.template, &tctx)?;
+                out.push(RenderedFile {
+                    path,
+                    content: Arc::new(body.into_bytes()),
+                    ownership: f.ownership,
+                    provenance: format!("{}:{}", self.id_version(), f.template),
+                    override_hint: f
+                        .override_hint
+                        .clone()
+                        .unwrap_or_else(|| f.ownership.default_override().to_string()),
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where the stamp of this service lives in the repo of `role`.
+    pub fn stamp_path(&self, role: RepoRole, ctx: &ServiceContext) -> Result<Option<String>> {
+        if !self.def.repos.contains_key(&role) {
+            return Ok(None);
+        }
+        let p = self.render(&stamp_tpl_name(role), &ctx.tera_context(None))?;
+        check_repo_path(&p)
+            .map(Some)
+            .map_err(|m| Error::invalid(format!("stamp path `{p}` {m}")))
+    }
+
+    fn render(&self, name: &str, ctx: &tera::Context) -> Result<String> {
+        self.tera.render(name, ctx).map_err(|e| {
+            Error::invalid(format!(
+                "{}: template {name} failed to render: {}",
+                self.id_version(),
+                tera_msg(&e)
+            ))
+        })
+    }
+}
+
+/// A Tera instance with idp's filters and no HTML escaping (we write YAML, Python, TOML...).
+fn new_tera() -> tera::Tera {
+    let mut tera = tera::Tera::new();
+    tera.autoescape_on(Vec::<&'static str>::new());
+    // `q`: a string as a JSON string literal, which is also a valid YAML, TOML and Python literal.
+    tera.register_filter("q", |v: &str, _: tera::Kwargs, _: &tera::State| {
+        serde_json::to_string(v).expect("string serializes")
+    });
+    // `json`: any value as compact JSON.
+    tera.register_filter(
+        "json",
+        |v: tera::Value, _: tera::Kwargs, _: &tera::State| {
+            let j = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+            serde_json::to_string(&j).expect("value serializes")
+        },
+    );
+    tera
+}
+
+fn tera_msg(e: &tera::Error) -> String {
+    use std::error::Error as _;
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// A path inside a repo must be relative, normalized, and stay inside the repo.
+pub fn check_repo_path(p: &str) -> std::result::Result<String, &'static str> {
+    if p.is_empty() || p.len() > 1024 {
+        return Err("is empty or too long");
+    }
+    if p.starts_with('/') || p.contains('\\') || p.contains('\0') {
+        return Err("must be a relative path with '/' separators");
+    }
+    for seg in p.split('/') {
+        if seg.is_empty() || seg == "." || seg == ".." {
+            return Err("must not contain empty, '.' or '..' segments");
+        }
+        if seg == ".git" {
+            return Err("must not write into .git");
+        }
+    }
+    Ok(p.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_paths_cannot_escape_the_repo() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a//b",
+            ".git/config",
+            "a\\b",
+            "./a",
+        ] {
+            assert!(check_repo_path(bad).is_err(), "{bad} accepted");
+        }
+        assert!(check_repo_path("apps/x/dev/deployment.yaml").is_ok());
+        assert!(check_repo_path(".github/workflows/ci.yml").is_ok());
+    }
+
+    #[test]
+    fn q_filter_quotes_for_yaml_and_python() {
+        let mut t = new_tera();
+        t.add_raw_template("t", "{{ v | q }}").unwrap();
+        let mut c = tera::Context::new();
+        c.insert("v", "a \"b\": c\nd");
+        assert_eq!(t.render("t", &c).unwrap(), r#""a \"b\": c\nd""#);
+    }
+}

@@ -1,0 +1,41 @@
+//! # idp-core
+//!
+//! The engine of idp, the muscle of an internal developer platform. One [`Platform`] entry point
+//! runs golden-path operations (bootstrap a service, wire CI, provision GitOps, attach
+//! observability, request infrastructure) as plans that are checked before they are applied,
+//! idempotent, resumable, and explained.
+//!
+//! ```no_run
+//! use idp_core::{Platform, ServiceRequest};
+//! let platform = Platform::builtin(".idp")?;
+//! let who = platform.principal("user:default/alice");
+//! let req = ServiceRequest::new("payments-api", "team-payments").param("port", 8080);
+//! let plan = platform.plan(&who, idp_core::Operation::RunGoldenPath, &req)?;
+//! assert!(plan.has_changes());
+//! let receipt = platform.run_golden_path(&who, &req)?;
+//! println!("{}", serde_json::to_string_pretty(&receipt.to_json()).unwrap());
+//! # Ok::<(), idp_core::Error>(())
+//! ```
+
+pub mod changeset;
+pub mod digest;
+pub mod error;
+pub mod explain;
+pub mod failpoint;
+pub mod golden_path;
+pub mod naming;
+pub mod org;
+pub mod platform;
+pub mod providers;
+pub mod receipt;
+pub mod request;
+pub mod scaffold;
+pub mod state;
+
+pub use changeset::{ChangeSet, FileAction, FileChange};
+pub use error::{Error, ErrorKind, Result};
+pub use explain::Explanation;
+pub use org::Principal;
+pub use platform::{Plan, Platform, Progress, RunSummary};
+pub use receipt::{Artifact, ChangeRequestRef, Receipt, RunStatus, StepReceipt};
+pub use request::{Operation, ServiceRequest};

@@ -1,0 +1,205 @@
+//! Names, labels and tags: one place that decides what a service, namespace or cloud resource is
+//! called and which labels every generated object carries.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+use crate::platform::config::PlatformConfig;
+
+/// True when `s` is a DNS-1123 label: 1-63 lowercase alphanumerics or '-', starting and ending
+/// with an alphanumeric.
+pub fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Compiles an org naming pattern (a regular expression).
+pub fn compile_pattern(p: &str) -> std::result::Result<regex::Regex, regex::Error> {
+    regex::Regex::new(p)
+}
+
+const PLACEHOLDERS: [&str; 6] = ["org", "team", "service", "env", "type", "id"];
+
+/// Checks that a `{placeholder}` pattern only uses known placeholders.
+pub fn check_placeholders(pattern: &str) -> std::result::Result<(), String> {
+    let mut rest = pattern;
+    while let Some(start) = rest.find('{') {
+        let Some(end) = rest[start..].find('}') else {
+            return Err(format!("unclosed `{{` in `{pattern}`"));
+        };
+        let name = &rest[start + 1..start + end];
+        if !PLACEHOLDERS.contains(&name) {
+            return Err(format!(
+                "unknown placeholder `{{{name}}}` in `{pattern}`; known: {}",
+                PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+            ));
+        }
+        rest = &rest[start + end + 1..];
+    }
+    Ok(())
+}
+
+/// Fills `{placeholder}`s of a naming pattern. Unknown placeholders were rejected at load.
+pub fn fill(pattern: &str, values: &[(&str, &str)]) -> String {
+    let mut out = pattern.to_string();
+    for (k, v) in values {
+        out = out.replace(&format!("{{{k}}}"), v);
+    }
+    out
+}
+
+/// Checks a service name against DNS-1123 and the organization's rule.
+///
+/// ```
+/// # use idp_core::naming::check_service_name;
+/// # let cfg = idp_core::Platform::builtin_config().unwrap();
+/// assert!(check_service_name(&cfg, "payments-api").is_ok());
+/// assert!(check_service_name(&cfg, "../../etc").is_err());
+/// ```
+pub fn check_service_name(cfg: &PlatformConfig, name: &str) -> Result<()> {
+    let shown = shown(name);
+    let err = |why: String| {
+        Error::invalid(format!("service name {shown} is not allowed: {why}"))
+            .with("field", "service")
+    };
+    if !is_dns1123_label(name) {
+        return Err(err(
+            "a service name must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', \
+             starting and ending with a letter or digit"
+                .into(),
+        ));
+    }
+    let rule = &cfg.naming.service;
+    if name.len() > rule.max_length {
+        return Err(err(format!(
+            "at most {} characters (naming.service.max_length)",
+            rule.max_length
+        )));
+    }
+    if rule.reserved.iter().any(|r| r == name) {
+        return Err(err(
+            "the name is reserved by the platform (naming.service.reserved)".into(),
+        ));
+    }
+    if let Some(p) = &rule.pattern {
+        let re = compile_pattern(p).map_err(|e| Error::internal(format!("naming pattern: {e}")))?;
+        if !re.is_match(name) {
+            return Err(err(format!(
+                "it must match the organization's pattern `{p}`"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A value as shown in an error: quoted, control characters escaped, cut at 80 characters, so an
+/// error never echoes a huge or multi-line input.
+pub fn shown(value: &str) -> String {
+    let mut s: String = value.chars().take(80).collect();
+    if value.chars().count() > 80 {
+        s.push('…');
+    }
+    format!("{s:?}")
+}
+
+/// The Python package name of a service (`payments-api` -> `payments_api`).
+pub fn python_module(service: &str) -> String {
+    let m = service.replace('-', "_");
+    if m.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("svc_{m}")
+    } else {
+        m
+    }
+}
+
+/// The namespace of `service` owned by `team` in `env`.
+pub fn namespace(cfg: &PlatformConfig, team: &str, service: &str, env: &str) -> String {
+    let ns = fill(
+        &cfg.naming.namespace,
+        &[
+            ("org", &cfg.organization.name),
+            ("team", team),
+            ("service", service),
+            ("env", env),
+        ],
+    );
+    truncate_dns(&ns, 63)
+}
+
+/// Shortens a DNS name to `max` characters, keeping it unique with a short hash suffix.
+pub fn truncate_dns(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_string();
+    }
+    let hash = crate::digest::sha256_hex(name.as_bytes());
+    let keep = max.saturating_sub(7);
+    let head = name[..keep].trim_end_matches('-');
+    format!("{head}-{}", &hash[..6])
+}
+
+/// The label set every Kubernetes object of a service carries (without `env`).
+pub fn common_labels(service: &str, team: &str, cost_center: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".into(), service.into()),
+        ("app.kubernetes.io/part-of".into(), service.into()),
+        ("app.kubernetes.io/managed-by".into(), "idp".into()),
+        ("team".into(), team.into()),
+        ("cost-center".into(), cost_center.into()),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns1123_rejects_traversal_uppercase_and_edges() {
+        for bad in [
+            "",
+            "../../etc",
+            "Payments",
+            "-a",
+            "a-",
+            "a_b",
+            "a.b",
+            &"a".repeat(64),
+        ] {
+            assert!(!is_dns1123_label(bad), "{bad} accepted");
+        }
+        for good in ["a", "payments-api", "a1", &"a".repeat(63)] {
+            assert!(is_dns1123_label(good), "{good} rejected");
+        }
+    }
+
+    #[test]
+    fn placeholders_are_checked_and_filled() {
+        assert!(check_placeholders("{team}-{env}").is_ok());
+        assert!(check_placeholders("{team}-{nope}").is_err());
+        assert!(check_placeholders("{team").is_err());
+        assert_eq!(
+            fill("{team}-{env}", &[("team", "t"), ("env", "dev")]),
+            "t-dev"
+        );
+    }
+
+    #[test]
+    fn long_names_are_cut_with_a_stable_suffix() {
+        let long = "x".repeat(80);
+        let a = truncate_dns(&long, 63);
+        assert_eq!(a.len(), 63);
+        assert_eq!(a, truncate_dns(&long, 63));
+        assert_ne!(a, truncate_dns(&"y".repeat(80), 63));
+    }
+
+    #[test]
+    fn shown_values_are_short_and_single_line() {
+        let s = shown(&format!("a\nb{}", "c".repeat(200)));
+        assert!(!s.contains('\n'));
+        assert!(s.chars().count() < 90);
+    }
+}

@@ -1,0 +1,316 @@
+//! `idp.yaml`: the organization, its environments, naming rules, required labels and tags, and
+//! which providers hold repos and state.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The parsed `idp.yaml`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    #[serde(rename = "apiVersion")]
+    pub api_version: String,
+    pub kind: String,
+    pub organization: Organization,
+    #[serde(default)]
+    pub defaults: Defaults,
+    pub environments: Vec<Environment>,
+    #[serde(default)]
+    pub naming: Naming,
+    #[serde(default)]
+    pub labels: RequiredKeys,
+    #[serde(default)]
+    pub tags: RequiredKeys,
+    #[serde(default)]
+    pub providers: Providers,
+    /// Guardrail settings (conventions checked on every change set before it is written).
+    #[serde(default)]
+    pub guardrails: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    pub name: String,
+    pub domain: String,
+    pub image_registry: String,
+    #[serde(default)]
+    pub bot: Bot,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bot {
+    pub name: String,
+    pub email: String,
+}
+
+impl Default for Bot {
+    fn default() -> Self {
+        Bot {
+            name: "idp-bot".into(),
+            email: "idp-bot@localhost".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defaults {
+    /// The golden path used when a request names none.
+    pub golden_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    pub name: String,
+    /// Free-form grouping such as `prod` / `non-prod`, used by module matching rules.
+    #[serde(rename = "type")]
+    pub env_type: String,
+    /// A protected environment needs an approval or a change window to be changed.
+    #[serde(default)]
+    pub protected: bool,
+    #[serde(default = "default_cluster")]
+    pub cluster: String,
+    #[serde(default)]
+    pub replicas: Replicas,
+}
+
+fn default_cluster() -> String {
+    "https://kubernetes.default.svc".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replicas {
+    pub min: u32,
+    pub max: u32,
+}
+
+impl Default for Replicas {
+    fn default() -> Self {
+        Replicas { min: 1, max: 3 }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Naming {
+    #[serde(default)]
+    pub service: ServiceNaming,
+    /// Kubernetes namespace of a service in an environment; placeholders `{org} {team} {service} {env}`.
+    #[serde(default = "default_namespace")]
+    pub namespace: String,
+    /// Cloud resource names; placeholders `{org} {team} {service} {env} {type} {id}`.
+    #[serde(default = "default_resource_name")]
+    pub resource: String,
+}
+
+impl Default for Naming {
+    fn default() -> Self {
+        Naming {
+            service: ServiceNaming::default(),
+            namespace: default_namespace(),
+            resource: default_resource_name(),
+        }
+    }
+}
+
+fn default_namespace() -> String {
+    "{team}-{env}".into()
+}
+
+fn default_resource_name() -> String {
+    "{org}-{team}-{service}-{env}-{type}-{id}".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceNaming {
+    /// A regular expression every service name must match (on top of DNS-1123).
+    pub pattern: Option<String>,
+    #[serde(default = "default_max_len")]
+    pub max_length: usize,
+    #[serde(default)]
+    pub reserved: Vec<String>,
+}
+
+impl Default for ServiceNaming {
+    fn default() -> Self {
+        ServiceNaming {
+            pattern: None,
+            max_length: default_max_len(),
+            reserved: Vec::new(),
+        }
+    }
+}
+
+fn default_max_len() -> usize {
+    63
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredKeys {
+    #[serde(default)]
+    pub required: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Providers {
+    #[serde(default)]
+    pub source_control: SourceControlConfig,
+    #[serde(default)]
+    pub state: KindOnly,
+}
+
+/// `providers.source_control`: which [`SourceControl`](crate::providers::SourceControl) to use.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceControlConfig {
+    #[serde(default = "default_scm_kind")]
+    pub kind: String,
+    #[serde(default = "default_branch")]
+    pub default_branch: String,
+    #[serde(default = "yes")]
+    pub auto_merge: bool,
+    #[serde(default = "default_gitops_repo")]
+    pub gitops_repo: String,
+    #[serde(default = "default_infra_repo")]
+    pub infra_repo: String,
+    /// Kind-specific settings (e.g. an API base URL for a hosted provider).
+    #[serde(default, flatten)]
+    pub settings: BTreeMap<String, serde_json::Value>,
+}
+
+impl Default for SourceControlConfig {
+    fn default() -> Self {
+        SourceControlConfig {
+            kind: default_scm_kind(),
+            default_branch: default_branch(),
+            auto_merge: true,
+            gitops_repo: default_gitops_repo(),
+            infra_repo: default_infra_repo(),
+            settings: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_scm_kind() -> String {
+    "local-git".into()
+}
+fn default_branch() -> String {
+    "main".into()
+}
+fn yes() -> bool {
+    true
+}
+fn default_gitops_repo() -> String {
+    "gitops".into()
+}
+fn default_infra_repo() -> String {
+    "infra".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindOnly {
+    pub kind: String,
+}
+
+impl Default for KindOnly {
+    fn default() -> Self {
+        KindOnly {
+            kind: "sqlite".into(),
+        }
+    }
+}
+
+/// Parses YAML into `T`, naming the file and the field path on error.
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T> {
+    let de = serde_norway::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut err = Error::invalid(format!("{file}: {inner}")).with("file", file);
+        if path != "." && !path.is_empty() {
+            err = err.with("field", path);
+        }
+        err
+    })
+}
+
+impl PlatformConfig {
+    /// Checks what serde cannot: unique environment names, sane replicas, valid regexes.
+    pub fn validate(&self, file: &str) -> Result<()> {
+        let bad = |field: String, msg: String| {
+            Error::invalid(format!("{file}: {msg}"))
+                .with("file", file)
+                .with("field", field)
+        };
+        if self.kind != "Platform" {
+            return Err(bad(
+                "kind".into(),
+                format!("expected `Platform`, found `{}`", self.kind),
+            ));
+        }
+        if self.environments.is_empty() {
+            return Err(bad(
+                "environments".into(),
+                "at least one environment is required".into(),
+            ));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, env) in self.environments.iter().enumerate() {
+            if !crate::naming::is_dns1123_label(&env.name) {
+                return Err(bad(
+                    format!("environments[{i}].name"),
+                    format!(
+                        "`{}` is not a DNS-1123 label (lowercase letters, digits, '-')",
+                        env.name
+                    ),
+                ));
+            }
+            if !seen.insert(env.name.as_str()) {
+                return Err(bad(
+                    format!("environments[{i}].name"),
+                    format!("environment `{}` is defined twice", env.name),
+                ));
+            }
+            if env.replicas.min == 0 || env.replicas.min > env.replicas.max {
+                return Err(bad(
+                    format!("environments[{i}].replicas"),
+                    format!(
+                        "expected 1 <= min <= max, found min {} max {}",
+                        env.replicas.min, env.replicas.max
+                    ),
+                ));
+            }
+        }
+        if let Some(p) = &self.naming.service.pattern {
+            crate::naming::compile_pattern(p).map_err(|e| {
+                bad(
+                    "naming.service.pattern".into(),
+                    format!("not a valid regular expression: {e}"),
+                )
+            })?;
+        }
+        for (field, pattern) in [
+            ("naming.namespace", &self.naming.namespace),
+            ("naming.resource", &self.naming.resource),
+        ] {
+            crate::naming::check_placeholders(pattern).map_err(|m| bad(field.into(), m))?;
+        }
+        Ok(())
+    }
+
+    /// The environment called `name`.
+    pub fn environment(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+}

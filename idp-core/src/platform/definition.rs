@@ -1,0 +1,139 @@
+//! A loaded platform definition: config, org directory and golden paths, validated as a whole
+//! when it loads so that a mistake fails early with the file and field that hold it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::config::{PlatformConfig, parse_yaml};
+use super::source::PlatformFiles;
+use crate::error::{Error, Result};
+use crate::golden_path::{GoldenPath, Version};
+use crate::org::Directory;
+
+/// Everything a platform folder defines.
+pub struct PlatformDef {
+    pub config: PlatformConfig,
+    pub directory: Directory,
+    /// id -> version -> golden path, versions ascending.
+    pub golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>,
+    pub files: PlatformFiles,
+}
+
+impl std::fmt::Debug for PlatformDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PlatformDef")
+            .field("origin", &self.files.origin)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlatformDef {
+    /// Parses and validates every file.
+    pub fn load(files: PlatformFiles) -> Result<PlatformDef> {
+        let idp_yaml = files.files.get("idp.yaml").ok_or_else(|| {
+            Error::invalid("the platform has no idp.yaml").with("file", "idp.yaml")
+        })?;
+        let config: PlatformConfig = parse_yaml("idp.yaml", idp_yaml)?;
+        config.validate("idp.yaml")?;
+
+        let org_files: Vec<(String, &str)> = files
+            .under("org/")
+            .filter(|(n, _)| n.ends_with(".yaml") || n.ends_with(".yml"))
+            .map(|(n, t)| (format!("org/{n}"), t))
+            .collect();
+        let directory = Directory::load(org_files.iter().map(|(n, t)| (n.as_str(), *t)))?;
+
+        let mut golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>> =
+            BTreeMap::new();
+        let mut path_files: BTreeMap<(String, String), (&str, BTreeMap<String, String>)> =
+            BTreeMap::new();
+        for (rel, text) in files.under("golden-paths/") {
+            let mut parts = rel.splitn(3, '/');
+            let (Some(id), Some(ver), Some(rest)) = (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let entry = path_files
+                .entry((id.to_string(), ver.to_string()))
+                .or_insert(("", BTreeMap::new()));
+            if rest == "path.yaml" {
+                entry.0 = text;
+            } else if let Some(tpl) = rest.strip_prefix("templates/") {
+                entry.1.insert(tpl.to_string(), text.to_string());
+            }
+        }
+        for ((id, ver), (text, templates)) in path_files {
+            let file = format!("golden-paths/{id}/{ver}/path.yaml");
+            if text.is_empty() {
+                return Err(Error::invalid(format!("{file} is missing")).with("file", file));
+            }
+            let gp = GoldenPath::compile(&file, text, &templates)?;
+            if gp.def.id != id || gp.def.version != ver {
+                return Err(Error::invalid(format!(
+                    "{file}: declares {}@{} but lives in golden-paths/{id}/{ver}/",
+                    gp.def.id, gp.def.version
+                ))
+                .with("file", file));
+            }
+            golden_paths
+                .entry(id)
+                .or_default()
+                .insert(gp.version, Arc::new(gp));
+        }
+        if let Some(d) = &config.defaults.golden_path
+            && !golden_paths.contains_key(d)
+        {
+            return Err(Error::invalid(format!(
+                "idp.yaml: defaults.golden_path `{d}` is not defined under golden-paths/"
+            ))
+            .with("file", "idp.yaml")
+            .with("field", "defaults.golden_path"));
+        }
+        Ok(PlatformDef {
+            config,
+            directory,
+            golden_paths,
+            files,
+        })
+    }
+
+    /// The golden path `id` at `version` (default: the latest).
+    pub fn golden_path(&self, id: Option<&str>, version: Option<&str>) -> Result<Arc<GoldenPath>> {
+        let id = id
+            .or(self.config.defaults.golden_path.as_deref())
+            .ok_or_else(|| {
+                Error::invalid("no golden path given and idp.yaml sets no defaults.golden_path")
+                    .with("field", "golden_path")
+            })?;
+        let versions = self.golden_paths.get(id).ok_or_else(|| {
+            let known: Vec<&str> = self.golden_paths.keys().map(String::as_str).collect();
+            Error::not_found(format!(
+                "golden path {} does not exist; known: {}",
+                crate::naming::shown(id),
+                known.join(", ")
+            ))
+            .with("field", "golden_path")
+        })?;
+        match version {
+            None => Ok(versions
+                .values()
+                .next_back()
+                .expect("at least one version")
+                .clone()),
+            Some(v) => {
+                let parsed = Version::parse(v).ok_or_else(|| {
+                    Error::invalid(format!("version {} is not X.Y.Z", crate::naming::shown(v)))
+                        .with("field", "version")
+                })?;
+                versions.get(&parsed).cloned().ok_or_else(|| {
+                    let known: Vec<String> = versions.keys().map(|v| v.to_string()).collect();
+                    Error::not_found(format!(
+                        "{id} has no version {v}; known: {}",
+                        known.join(", ")
+                    ))
+                    .with("field", "version")
+                })
+            }
+        }
+    }
+}

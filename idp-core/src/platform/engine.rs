@@ -1,0 +1,653 @@
+//! The engine: steps plan, the engine applies. Every operation goes
+//! prepare → (per step) plan → apply → record, under a per-service lock, with each step's state
+//! persisted so a killed run resumes to the same end state without duplicate commits.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::prepare::{Prepared, prepare};
+use super::{Platform, now_rfc3339};
+use crate::changeset::{ChangeSet, FileAction, FileChange, STAMP_PROVENANCE, unified_diff};
+use crate::digest::sha256_hex;
+use crate::error::{Error, Result};
+use crate::failpoint;
+use crate::golden_path::{Ownership, RenderedFile, RepoRole, StepId};
+use crate::org::Principal;
+use crate::providers::{ChangeRequestSpec, Signature};
+use crate::receipt::{
+    Artifact, ChangeRequestRef, ChangeRequestState, Receipt, RunStatus, StepReceipt,
+};
+use crate::request::{Operation, ServiceRequest};
+use crate::scaffold::{STAMP_SCHEMA, Stamp, StampFile};
+use crate::state::{ChangeRequestRecord, RunRecord, ServiceRecord, StepRecord};
+
+/// A dry run: the exact change sets an operation would apply, with diffs. Nothing was written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub operation: Operation,
+    pub service: String,
+    pub owner: String,
+    pub golden_path: String,
+    pub scaffold_version: String,
+    /// Effective parameters (secrets redacted).
+    pub parameters: Value,
+    pub change_sets: Vec<ChangeSet>,
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The plan as JSON.
+    pub fn to_json(&self) -> Value {
+        serde_json::to_value(self).expect("plan serializes")
+    }
+
+    /// True when applying the plan would write anything.
+    pub fn has_changes(&self) -> bool {
+        self.change_sets.iter().any(ChangeSet::has_changes)
+    }
+}
+
+/// Writes of earlier steps of the same plan, so later steps plan against them (a dry run of the
+/// whole golden path shows exactly what a real run would do).
+#[derive(Default)]
+struct Overlay {
+    files: HashMap<(String, String), Arc<Vec<u8>>>,
+    repos: HashSet<String>,
+}
+
+/// Branch of the change request a step opens.
+fn branch_for(service: &str, step: StepId) -> String {
+    format!("idp/{service}/{}", step.as_str().replace('_', "-"))
+}
+
+fn lock_service(p: &Platform, service: &str) -> Result<File> {
+    let dir = p.workspace.join("locks");
+    std::fs::create_dir_all(&dir)?;
+    let f = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(format!("{service}.lock")))?;
+    if f.try_lock().is_err() {
+        p.emit(
+            "",
+            None,
+            format!("waiting for another run on {service} to finish"),
+        );
+        f.lock()?;
+    }
+    Ok(f)
+}
+
+/// Plans one step: render, compare with the repo, and compute the stamp.
+fn plan_step(
+    p: &Platform,
+    prep: &Prepared,
+    step: StepId,
+    overlay: Option<&Overlay>,
+    with_diffs: bool,
+) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
+    let sd = prep.gp.step(step).ok_or_else(|| {
+        Error::invalid(format!(
+            "golden path {} has no step {step}",
+            prep.gp.id_version()
+        ))
+    })?;
+    let role = sd.repo;
+    let repo = prep.repo_name(p, role);
+    let repo_exists =
+        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo)?;
+    if !repo_exists && role == RepoRole::Service && step != StepId::BootstrapService {
+        return Err(Error::not_found(format!(
+            "service repository {repo} does not exist; run bootstrap-service (or golden-path run) first"
+        ))
+        .with("field", "service"));
+    }
+    let rendered = prep.gp.render_step(step, &prep.ctx)?;
+    let stamp_path = prep.gp.stamp_path(role, &prep.ctx)?;
+
+    let mut paths: Vec<String> = rendered.iter().map(|f| f.path.clone()).collect();
+    if let Some(sp) = &stamp_path {
+        paths.push(sp.clone());
+    }
+    let branch = branch_for(&prep.service, step);
+    let read_branch = if !p.scm.auto_merges() && p.scm.branch_exists(&repo, &branch)? {
+        Some(branch.as_str())
+    } else {
+        None
+    };
+    let mut current = p.scm.read_files(&repo, read_branch, &paths)?;
+    if let Some(o) = overlay {
+        for (i, path) in paths.iter().enumerate() {
+            if let Some(c) = o.files.get(&(repo.clone(), path.clone())) {
+                current[i] = Some(c.as_ref().clone());
+            }
+        }
+    }
+    let old_stamp = match (&stamp_path, current.last()) {
+        (Some(sp), Some(Some(bytes))) => Some(Stamp::parse(sp, bytes)?),
+        _ => None,
+    };
+
+    let mut warnings = Vec::new();
+    let mut files = Vec::new();
+    let mut digest_input = String::new();
+    for (f, cur) in rendered.iter().zip(current.iter()) {
+        let desired_hash = sha256_hex(&f.content);
+        digest_input.push_str(&format!("{}\0{}\n", f.path, desired_hash));
+        let cur_hash = cur.as_ref().map(|c| sha256_hex(c));
+        let base_hash = old_stamp
+            .as_ref()
+            .and_then(|s| s.files.get(&f.path))
+            .map(|e| e.sha256.clone());
+        let (action, note) = match (&cur_hash, f.ownership) {
+            (None, _) => (FileAction::Create, None),
+            (Some(h), _) if *h == desired_hash => (FileAction::Unchanged, None),
+            (Some(_), Ownership::Seeded) => (FileAction::Keep, Some("seeded: the team's file since creation".to_string())),
+            (Some(h), Ownership::Merged) if base_hash.as_deref() != Some(h.as_str()) => (
+                FileAction::Keep,
+                Some("merged: has local edits, which are kept; `idp upgrade` merges platform changes".to_string()),
+            ),
+            (Some(h), Ownership::Managed) if base_hash.is_some() && base_hash.as_deref() != Some(h.as_str()) => {
+                warnings.push(format!(
+                    "{repo}:{}: a local edit to this platform-managed file is replaced",
+                    f.path
+                ));
+                (FileAction::Update, Some("managed: local edit replaced".to_string()))
+            }
+            (Some(_), _) => (FileAction::Update, None),
+        };
+        let sha256 = if action == FileAction::Keep {
+            cur_hash.clone().unwrap_or_default()
+        } else {
+            desired_hash
+        };
+        let diff = (with_diffs && matches!(action, FileAction::Create | FileAction::Update))
+            .then(|| unified_diff(&f.path, cur.as_deref(), Some(&f.content)));
+        files.push(FileChange {
+            path: f.path.clone(),
+            action,
+            ownership: Some(f.ownership),
+            provenance: f.provenance.clone(),
+            sha256,
+            diff,
+            note,
+            content: Some(f.content.clone()),
+            override_hint: f.override_hint.clone(),
+        });
+    }
+
+    if let Some(sp) = &stamp_path {
+        let mut stamp = old_stamp.clone().unwrap_or_else(|| Stamp {
+            schema: STAMP_SCHEMA,
+            golden_path_id: prep.gp.def.id.clone(),
+            scaffold_version: prep.gp.def.version.clone(),
+            service: prep.service.clone(),
+            owner: prep.team.name.clone(),
+            parameters: Value::Null,
+            files: BTreeMap::new(),
+        });
+        stamp.schema = STAMP_SCHEMA;
+        stamp.golden_path_id = prep.gp.def.id.clone();
+        stamp.scaffold_version = prep.gp.def.version.clone();
+        stamp.service = prep.service.clone();
+        stamp.owner = prep.team.name.clone();
+        stamp.parameters = Value::Object(prep.gp.schema.redact(&prep.params));
+        for f in &rendered {
+            stamp.files.insert(
+                f.path.clone(),
+                StampFile {
+                    sha256: sha256_hex(&f.content),
+                    ownership: f.ownership,
+                    template: f
+                        .provenance
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                    step,
+                },
+            );
+        }
+        let bytes = Arc::new(stamp.to_bytes());
+        let cur = current.last().cloned().flatten();
+        let action = match &cur {
+            None => FileAction::Create,
+            Some(c) if c.as_slice() == bytes.as_slice() => FileAction::Unchanged,
+            Some(_) => FileAction::Update,
+        };
+        let diff = (with_diffs && action != FileAction::Unchanged)
+            .then(|| unified_diff(sp, cur.as_deref(), Some(&bytes)));
+        files.push(FileChange {
+            path: sp.clone(),
+            action,
+            ownership: None,
+            provenance: STAMP_PROVENANCE.to_string(),
+            sha256: sha256_hex(&bytes),
+            diff,
+            note: None,
+            content: Some(bytes),
+            override_hint: "Written by idp; do not edit (it is the merge base of upgrades).".into(),
+        });
+    }
+
+    let cs = ChangeSet {
+        step,
+        repo,
+        repo_role: role,
+        creates_repo: !repo_exists,
+        files,
+        digest: sha256_hex(digest_input.as_bytes()),
+    };
+    Ok((cs, warnings, rendered))
+}
+
+fn to_ref(cr: &ChangeRequestRecord) -> Option<ChangeRequestRef> {
+    Some(ChangeRequestRef {
+        id: cr.id.clone()?,
+        repo: cr.repo.clone(),
+        branch: cr.branch.clone(),
+        commit: cr.commit.clone()?,
+        url: cr.url.clone().unwrap_or_default(),
+        state: cr.state,
+    })
+}
+
+/// Plans and applies one step of a run.
+fn run_step(
+    p: &Platform,
+    prep: &Prepared,
+    run: &RunRecord,
+    who: &Principal,
+    step: StepId,
+) -> Result<StepReceipt> {
+    let (cs, warnings, rendered) = plan_step(p, prep, step, None, false)?;
+    failpoint::hit(&format!("step:{step}:planned"));
+    let key = format!("{}:{step}", run.id);
+    let branch = branch_for(&prep.service, step);
+    let mut cr: Option<ChangeRequestRecord> = None;
+
+    if cs.has_changes() {
+        p.emit(
+            &run.id,
+            Some(step),
+            format!(
+                "{step}: writing {} file(s) to {}",
+                cs.writes().len(),
+                cs.repo
+            ),
+        );
+        if cs.creates_repo {
+            let desc = format!(
+                "{} ({}), created by idp",
+                prep.service,
+                prep.gp.id_version()
+            );
+            p.scm.create_repo(&cs.repo, &desc)?;
+        }
+        let blobs: Vec<(String, Arc<Vec<u8>>)> = rendered
+            .iter()
+            .map(|f| (sha256_hex(&f.content), f.content.clone()))
+            .collect();
+        p.state.put_blobs(&blobs)?;
+        let mut record = ChangeRequestRecord {
+            key: key.clone(),
+            id: None,
+            repo: cs.repo.clone(),
+            service: prep.service.clone(),
+            step,
+            run_id: run.id.clone(),
+            digest: cs.digest.clone(),
+            branch: branch.clone(),
+            commit: None,
+            url: None,
+            state: ChangeRequestState::Pending,
+            created_at: now_rfc3339(),
+        };
+        p.state.put_change_request(&record)?;
+        let bot = &p.def.config.organization.bot;
+        let spec = ChangeRequestSpec {
+            key: key.clone(),
+            repo: cs.repo.clone(),
+            branch: branch.clone(),
+            title: format!(
+                "idp: {step} for {} ({})",
+                prep.service,
+                prep.gp.id_version()
+            ),
+            body: change_request_body(prep, &cs),
+            files: cs.writes(),
+            author: Signature {
+                name: bot.name.clone(),
+                email: bot.email.clone(),
+            },
+            committer: Signature {
+                name: bot.name.clone(),
+                email: bot.email.clone(),
+            },
+            trailers: vec![
+                ("Idp-Run".into(), run.id.clone()),
+                ("Idp-Requested-By".into(), who.user.clone()),
+                ("Idp-Golden-Path".into(), prep.gp.id_version()),
+            ],
+        };
+        let outcome = p.scm.submit(&spec)?;
+        failpoint::hit(&format!("step:{step}:submitted"));
+        if !outcome.id.is_empty() {
+            record.id = Some(outcome.id);
+            record.commit = Some(outcome.commit);
+            record.url = Some(outcome.url);
+            record.state = outcome.state;
+            p.state.put_change_request(&record)?;
+            cr = Some(record);
+        }
+    } else if let Some(found) = p.scm.find_change_request(&cs.repo, &key)? {
+        // This run committed before it was interrupted: record what it did.
+        let record = ChangeRequestRecord {
+            key: key.clone(),
+            id: Some(found.id),
+            repo: cs.repo.clone(),
+            service: prep.service.clone(),
+            step,
+            run_id: run.id.clone(),
+            digest: cs.digest.clone(),
+            branch,
+            commit: Some(found.commit),
+            url: Some(found.url),
+            state: found.state,
+            created_at: now_rfc3339(),
+        };
+        p.state.put_change_request(&record)?;
+        cr = Some(record);
+    }
+    if cr.is_none() {
+        cr = p
+            .state
+            .change_request_for(&prep.service, step, &cs.repo, &cs.digest)?;
+        p.emit(
+            &run.id,
+            Some(step),
+            format!("{step}: {} already up to date", cs.repo),
+        );
+    }
+
+    let now = now_rfc3339();
+    let created_at = prep
+        .existing
+        .as_ref()
+        .map(|e| e.created_at.clone())
+        .unwrap_or_else(|| now.clone());
+    p.state.put_service(&ServiceRecord {
+        name: prep.service.clone(),
+        owner: prep.team.name.clone(),
+        golden_path: prep.gp.def.id.clone(),
+        version: prep.gp.def.version.clone(),
+        parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
+        created_at,
+        updated_at: now,
+    })?;
+
+    let artifacts = cs
+        .files
+        .iter()
+        .filter(|f| !f.is_stamp())
+        .map(|f| Artifact {
+            repo: cs.repo.clone(),
+            path: f.path.clone(),
+            sha256: f.sha256.clone(),
+            ownership: f.ownership.unwrap_or(Ownership::Managed),
+            provenance: f.provenance.clone(),
+        })
+        .collect();
+    let mut outputs = serde_json::Map::new();
+    if !warnings.is_empty() {
+        outputs.insert("warnings".into(), Value::from(warnings));
+    }
+    Ok(StepReceipt {
+        step,
+        repo: cs.repo,
+        change_request: cr.as_ref().and_then(to_ref),
+        artifacts,
+        outputs,
+    })
+}
+
+fn change_request_body(prep: &Prepared, cs: &ChangeSet) -> String {
+    let mut body = format!(
+        "Service `{}`, owned by `{}`, from golden path {}.\n\n{}\n\n",
+        prep.service,
+        prep.team.name,
+        prep.gp.id_version(),
+        prep.gp
+            .step(cs.step)
+            .map(|s| s.description.as_str())
+            .unwrap_or(""),
+    );
+    for f in cs.files.iter().filter(|f| f.writes()) {
+        let own = f.ownership.map(|o| o.as_str()).unwrap_or("idp");
+        body.push_str(&format!("- {:?} `{}` ({own})\n", f.action, f.path));
+    }
+    body.push_str("\nRun `idp explain ");
+    body.push_str(&prep.service);
+    body.push_str("` to see what each file is and how to override it safely.");
+    body
+}
+
+/// Executes `op`; `resume` is the run to continue (from `idp resume`).
+pub(crate) fn execute(
+    p: &Platform,
+    who: &Principal,
+    op: Operation,
+    req: &ServiceRequest,
+    resume: Option<RunRecord>,
+) -> Result<Receipt> {
+    let prep = prepare(p, op, req)?;
+    let _lock = lock_service(p, &prep.service)?;
+    let run = match resume.or(p.state.find_unfinished_run(&prep.key)?) {
+        Some(r) => {
+            p.emit(
+                &r.id,
+                None,
+                format!("resuming run {} ({})", r.id, r.operation),
+            );
+            r
+        }
+        None => {
+            let now = now_rfc3339();
+            let r = RunRecord {
+                id: new_run_id(),
+                key: prep.key.clone(),
+                operation: op.as_str().to_string(),
+                service: prep.service.clone(),
+                principal: who.user.clone(),
+                request: prep.request_redacted.clone(),
+                has_secrets: prep.has_secrets,
+                status: RunStatus::Running,
+                created_at: now.clone(),
+                updated_at: now,
+                receipt: None,
+                error: None,
+            };
+            p.state.create_run(&r)?;
+            p.emit(
+                &r.id,
+                None,
+                format!("run {} started: {} for {}", r.id, op, prep.service),
+            );
+            r
+        }
+    };
+    failpoint::hit("run:created");
+
+    let done: HashMap<StepId, StepReceipt> = p
+        .state
+        .steps(&run.id)?
+        .into_iter()
+        .filter(|s| s.status == RunStatus::Completed)
+        .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
+        .collect();
+    let mut steps = Vec::new();
+    for step in &prep.steps {
+        if let Some(r) = done.get(step) {
+            p.emit(
+                &run.id,
+                Some(*step),
+                format!("{step}: completed before the interruption"),
+            );
+            steps.push(r.clone());
+            continue;
+        }
+        p.emit(&run.id, Some(*step), format!("{step}: planning"));
+        p.state.save_step(
+            &run.id,
+            &StepRecord {
+                step: *step,
+                status: RunStatus::Running,
+                result: None,
+            },
+        )?;
+        let result = match run_step(p, &prep, &run, who, *step) {
+            Ok(r) => r,
+            Err(e) => {
+                p.state
+                    .finish_run(&run.id, RunStatus::Failed, None, Some(&e.to_json()))?;
+                return Err(e);
+            }
+        };
+        p.state.save_step(
+            &run.id,
+            &StepRecord {
+                step: *step,
+                status: RunStatus::Completed,
+                result: Some(serde_json::to_value(&result)?),
+            },
+        )?;
+        failpoint::hit(&format!("step:{step}:recorded"));
+        steps.push(result);
+    }
+    let receipt = build_receipt(p, &prep, &run, steps);
+    p.state.finish_run(
+        &run.id,
+        RunStatus::Completed,
+        Some(&receipt.to_json()),
+        None,
+    )?;
+    p.emit(&run.id, None, format!("run {} completed", run.id));
+    Ok(receipt)
+}
+
+fn build_receipt(
+    p: &Platform,
+    prep: &Prepared,
+    run: &RunRecord,
+    steps: Vec<StepReceipt>,
+) -> Receipt {
+    let mut links = BTreeMap::new();
+    let mut warnings = Vec::new();
+    for s in &steps {
+        let role = prep
+            .gp
+            .step(s.step)
+            .map(|d| d.repo.as_str())
+            .unwrap_or("infra");
+        links.insert(format!("{role}_repo"), p.scm.repo_url(&s.repo));
+        if let Some(cr) = &s.change_request {
+            links.insert(format!("change_request:{}", cr.id), cr.url.clone());
+        }
+        if let Some(Value::Array(ws)) = s.outputs.get("warnings") {
+            warnings.extend(ws.iter().filter_map(|w| w.as_str().map(str::to_string)));
+        }
+    }
+    Receipt {
+        run_id: run.id.clone(),
+        operation: prep.op,
+        service: prep.service.clone(),
+        owner: prep.team.name.clone(),
+        golden_path: prep.gp.def.id.clone(),
+        scaffold_version: prep.gp.def.version.clone(),
+        status: RunStatus::Completed,
+        started_at: run.created_at.clone(),
+        finished_at: now_rfc3339(),
+        steps,
+        links,
+        warnings,
+    }
+}
+
+/// `run-20261126T103000-1a2b3c4d`: sortable by start time, unique by its random tail.
+fn new_run_id() -> String {
+    format!(
+        "run-{}-{}",
+        chrono::Utc::now().format("%Y%m%dT%H%M%S"),
+        crate::digest::random_hex(4)
+    )
+}
+
+pub(crate) fn plan(
+    p: &Platform,
+    _who: &Principal,
+    op: Operation,
+    req: &ServiceRequest,
+) -> Result<Plan> {
+    let prep = prepare(p, op, req)?;
+    let mut overlay = Overlay::default();
+    let mut change_sets = Vec::new();
+    let mut warnings = Vec::new();
+    for step in &prep.steps {
+        let (cs, w, _) = plan_step(p, &prep, *step, Some(&overlay), true)?;
+        if cs.creates_repo {
+            overlay.repos.insert(cs.repo.clone());
+        }
+        for f in cs.files.iter().filter(|f| f.writes()) {
+            if let Some(c) = &f.content {
+                overlay
+                    .files
+                    .insert((cs.repo.clone(), f.path.clone()), c.clone());
+            }
+        }
+        warnings.extend(w);
+        change_sets.push(cs);
+    }
+    Ok(Plan {
+        operation: op,
+        service: prep.service.clone(),
+        owner: prep.team.name.clone(),
+        golden_path: prep.gp.def.id.clone(),
+        scaffold_version: prep.gp.def.version.clone(),
+        parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
+        change_sets,
+        warnings,
+    })
+}
+
+pub(crate) fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Receipt> {
+    let run = p.state.get_run(run_id)?.ok_or_else(|| {
+        Error::not_found(format!(
+            "run {} does not exist; `idp runs` lists runs",
+            crate::naming::shown(run_id)
+        ))
+    })?;
+    if run.status == RunStatus::Completed {
+        let r = run
+            .receipt
+            .ok_or_else(|| Error::internal(format!("run {run_id} completed without a receipt")))?;
+        return Ok(serde_json::from_value(r)?);
+    }
+    if run.has_secrets {
+        return Err(Error::invalid(format!(
+            "run {run_id} had write-only parameters, which idp never stores; repeat the original request to resume it"
+        )));
+    }
+    let op = Operation::parse(&run.operation)?;
+    let req = ServiceRequest::from_json(run.request.clone())?;
+    let mut run = run;
+    if run.status == RunStatus::Failed {
+        // A failed run is retried under its own id; its completed steps are kept.
+        run.status = RunStatus::Running;
+    }
+    execute(p, who, op, &req, Some(run))
+}

@@ -1,0 +1,306 @@
+//! Preflight: everything checked before anything is planned or written — input hygiene, the
+//! service name, the owner team, the golden path and version, the parameters, and whether the
+//! name is already taken by another owner or golden path.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use super::Platform;
+use crate::error::{Error, Result};
+use crate::golden_path::params::{check_string, check_value, is_secret_key};
+use crate::golden_path::{GoldenPath, Parameters, RepoRole, ServiceContext, StepId, build_context};
+use crate::naming::{check_service_name, shown};
+use crate::org::Team;
+use crate::request::{Operation, ServiceRequest};
+use crate::scaffold::Stamp;
+use crate::state::ServiceRecord;
+
+/// A request that passed preflight, with everything the planner needs.
+pub(crate) struct Prepared {
+    pub op: Operation,
+    pub gp: Arc<GoldenPath>,
+    pub team: Team,
+    pub service: String,
+    pub params: Parameters,
+    pub ctx: ServiceContext,
+    pub steps: Vec<StepId>,
+    /// The request with secret values redacted (what state and audit keep).
+    pub request_redacted: Value,
+    pub has_secrets: bool,
+    /// Equal for identical requests.
+    pub key: String,
+    pub existing: Option<ServiceRecord>,
+}
+
+impl Prepared {
+    /// The name of the repo a role maps to.
+    pub fn repo_name(&self, p: &Platform, role: RepoRole) -> String {
+        repo_name_for(p, role, &self.service)
+    }
+}
+
+pub(crate) fn repo_name_for(p: &Platform, role: RepoRole, service: &str) -> String {
+    let sc = &p.def.config.providers.source_control;
+    match role {
+        RepoRole::Service => service.to_string(),
+        RepoRole::Gitops => sc.gitops_repo.clone(),
+        RepoRole::Infra => sc.infra_repo.clone(),
+    }
+}
+
+pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Result<Prepared> {
+    check_string("service", &req.service, false)?;
+    check_string("owner", &req.owner, false)?;
+    if let Some(g) = &req.golden_path {
+        check_string("golden_path", g, false)?;
+    }
+    if let Some(v) = &req.version {
+        check_string("version", v, false)?;
+    }
+    check_value(
+        "parameters",
+        &Value::Object(req.parameters.clone()),
+        &is_secret_key,
+    )?;
+    check_value(
+        "intents",
+        &Value::Array(req.intents.clone()),
+        &is_secret_key,
+    )?;
+    check_service_name(&p.def.config, &req.service)?;
+
+    let team = p.def.directory.team(&req.owner).cloned().ok_or_else(|| {
+        let known: Vec<&str> = p.def.directory.teams().map(|t| t.name.as_str()).collect();
+        Error::not_found(format!(
+            "owner team {} does not exist in the org directory; known teams: {}",
+            shown(&req.owner),
+            known.join(", ")
+        ))
+        .with("field", "owner")
+    })?;
+
+    let existing = p.state.get_service(&req.service)?;
+    if let Some(ex) = &existing {
+        check_same_service(
+            &req.service,
+            &ex.owner,
+            &ex.golden_path,
+            &team,
+            req.golden_path.as_deref(),
+        )?;
+        if let Some(v) = &req.version
+            && v != &ex.version
+        {
+            return Err(Error::conflict(format!(
+                "service {} is at {}@{}; moving it to {v} is an upgrade: run `idp upgrade {} --to {v}`",
+                req.service, ex.golden_path, ex.version, req.service
+            ))
+            .with("field", "version"));
+        }
+    }
+    let gp = p.def.golden_path(
+        req.golden_path
+            .as_deref()
+            .or(existing.as_ref().map(|e| e.golden_path.as_str())),
+        req.version
+            .as_deref()
+            .or(existing.as_ref().map(|e| e.version.as_str())),
+    )?;
+
+    // Parameters are sticky: what the service was last applied with, overridden by the request.
+    let mut given = Parameters::new();
+    if let Some(Value::Object(prev)) = existing.as_ref().map(|e| &e.parameters) {
+        for (k, v) in prev {
+            if !gp.schema.is_secret(k) && gp.def.parameters["properties"].get(k).is_some() {
+                given.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for (k, v) in &req.parameters {
+        given.insert(k.clone(), v.clone());
+    }
+    check_value("parameters", &Value::Object(req.parameters.clone()), &|k| {
+        gp.schema.is_secret(k)
+    })?;
+    let params = gp.schema.resolve(&given)?;
+
+    let steps: Vec<StepId> = match op.single_step() {
+        Some(step) => {
+            if gp.step(step).is_none() && step != StepId::RequestInfraResource {
+                return Err(Error::invalid(format!(
+                    "golden path {} has no step {step}",
+                    gp.id_version()
+                )));
+            }
+            vec![step]
+        }
+        None => StepId::ORDER
+            .into_iter()
+            .filter(|s| {
+                if *s == StepId::RequestInfraResource {
+                    !req.intents.is_empty()
+                } else {
+                    gp.step(*s).is_some()
+                }
+            })
+            .collect(),
+    };
+
+    let repo_urls: Vec<(&str, String, String)> =
+        [RepoRole::Service, RepoRole::Gitops, RepoRole::Infra]
+            .into_iter()
+            .map(|role| {
+                let name = repo_name_for(p, role, &req.service);
+                let url = p.scm.repo_url(&name);
+                (role.as_str(), name, url)
+            })
+            .collect();
+    let ctx = build_context(&p.def.config, &team, &gp, &req.service, &params, &repo_urls);
+
+    if existing.is_none() {
+        check_repo_not_taken(p, &gp, &ctx, &team)?;
+    }
+
+    let has_secrets = req.parameters.keys().any(|k| gp.schema.is_secret(k))
+        || req.intents.iter().any(|i| contains_secret_key(i));
+    let redacted_params = gp.schema.redact(&req.parameters);
+    let request_redacted = json!({
+        "service": req.service,
+        "owner": team.name,
+        "golden_path": gp.def.id,
+        "version": req.version,
+        "parameters": redacted_params,
+        "intents": redact_intents(&req.intents),
+    });
+    let mut key_material = json!({
+        "operation": op.as_str(),
+        "request": request_redacted,
+        "resolved_version": gp.def.version,
+    });
+    if has_secrets {
+        // Secrets change the key (a different secret is a different request) without the key
+        // revealing them: they are hashed with the workspace's random salt.
+        let secrets: Vec<String> = req
+            .parameters
+            .iter()
+            .filter(|(k, _)| gp.schema.is_secret(k))
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        let salted =
+            crate::digest::sha256_hex(format!("{}|{}", p.salt(), secrets.join("|")).as_bytes());
+        key_material["secrets"] = Value::String(salted);
+    }
+    let key = crate::digest::sha256_hex(crate::digest::canonical_json(&key_material).as_bytes());
+
+    Ok(Prepared {
+        op,
+        gp,
+        team,
+        service: req.service.clone(),
+        params,
+        ctx,
+        steps,
+        request_redacted,
+        has_secrets,
+        key,
+        existing,
+    })
+}
+
+fn check_same_service(
+    service: &str,
+    owner: &str,
+    gp_id: &str,
+    team: &Team,
+    requested_gp: Option<&str>,
+) -> Result<()> {
+    if owner != team.name {
+        return Err(Error::conflict(format!(
+            "service name {service} is taken: it belongs to {owner}; choose another name"
+        ))
+        .with("field", "service"));
+    }
+    if let Some(g) = requested_gp
+        && g != gp_id
+    {
+        return Err(Error::conflict(format!(
+            "service {service} was created from golden path {gp_id}, not {}; choose another name",
+            shown(g)
+        ))
+        .with("field", "golden_path"));
+    }
+    Ok(())
+}
+
+/// With no record of the service in state, a service repo that already exists must carry our
+/// stamp for the same owner and golden path (the state may have been lost); anything else is
+/// somebody else's repository.
+fn check_repo_not_taken(
+    p: &Platform,
+    gp: &GoldenPath,
+    ctx: &ServiceContext,
+    team: &Team,
+) -> Result<()> {
+    let repo = &ctx.service;
+    if !p.scm.repo_exists(repo)? {
+        return Ok(());
+    }
+    let Some(stamp_path) = gp.stamp_path(RepoRole::Service, ctx)? else {
+        return Ok(());
+    };
+    let files = p.scm.list_files(repo, None, "")?;
+    if files.is_empty() {
+        return Ok(());
+    }
+    let stamp = p
+        .scm
+        .read_files(repo, None, std::slice::from_ref(&stamp_path))?
+        .pop()
+        .flatten();
+    let Some(bytes) = stamp else {
+        return Err(Error::conflict(format!(
+            "a repository named {repo} already exists and was not created by idp; choose another name"
+        ))
+        .with("field", "service"));
+    };
+    let stamp = Stamp::parse(&stamp_path, &bytes)?;
+    check_same_service(
+        repo,
+        &stamp.owner,
+        &stamp.golden_path_id,
+        team,
+        Some(&gp.def.id),
+    )
+}
+
+fn contains_secret_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| is_secret_key(k) || contains_secret_key(v)),
+        Value::Array(a) => a.iter().any(contains_secret_key),
+        _ => false,
+    }
+}
+
+fn redact_intents(intents: &[Value]) -> Value {
+    fn red(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => Value::Object(
+                m.iter()
+                    .map(|(k, v)| {
+                        if is_secret_key(k) {
+                            (k.clone(), json!("***"))
+                        } else {
+                            (k.clone(), red(v))
+                        }
+                    })
+                    .collect(),
+            ),
+            Value::Array(a) => Value::Array(a.iter().map(red).collect()),
+            other => other.clone(),
+        }
+    }
+    Value::Array(intents.iter().map(red).collect())
+}

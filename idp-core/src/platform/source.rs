@@ -1,0 +1,127 @@
+//! Where a platform definition comes from: a folder on disk, or the built-in default embedded in
+//! the crate. Both become the same map of relative path -> text, so loading has one code path.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use include_dir::{Dir, include_dir};
+
+use crate::error::{Error, Result};
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/platform");
+
+/// Largest file accepted in a platform folder.
+const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// The files of a platform definition: `/`-separated relative path -> UTF-8 text.
+#[derive(Debug, Clone, Default)]
+pub struct PlatformFiles {
+    pub files: BTreeMap<String, String>,
+    /// Where they came from, for messages: a folder path or `built-in`.
+    pub origin: String,
+}
+
+impl PlatformFiles {
+    /// The built-in default platform.
+    pub fn builtin() -> PlatformFiles {
+        let mut files = BTreeMap::new();
+        collect_embedded(&BUILTIN, &mut files);
+        PlatformFiles {
+            files,
+            origin: "built-in".into(),
+        }
+    }
+
+    /// Every file under `dir` (hidden files and folders skipped).
+    pub fn from_dir(dir: &Path) -> Result<PlatformFiles> {
+        if !dir.join("idp.yaml").is_file() {
+            return Err(Error::invalid(format!(
+                "{} is not a platform folder: it has no idp.yaml (create one with `idp init {}`)",
+                dir.display(),
+                dir.display()
+            ))
+            .with("file", dir.join("idp.yaml").display().to_string()));
+        }
+        let mut files = BTreeMap::new();
+        walk(dir, dir, &mut files)?;
+        Ok(PlatformFiles {
+            files,
+            origin: dir.display().to_string(),
+        })
+    }
+
+    /// Writes the files under `dir` (for `idp init`). Refuses to overwrite an existing idp.yaml.
+    pub fn write_to(&self, dir: &Path) -> Result<usize> {
+        if dir.join("idp.yaml").exists() {
+            return Err(Error::conflict(format!(
+                "{} already holds a platform (idp.yaml exists); choose an empty folder",
+                dir.display()
+            )));
+        }
+        for (rel, text) in &self.files {
+            let p = dir.join(rel);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::write(&p, text)?;
+        }
+        Ok(self.files.len())
+    }
+
+    /// Files whose path starts with `prefix`, with the prefix removed.
+    pub fn under<'a>(&'a self, prefix: &'a str) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
+        self.files
+            .range(prefix.to_string()..)
+            .take_while(move |(k, _)| k.starts_with(prefix))
+            .map(move |(k, v)| (&k[prefix.len()..], v.as_str()))
+    }
+}
+
+fn collect_embedded(dir: &Dir<'static>, out: &mut BTreeMap<String, String>) {
+    for f in dir.files() {
+        let rel = f.path().to_string_lossy().replace('\\', "/");
+        let text = f
+            .contents_utf8()
+            .expect("built-in platform files are UTF-8");
+        out.insert(rel, text.to_string());
+    }
+    for d in dir.dirs() {
+        collect_embedded(d, out);
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dir.display())))?
+        .collect::<std::result::Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let ft = entry.file_type()?;
+        if ft.is_dir() {
+            walk(root, &path, out)?;
+        } else if ft.is_file() {
+            let rel = path
+                .strip_prefix(root)
+                .expect("under root")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if entry.metadata()?.len() > MAX_FILE_BYTES {
+                return Err(
+                    Error::invalid(format!("{rel} is larger than {MAX_FILE_BYTES} bytes"))
+                        .with("file", rel),
+                );
+            }
+            let bytes = std::fs::read(&path)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::invalid(format!("{rel} is not UTF-8 text")).with("file", rel.clone())
+            })?;
+            out.insert(rel, text);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,541 @@
+//! The embedded [`SourceControl`]: bare git repositories on disk. Commits are real git objects
+//! on real branches (`git log` shows them); a change request is a branch plus a ref
+//! `refs/change-requests/<n>` (like Gerrit keeps changes), and its key is a commit trailer, so
+//! the record lives in the repo itself and survives a lost state database.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use git2::{ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions, Tree};
+
+use super::{ChangeRequestOutcome, ChangeRequestSpec, SourceControl, trailers};
+use crate::digest::sha256_hex;
+use crate::error::{Error, Result};
+use crate::receipt::ChangeRequestState;
+
+const KEY_TRAILER: &str = "Idp-Change-Request-Key";
+const ID_TRAILER: &str = "Idp-Change-Request";
+const BLOB_MODE: i32 = 0o100644;
+const TREE_MODE: i32 = 0o040000;
+
+/// Bare git repositories under one folder.
+pub struct LocalGit {
+    root: PathBuf,
+    default_branch: String,
+    auto_merge: bool,
+}
+
+impl LocalGit {
+    /// Repositories live at `root/<name>.git`.
+    pub fn new(root: PathBuf, default_branch: &str, auto_merge: bool) -> Result<LocalGit> {
+        if git2::Branch::name_is_valid(default_branch).ok() != Some(true) {
+            return Err(
+                Error::invalid(format!("`{default_branch}` is not a valid branch name"))
+                    .with("field", "providers.source_control.default_branch"),
+            );
+        }
+        Ok(LocalGit {
+            root,
+            default_branch: default_branch.to_string(),
+            auto_merge,
+        })
+    }
+
+    /// The folder of `repo`.
+    pub fn repo_path(&self, repo: &str) -> PathBuf {
+        self.root.join(format!("{repo}.git"))
+    }
+
+    fn open(&self, repo: &str) -> Result<Option<Repository>> {
+        check_repo_name(repo)?;
+        let p = self.repo_path(repo);
+        if !p.exists() {
+            return Ok(None);
+        }
+        Repository::open_bare(&p).map(Some).map_err(|e| {
+            Error::provider(format!("cannot open repository {}", p.display())).with_source(e)
+        })
+    }
+
+    fn lock(&self, repo: &str) -> Result<File> {
+        let f = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.repo_path(repo).join("idp.lock"))?;
+        f.lock()?;
+        Ok(f)
+    }
+
+    fn branch_ref(branch: &str) -> String {
+        format!("refs/heads/{branch}")
+    }
+
+    fn head_commit<'r>(repo: &'r Repository, branch: &str) -> Result<Option<git2::Commit<'r>>> {
+        match repo.find_reference(&Self::branch_ref(branch)) {
+            Ok(r) => Ok(Some(r.peel_to_commit()?)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn outcome(
+        &self,
+        repo_name: &str,
+        repo: &Repository,
+        commit: Oid,
+        branch: &str,
+    ) -> Result<ChangeRequestOutcome> {
+        let c = repo.find_commit(commit)?;
+        let t = trailers(c.message().unwrap_or(""));
+        let id = t
+            .iter()
+            .find(|(k, _)| k == ID_TRAILER)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let merged = match Self::head_commit(repo, &self.default_branch)? {
+            Some(head) => head.id() == commit || repo.graph_descendant_of(head.id(), commit)?,
+            None => false,
+        };
+        let n = id.rsplit('#').next().unwrap_or("");
+        Ok(ChangeRequestOutcome {
+            url: format!("{}#change-request-{n}", self.repo_url(repo_name)),
+            id,
+            branch: branch.to_string(),
+            commit: commit.to_string(),
+            state: if merged {
+                ChangeRequestState::Merged
+            } else {
+                ChangeRequestState::Open
+            },
+            committed: false,
+        })
+    }
+
+    fn key_ref(key: &str) -> String {
+        format!("refs/idp/keys/{}", &sha256_hex(key.as_bytes())[..32])
+    }
+
+    fn find_by_key(
+        &self,
+        repo_name: &str,
+        repo: &Repository,
+        key: &str,
+    ) -> Result<Option<ChangeRequestOutcome>> {
+        let r = match repo.find_reference(&Self::key_ref(key)) {
+            Ok(r) => r,
+            Err(e) if e.code() == ErrorCode::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let commit = r.peel_to_commit()?;
+        let t = trailers(commit.message().unwrap_or(""));
+        let branch = t
+            .iter()
+            .find(|(k, _)| k == "Idp-Branch")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        self.outcome(repo_name, repo, commit.id(), &branch)
+            .map(Some)
+    }
+
+    fn next_number(repo: &Repository) -> Result<u64> {
+        let mut max = 0u64;
+        for name in repo.references_glob("refs/change-requests/*")?.names() {
+            if let Some(n) = name?.rsplit('/').next().and_then(|n| n.parse::<u64>().ok()) {
+                max = max.max(n);
+            }
+        }
+        Ok(max + 1)
+    }
+
+    /// Fast-forwards the default branch to `commit` (which descends from it).
+    fn merge(&self, repo: &Repository, commit: Oid, msg: &str) -> Result<()> {
+        let main = Self::branch_ref(&self.default_branch);
+        match Self::head_commit(repo, &self.default_branch)? {
+            Some(head) if head.id() == commit => Ok(()),
+            Some(head) => {
+                if !repo.graph_descendant_of(commit, head.id())? {
+                    return Err(Error::conflict(format!(
+                        "cannot merge {commit}: {} moved to {} in the meantime; rerun to rebase",
+                        self.default_branch,
+                        head.id()
+                    )));
+                }
+                repo.reference_matching(&main, commit, true, head.id(), msg)?;
+                Ok(())
+            }
+            None => {
+                repo.reference(&main, commit, false, msg)?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Repo names become folder names: allow only a safe charset.
+fn check_repo_name(repo: &str) -> Result<()> {
+    let ok = !repo.is_empty()
+        && repo.len() <= 100
+        && repo
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !repo.starts_with('.');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!(
+            "repository name {} is not allowed",
+            crate::naming::shown(repo)
+        )))
+    }
+}
+
+/// Writes a tree equal to `base` with `changes` applied (`Some(blob)` to set, `None` to remove).
+/// Returns `None` for an empty tree.
+fn write_tree(
+    repo: &Repository,
+    base: Option<&Tree<'_>>,
+    changes: &BTreeMap<&str, Option<Oid>>,
+) -> Result<Option<Oid>> {
+    let mut direct: Vec<(&str, Option<Oid>)> = Vec::new();
+    let mut nested: BTreeMap<&str, BTreeMap<&str, Option<Oid>>> = BTreeMap::new();
+    for (path, change) in changes {
+        match path.split_once('/') {
+            None => direct.push((path, *change)),
+            Some((dir, rest)) => {
+                nested.entry(dir).or_default().insert(rest, *change);
+            }
+        }
+    }
+    let mut tb = repo.treebuilder(base)?;
+    for (name, change) in direct {
+        match change {
+            Some(oid) => {
+                tb.insert(name, oid, BLOB_MODE)?;
+            }
+            None => {
+                if tb.get(name)?.is_some() {
+                    tb.remove(name)?;
+                }
+            }
+        }
+    }
+    for (dir, sub) in nested {
+        let sub_base = match base.and_then(|t| t.get_name(dir)) {
+            Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
+            _ => None,
+        };
+        match write_tree(repo, sub_base.as_ref(), &sub)? {
+            Some(oid) => {
+                tb.insert(dir, oid, TREE_MODE)?;
+            }
+            None => {
+                if tb.get(dir)?.is_some() {
+                    tb.remove(dir)?;
+                }
+            }
+        }
+    }
+    if tb.is_empty() {
+        Ok(None)
+    } else {
+        Ok(Some(tb.write()?))
+    }
+}
+
+impl SourceControl for LocalGit {
+    fn kind(&self) -> &'static str {
+        "local-git"
+    }
+
+    fn repo_exists(&self, repo: &str) -> Result<bool> {
+        check_repo_name(repo)?;
+        Ok(self.repo_path(repo).join("HEAD").exists())
+    }
+
+    fn create_repo(&self, repo: &str, description: &str) -> Result<()> {
+        check_repo_name(repo)?;
+        let p = self.repo_path(repo);
+        if p.join("HEAD").exists() {
+            return Ok(());
+        }
+        std::fs::create_dir_all(&self.root)?;
+        let mut opts = RepositoryInitOptions::new();
+        opts.bare(true)
+            .initial_head(&self.default_branch)
+            .description(description);
+        Repository::init_opts(&p, &opts).map_err(|e| {
+            Error::provider(format!("cannot create repository {}", p.display())).with_source(e)
+        })?;
+        Ok(())
+    }
+
+    fn read_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let Some(r) = self.open(repo)? else {
+            return Ok(vec![None; paths.len()]);
+        };
+        let Some(commit) = Self::head_commit(&r, branch.unwrap_or(&self.default_branch))? else {
+            return Ok(vec![None; paths.len()]);
+        };
+        let tree = commit.tree()?;
+        paths
+            .iter()
+            .map(|p| match tree.get_path(Path::new(p)) {
+                Ok(entry) if entry.kind() == Some(ObjectType::Blob) => {
+                    Ok(Some(r.find_blob(entry.id())?.content().to_vec()))
+                }
+                Ok(_) => Ok(None),
+                Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .collect()
+    }
+
+    fn list_files(&self, repo: &str, branch: Option<&str>, prefix: &str) -> Result<Vec<String>> {
+        let Some(r) = self.open(repo)? else {
+            return Ok(Vec::new());
+        };
+        let Some(commit) = Self::head_commit(&r, branch.unwrap_or(&self.default_branch))? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        commit
+            .tree()?
+            .walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                if entry.kind() == Some(ObjectType::Blob) {
+                    let p = format!("{dir}{}", entry.name().unwrap_or(""));
+                    if p.starts_with(prefix) {
+                        out.push(p);
+                    }
+                }
+                git2::TreeWalkResult::Ok
+            })?;
+        Ok(out)
+    }
+
+    fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool> {
+        let Some(r) = self.open(repo)? else {
+            return Ok(false);
+        };
+        Ok(Self::head_commit(&r, branch)?.is_some())
+    }
+
+    fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome> {
+        let repo = self
+            .open(&spec.repo)?
+            .ok_or_else(|| Error::not_found(format!("repository {} does not exist", spec.repo)))?;
+        if git2::Branch::name_is_valid(&spec.branch).ok() != Some(true) {
+            return Err(Error::invalid(format!(
+                "`{}` is not a valid branch name",
+                spec.branch
+            )));
+        }
+        let _lock = self.lock(&spec.repo)?;
+        crate::failpoint::hit("scm:locked");
+
+        // Submitted before (a resumed run)? Finish what is left (the merge) and return it.
+        if let Some(found) = self.find_by_key(&spec.repo, &repo, &spec.key)? {
+            if self.auto_merge && found.state != ChangeRequestState::Merged {
+                let oid = Oid::from_str(&found.commit)?;
+                self.merge(&repo, oid, &format!("idp: merge {}", found.id))?;
+                return self.outcome(&spec.repo, &repo, oid, &found.branch);
+            }
+            return Ok(found);
+        }
+
+        let base = if !self.auto_merge && Self::head_commit(&repo, &spec.branch)?.is_some() {
+            Self::head_commit(&repo, &spec.branch)?
+        } else {
+            Self::head_commit(&repo, &self.default_branch)?
+        };
+        let base_tree = base.as_ref().map(|c| c.tree()).transpose()?;
+        let mut changes: BTreeMap<&str, Option<Oid>> = BTreeMap::new();
+        for (path, content) in &spec.files {
+            let oid = content.as_ref().map(|c| repo.blob(c)).transpose()?;
+            changes.insert(path.as_str(), oid);
+        }
+        let tree_id = match write_tree(&repo, base_tree.as_ref(), &changes)? {
+            Some(t) => t,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        if let (Some(b), Some(bt)) = (&base, &base_tree)
+            && bt.id() == tree_id
+        {
+            // Already has exactly this content: nothing to commit.
+            let mut o = self.outcome(&spec.repo, &repo, b.id(), &spec.branch)?;
+            o.id.clear();
+            return Ok(o);
+        }
+
+        let n = Self::next_number(&repo)?;
+        let id = format!("{}#{n}", spec.repo);
+        let mut msg = format!("{}\n\n{}\n\n", spec.title.trim(), spec.body.trim());
+        for (k, v) in &spec.trailers {
+            msg.push_str(&format!("{k}: {v}\n"));
+        }
+        msg.push_str(&format!(
+            "Idp-Branch: {}\n{ID_TRAILER}: {id}\n{KEY_TRAILER}: {}\n",
+            spec.branch, spec.key
+        ));
+        let author = git2::Signature::now(&spec.author.name, &spec.author.email)?;
+        let committer = git2::Signature::now(&spec.committer.name, &spec.committer.email)?;
+        let tree = repo.find_tree(tree_id)?;
+        let parents: Vec<&git2::Commit<'_>> = base.iter().collect();
+        let commit = repo.commit(None, &author, &committer, &msg, &tree, &parents)?;
+        crate::failpoint::hit("scm:committed");
+        repo.reference(
+            &Self::branch_ref(&spec.branch),
+            commit,
+            true,
+            &format!("idp: {id}"),
+        )?;
+        repo.reference(
+            &format!("refs/change-requests/{n}"),
+            commit,
+            false,
+            &format!("idp: {id}"),
+        )?;
+        repo.reference(
+            &Self::key_ref(&spec.key),
+            commit,
+            false,
+            &format!("idp: {id}"),
+        )?;
+        crate::failpoint::hit("scm:recorded");
+        if self.auto_merge {
+            self.merge(&repo, commit, &format!("idp: merge {id}"))?;
+        }
+        let mut o = self.outcome(&spec.repo, &repo, commit, &spec.branch)?;
+        o.committed = true;
+        Ok(o)
+    }
+
+    fn find_change_request(&self, repo: &str, key: &str) -> Result<Option<ChangeRequestOutcome>> {
+        match self.open(repo)? {
+            Some(r) => self.find_by_key(repo, &r, key),
+            None => Ok(None),
+        }
+    }
+
+    fn repo_url(&self, repo: &str) -> String {
+        let p = self.repo_path(repo);
+        let abs = std::path::absolute(&p).unwrap_or(p);
+        format!("file://{}", abs.display())
+    }
+
+    fn default_branch(&self) -> &str {
+        &self.default_branch
+    }
+
+    fn auto_merges(&self) -> bool {
+        self.auto_merge
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::Signature;
+    use std::sync::Arc;
+
+    fn spec(key: &str, files: &[(&str, Option<&str>)]) -> ChangeRequestSpec {
+        let sig = Signature {
+            name: "t".into(),
+            email: "t@x".into(),
+        };
+        ChangeRequestSpec {
+            key: key.into(),
+            repo: "r".into(),
+            branch: "idp/r/step".into(),
+            title: "t".into(),
+            body: "b".into(),
+            files: files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.map(|c| Arc::new(c.as_bytes().to_vec()))))
+                .collect(),
+            author: sig.clone(),
+            committer: sig,
+            trailers: vec![],
+        }
+    }
+
+    #[test]
+    fn submit_commits_nested_files_and_merges() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        g.create_repo("r", "test").unwrap();
+        let o = g
+            .submit(&spec("k1", &[("a/b/c.txt", Some("x")), ("top", Some("y"))]))
+            .unwrap();
+        assert!(o.committed);
+        assert_eq!(o.id, "r#1");
+        assert_eq!(o.state, ChangeRequestState::Merged);
+        let got = g
+            .read_files(
+                "r",
+                None,
+                &["a/b/c.txt".into(), "top".into(), "nope".into()],
+            )
+            .unwrap();
+        assert_eq!(got, vec![Some(b"x".to_vec()), Some(b"y".to_vec()), None]);
+        let mut files = g.list_files("r", None, "").unwrap();
+        files.sort();
+        assert_eq!(files, vec!["a/b/c.txt", "top"]);
+    }
+
+    #[test]
+    fn resubmitting_a_key_makes_no_second_commit() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        g.create_repo("r", "test").unwrap();
+        let a = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
+        let b = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
+        assert_eq!(a.commit, b.commit);
+        assert!(!b.committed);
+        let r = Repository::open_bare(g.repo_path("r")).unwrap();
+        let mut walk = r.revwalk().unwrap();
+        walk.push_ref("refs/heads/main").unwrap();
+        assert_eq!(walk.count(), 1);
+    }
+
+    #[test]
+    fn deleting_the_last_file_of_a_folder_removes_the_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        g.create_repo("r", "test").unwrap();
+        g.submit(&spec("k1", &[("a/b/c", Some("1")), ("keep", Some("2"))]))
+            .unwrap();
+        g.submit(&spec("k2", &[("a/b/c", None)])).unwrap();
+        assert_eq!(g.list_files("r", None, "").unwrap(), vec!["keep"]);
+    }
+
+    #[test]
+    fn open_mode_leaves_the_default_branch_alone() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", false).unwrap();
+        g.create_repo("r", "test").unwrap();
+        let o = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
+        assert_eq!(o.state, ChangeRequestState::Open);
+        assert_eq!(g.read_files("r", None, &["f".into()]).unwrap(), vec![None]);
+        assert_eq!(
+            g.read_files("r", Some("idp/r/step"), &["f".into()])
+                .unwrap(),
+            vec![Some(b"1".to_vec())]
+        );
+    }
+
+    #[test]
+    fn unsafe_repo_names_are_rejected() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        for bad in ["../x", "a/b", ".hidden", ""] {
+            assert!(g.create_repo(bad, "").is_err(), "{bad}");
+        }
+    }
+}

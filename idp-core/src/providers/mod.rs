@@ -1,0 +1,134 @@
+//! The periphery: where repos live. [`SourceControl`] is the trait; each implementation is
+//! selected by the `kind:` of `providers.source_control` in idp.yaml.
+
+mod local_git;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use local_git::LocalGit;
+
+use crate::error::{Error, Result};
+use crate::platform::config::SourceControlConfig;
+use crate::receipt::ChangeRequestState;
+
+/// Who a commit is by.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Signature {
+    pub name: String,
+    pub email: String,
+}
+
+/// A change to propose to a repo: files on a branch, with a record a reviewer can find.
+#[derive(Debug, Clone)]
+pub struct ChangeRequestSpec {
+    /// Unique per (run, step): submitting the same key twice returns the first change request,
+    /// which is how a resumed run avoids duplicate commits.
+    pub key: String,
+    pub repo: String,
+    pub branch: String,
+    pub title: String,
+    pub body: String,
+    /// `(path, Some(content))` to write, `(path, None)` to delete.
+    pub files: Vec<(String, Option<Arc<Vec<u8>>>)>,
+    pub author: Signature,
+    pub committer: Signature,
+    /// Extra `Key: value` trailers for the commit message (principal, run id, ...).
+    pub trailers: Vec<(String, String)>,
+}
+
+/// What the provider did with a [`ChangeRequestSpec`].
+#[derive(Debug, Clone)]
+pub struct ChangeRequestOutcome {
+    pub id: String,
+    pub branch: String,
+    pub commit: String,
+    pub url: String,
+    pub state: ChangeRequestState,
+    /// False when the repo already had exactly this content (nothing was committed).
+    pub committed: bool,
+}
+
+/// Where repositories live. Implementations are idempotent: creating an existing repo, or
+/// submitting a change request key twice, is not an error and changes nothing.
+pub trait SourceControl: Send + Sync {
+    /// The `kind:` string that selects this provider.
+    fn kind(&self) -> &'static str;
+    fn repo_exists(&self, repo: &str) -> Result<bool>;
+    /// Creates an empty repo with the default branch unborn; no-op when it exists.
+    fn create_repo(&self, repo: &str, description: &str) -> Result<()>;
+    /// Reads files at `branch` (default branch when `None`). Missing repo, branch or file: `None`.
+    fn read_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>>;
+    /// Every file path under `prefix` at `branch` (default branch when `None`).
+    fn list_files(&self, repo: &str, branch: Option<&str>, prefix: &str) -> Result<Vec<String>>;
+    fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool>;
+    /// Commits the files on the change request's branch and opens (or, with auto-merge, merges)
+    /// the change request. Idempotent on `spec.key`.
+    fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome>;
+    /// The change request submitted with `key`, if any (used to recover after a crash).
+    fn find_change_request(&self, repo: &str, key: &str) -> Result<Option<ChangeRequestOutcome>>;
+    /// A URL for the repo.
+    fn repo_url(&self, repo: &str) -> String;
+    /// The default branch name.
+    fn default_branch(&self) -> &str;
+    /// True when change requests are merged as soon as they are opened.
+    fn auto_merges(&self) -> bool;
+}
+
+/// Known `providers.source_control.kind` values.
+pub const SOURCE_CONTROL_KINDS: [&str; 1] = ["local-git"];
+
+/// Builds the source-control provider `cfg.kind` with its repos under `workspace`.
+pub fn source_control(
+    cfg: &SourceControlConfig,
+    workspace: &Path,
+) -> Result<Arc<dyn SourceControl>> {
+    match cfg.kind.as_str() {
+        "local-git" => Ok(Arc::new(LocalGit::new(
+            workspace.join("repos"),
+            &cfg.default_branch,
+            cfg.auto_merge,
+        )?)),
+        other => Err(Error::invalid(format!(
+            "idp.yaml: unknown providers.source_control.kind {}; known: {}",
+            crate::naming::shown(other),
+            SOURCE_CONTROL_KINDS.join(", ")
+        ))
+        .with("file", "idp.yaml")
+        .with("field", "providers.source_control.kind")),
+    }
+}
+
+/// Parses `Key: value` trailers from the end of a commit message.
+pub fn trailers(message: &str) -> Vec<(String, String)> {
+    let last = message.trim_end().rsplit("\n\n").next().unwrap_or("");
+    last.lines()
+        .filter_map(|l| l.split_once(": "))
+        .filter(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn trailers_come_from_the_last_paragraph() {
+        let t = super::trailers(
+            "title\n\nbody: not a trailer\n\nIdp-Run: r1\nIdp-Change-Request-Key: k\n",
+        );
+        assert_eq!(
+            t,
+            vec![
+                ("Idp-Run".into(), "r1".into()),
+                ("Idp-Change-Request-Key".into(), "k".into())
+            ]
+        );
+    }
+}

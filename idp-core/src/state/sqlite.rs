@@ -1,0 +1,409 @@
+//! The embedded [`StateStore`]: one SQLite file in the workspace, WAL mode, safe across
+//! processes.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{ChangeRequestRecord, RunRecord, ServiceRecord, StateStore, StepRecord};
+use crate::error::{Error, Result};
+use crate::golden_path::StepId;
+use crate::receipt::{ChangeRequestState, RunStatus};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  key TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  service TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  request TEXT NOT NULL,
+  has_secrets INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  receipt TEXT,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
+CREATE INDEX IF NOT EXISTS runs_service ON runs(service, created_at);
+CREATE TABLE IF NOT EXISTS steps (
+  run_id TEXT NOT NULL,
+  step TEXT NOT NULL,
+  status TEXT NOT NULL,
+  result TEXT,
+  PRIMARY KEY (run_id, step)
+);
+CREATE TABLE IF NOT EXISTS services (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  golden_path TEXT NOT NULL,
+  version TEXT NOT NULL,
+  parameters TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS change_requests (
+  key TEXT PRIMARY KEY,
+  id TEXT,
+  repo TEXT NOT NULL,
+  service TEXT NOT NULL,
+  step TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  commit_id TEXT,
+  url TEXT,
+  state TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  seq INTEGER
+);
+CREATE INDEX IF NOT EXISTS cr_lookup ON change_requests(service, step, repo, digest);
+CREATE TABLE IF NOT EXISTS blobs (
+  sha256 TEXT PRIMARY KEY,
+  content BLOB NOT NULL
+);
+";
+
+/// SQLite-backed state.
+pub struct SqliteStateStore {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStateStore {
+    /// Opens (and creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<SqliteStateStore> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let conn = Connection::open(path).map_err(|e| {
+            Error::provider(format!("cannot open state database {}", path.display())).with_source(e)
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL + NORMAL survives a killed process (the case runs must resume from); an OS crash can
+        // lose the last transactions, which a resume then redoes idempotently.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteStateStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("state store lock poisoned"))?;
+        f(&conn).map_err(Error::from)
+    }
+}
+
+fn json_col(v: Option<String>) -> Option<serde_json::Value> {
+    v.and_then(|s| serde_json::from_str(&s).ok())
+}
+
+fn step_of(s: &str) -> rusqlite::Result<StepId> {
+    StepId::parse(s).ok_or_else(|| rusqlite::Error::InvalidColumnName(format!("unknown step {s}")))
+}
+
+fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
+    Ok(RunRecord {
+        id: r.get(0)?,
+        key: r.get(1)?,
+        operation: r.get(2)?,
+        service: r.get(3)?,
+        principal: r.get(4)?,
+        request: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+        has_secrets: r.get(6)?,
+        status: RunStatus::parse(&r.get::<_, String>(7)?),
+        created_at: r.get(8)?,
+        updated_at: r.get(9)?,
+        receipt: json_col(r.get(10)?),
+        error: json_col(r.get(11)?),
+    })
+}
+
+const RUN_COLS: &str = "id, key, operation, service, principal, request, has_secrets, status, created_at, updated_at, receipt, error";
+
+fn cr_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRequestRecord> {
+    Ok(ChangeRequestRecord {
+        key: r.get(0)?,
+        id: r.get(1)?,
+        repo: r.get(2)?,
+        service: r.get(3)?,
+        step: step_of(&r.get::<_, String>(4)?)?,
+        run_id: r.get(5)?,
+        digest: r.get(6)?,
+        branch: r.get(7)?,
+        commit: r.get(8)?,
+        url: r.get(9)?,
+        state: ChangeRequestState::parse(&r.get::<_, String>(10)?),
+        created_at: r.get(11)?,
+    })
+}
+
+const CR_COLS: &str =
+    "key, id, repo, service, step, run_id, digest, branch, commit_id, url, state, created_at";
+
+fn now() -> String {
+    crate::platform::now_rfc3339()
+}
+
+impl StateStore for SqliteStateStore {
+    fn create_run(&self, run: &RunRecord) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO runs ({RUN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+                ),
+                params![
+                    run.id,
+                    run.key,
+                    run.operation,
+                    run.service,
+                    run.principal,
+                    run.request.to_string(),
+                    run.has_secrets,
+                    run.status.as_str(),
+                    run.created_at,
+                    run.updated_at,
+                    run.receipt.as_ref().map(|v| v.to_string()),
+                    run.error.as_ref().map(|v| v.to_string()),
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn get_run(&self, id: &str) -> Result<Option<RunRecord>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {RUN_COLS} FROM runs WHERE id = ?1"),
+                [id],
+                run_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn find_unfinished_run(&self, key: &str) -> Result<Option<RunRecord>> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {RUN_COLS} FROM runs WHERE key = ?1 AND status = 'running' \
+                     ORDER BY created_at DESC, id DESC LIMIT 1"
+                ),
+                [key],
+                run_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn list_runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {RUN_COLS} FROM runs WHERE (?1 IS NULL OR service = ?1) \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ))?;
+            let rows = stmt.query_map(params![service, limit as i64], run_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn finish_run(
+        &self,
+        id: &str,
+        status: RunStatus,
+        receipt: Option<&serde_json::Value>,
+        error: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET status = ?2, receipt = ?3, error = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, status.as_str(), receipt.map(|v| v.to_string()), error.map(|v| v.to_string()), now()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn save_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO steps (run_id, step, status, result) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(run_id, step) DO UPDATE SET status = excluded.status, result = excluded.result",
+                params![run_id, step.step.as_str(), step.status.as_str(), step.result.as_ref().map(|v| v.to_string())],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT step, status, result FROM steps WHERE run_id = ?1")?;
+            let rows = stmt.query_map([run_id], |r| {
+                Ok(StepRecord {
+                    step: step_of(&r.get::<_, String>(0)?)?,
+                    status: RunStatus::parse(&r.get::<_, String>(1)?),
+                    result: json_col(r.get(2)?),
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at \
+                 FROM services WHERE name = ?1",
+                [name],
+                service_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn put_service(&self, rec: &ServiceRecord) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO services (name, owner, golden_path, version, parameters, created_at, updated_at) \
+                 VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, \
+                 golden_path = excluded.golden_path, version = excluded.version, \
+                 parameters = excluded.parameters, updated_at = excluded.updated_at",
+                params![
+                    rec.name,
+                    rec.owner,
+                    rec.golden_path,
+                    rec.version,
+                    rec.parameters.to_string(),
+                    rec.created_at,
+                    rec.updated_at
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn list_services(&self) -> Result<Vec<ServiceRecord>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at \
+                 FROM services ORDER BY name",
+            )?;
+            let rows = stmt.query_map([], service_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn put_change_request(&self, cr: &ChangeRequestRecord) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                &format!(
+                    "INSERT INTO change_requests ({CR_COLS}, seq) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12, \
+                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM change_requests)) \
+                     ON CONFLICT(key) DO UPDATE SET id = excluded.id, digest = excluded.digest, \
+                     commit_id = excluded.commit_id, url = excluded.url, state = excluded.state"
+                ),
+                params![
+                    cr.key,
+                    cr.id,
+                    cr.repo,
+                    cr.service,
+                    cr.step.as_str(),
+                    cr.run_id,
+                    cr.digest,
+                    cr.branch,
+                    cr.commit,
+                    cr.url,
+                    cr.state.as_str(),
+                    cr.created_at
+                ],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn change_request_by_key(&self, key: &str) -> Result<Option<ChangeRequestRecord>> {
+        self.with(|c| {
+            c.query_row(
+                &format!("SELECT {CR_COLS} FROM change_requests WHERE key = ?1"),
+                [key],
+                cr_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn change_request_for(
+        &self,
+        service: &str,
+        step: StepId,
+        repo: &str,
+        digest: &str,
+    ) -> Result<Option<ChangeRequestRecord>> {
+        self.with(|c| {
+            c.query_row(
+                &format!(
+                    "SELECT {CR_COLS} FROM change_requests WHERE service = ?1 AND step = ?2 AND repo = ?3 \
+                     AND digest = ?4 AND state != 'pending' ORDER BY seq DESC LIMIT 1"
+                ),
+                params![service, step.as_str(), repo, digest],
+                cr_from_row,
+            )
+            .optional()
+        })
+    }
+
+    fn list_change_requests(&self, service: Option<&str>) -> Result<Vec<ChangeRequestRecord>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT {CR_COLS} FROM change_requests WHERE (?1 IS NULL OR service = ?1) ORDER BY seq"
+            ))?;
+            let rows = stmt.query_map(params![service], cr_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("state store lock poisoned"))?;
+        let tx = conn.transaction()?;
+        {
+            let mut stmt =
+                tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, content) VALUES (?1, ?2)")?;
+            for (h, content) in blobs {
+                stmt.execute(params![h, content.as_slice()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT content FROM blobs WHERE sha256 = ?1",
+                [sha256],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+}
+
+fn service_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ServiceRecord> {
+    Ok(ServiceRecord {
+        name: r.get(0)?,
+        owner: r.get(1)?,
+        golden_path: r.get(2)?,
+        version: r.get(3)?,
+        parameters: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
