@@ -241,6 +241,37 @@ pub fn check_string(path: &str, s: &str, hidden: bool) -> Result<()> {
     Ok(())
 }
 
+impl ParameterSchema {
+    /// Turns a `key=value` string from a command line into the JSON type the schema declares for
+    /// `key` (integer, number, boolean, array/object as JSON; everything else stays a string).
+    /// A value that does not parse is kept as a string, so schema validation reports it.
+    pub fn coerce(&self, key: &str, raw: &str) -> Value {
+        let ty = self
+            .raw
+            .get("properties")
+            .and_then(|p| p.get(key))
+            .and_then(|p| p.get("type"))
+            .and_then(Value::as_str)
+            .unwrap_or("string");
+        let parsed = match ty {
+            "integer" => raw.trim().parse::<i64>().ok().map(Value::from),
+            "number" => raw
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
+            "boolean" => match raw.trim() {
+                "true" => Some(Value::Bool(true)),
+                "false" => Some(Value::Bool(false)),
+                _ => None,
+            },
+            "array" | "object" => serde_json::from_str(raw).ok(),
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| Value::String(raw.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -316,36 +347,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(!e.to_string().contains("leak-me"), "{e}");
-    }
-}
-
-impl ParameterSchema {
-    /// Turns a `key=value` string from a command line into the JSON type the schema declares for
-    /// `key` (integer, number, boolean, array/object as JSON; everything else stays a string).
-    /// A value that does not parse is kept as a string, so schema validation reports it.
-    pub fn coerce(&self, key: &str, raw: &str) -> Value {
-        let ty = self
-            .raw
-            .get("properties")
-            .and_then(|p| p.get(key))
-            .and_then(|p| p.get("type"))
-            .and_then(Value::as_str)
-            .unwrap_or("string");
-        let parsed = match ty {
-            "integer" => raw.trim().parse::<i64>().ok().map(Value::from),
-            "number" => raw
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .and_then(|f| serde_json::Number::from_f64(f).map(Value::Number)),
-            "boolean" => match raw.trim() {
-                "true" => Some(Value::Bool(true)),
-                "false" => Some(Value::Bool(false)),
-                _ => None,
-            },
-            "array" | "object" => serde_json::from_str(raw).ok(),
-            _ => None,
-        };
-        parsed.unwrap_or_else(|| Value::String(raw.to_string()))
     }
 }

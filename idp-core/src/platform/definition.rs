@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 use crate::golden_path::{GoldenPath, Version};
 use crate::org::Directory;
 
+/// (golden path id, version folder) -> (path.yaml text, template name -> text)
+type PathFiles<'a> = BTreeMap<(String, String), (&'a str, BTreeMap<String, String>)>;
+
 /// Everything a platform folder defines.
 pub struct PlatformDef {
     pub config: PlatformConfig,
@@ -45,8 +48,7 @@ impl PlatformDef {
 
         let mut golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>> =
             BTreeMap::new();
-        let mut path_files: BTreeMap<(String, String), (&str, BTreeMap<String, String>)> =
-            BTreeMap::new();
+        let mut path_files: PathFiles<'_> = BTreeMap::new();
         for (rel, text) in files.under("golden-paths/") {
             let mut parts = rel.splitn(3, '/');
             let (Some(id), Some(ver), Some(rest)) = (parts.next(), parts.next(), parts.next())

@@ -161,9 +161,23 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
     if existing.is_none() {
         check_repo_not_taken(p, &gp, &ctx, &team)?;
     }
+    // Steps that write to the service repo need it to exist, unless this run creates it.
+    let needs_service_repo = steps.iter().any(|s| {
+        *s != StepId::BootstrapService && gp.step(*s).is_some_and(|d| d.repo == RepoRole::Service)
+    });
+    if needs_service_repo
+        && !steps.contains(&StepId::BootstrapService)
+        && !p.scm.repo_exists(&req.service)?
+    {
+        return Err(Error::not_found(format!(
+            "service repository {} does not exist; run bootstrap-service (or golden-path run) first",
+            req.service
+        ))
+        .with("field", "service"));
+    }
 
     let has_secrets = req.parameters.keys().any(|k| gp.schema.is_secret(k))
-        || req.intents.iter().any(|i| contains_secret_key(i));
+        || req.intents.iter().any(contains_secret_key);
     let redacted_params = gp.schema.redact(&req.parameters);
     let request_redacted = json!({
         "service": req.service,

@@ -339,10 +339,15 @@ impl SourceControl for LocalGit {
         let _lock = self.lock(&spec.repo)?;
         crate::failpoint::hit("scm:locked");
 
-        // Submitted before (a resumed run)? Finish what is left (the merge) and return it.
+        // Submitted before (a resumed run)? Finish what is left (refs, merge) and return it.
         if let Some(found) = self.find_by_key(&spec.repo, &repo, &spec.key)? {
+            let oid = Oid::from_str(&found.commit)?;
+            let log = format!("idp: {}", found.id);
+            if let Some(n) = found.id.rsplit('#').next() {
+                repo.reference(&format!("refs/change-requests/{n}"), oid, true, &log)?;
+            }
+            repo.reference(&Self::branch_ref(&found.branch), oid, true, &log)?;
             if self.auto_merge && found.state != ChangeRequestState::Merged {
-                let oid = Oid::from_str(&found.commit)?;
                 self.merge(&repo, oid, &format!("idp: merge {}", found.id))?;
                 return self.outcome(&spec.repo, &repo, oid, &found.branch);
             }
@@ -389,24 +394,12 @@ impl SourceControl for LocalGit {
         let parents: Vec<&git2::Commit<'_>> = base.iter().collect();
         let commit = repo.commit(None, &author, &committer, &msg, &tree, &parents)?;
         crate::failpoint::hit("scm:committed");
-        repo.reference(
-            &Self::branch_ref(&spec.branch),
-            commit,
-            true,
-            &format!("idp: {id}"),
-        )?;
-        repo.reference(
-            &format!("refs/change-requests/{n}"),
-            commit,
-            false,
-            &format!("idp: {id}"),
-        )?;
-        repo.reference(
-            &Self::key_ref(&spec.key),
-            commit,
-            false,
-            &format!("idp: {id}"),
-        )?;
+        // The key ref first: once it exists, a resumed submit finds this commit instead of
+        // making another one.
+        let log = format!("idp: {id}");
+        repo.reference(&Self::key_ref(&spec.key), commit, false, &log)?;
+        repo.reference(&format!("refs/change-requests/{n}"), commit, false, &log)?;
+        repo.reference(&Self::branch_ref(&spec.branch), commit, true, &log)?;
         crate::failpoint::hit("scm:recorded");
         if self.auto_merge {
             self.merge(&repo, commit, &format!("idp: merge {id}"))?;

@@ -1,0 +1,403 @@
+//! The `idp` binary as users and CI run it: exit codes, JSON output, and crash safety (the real
+//! process killed at several points, then resumed).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn idp(ws: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
+    c.arg("--workspace")
+        .arg(ws)
+        .arg("--as")
+        .arg("user:default/alice")
+        .env_remove("IDP_FAILPOINT");
+    c
+}
+
+const RUN: [&str; 6] = [
+    "golden-path",
+    "run",
+    "--service",
+    "payments-api",
+    "--owner",
+    "team-payments",
+];
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn main_commits(ws: &Path, repo: &str) -> Vec<String> {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(ws.join("repos").join(format!("{repo}.git")))
+        .args(["rev-list", "main"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn main_tree(ws: &Path, repo: &str) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(ws.join("repos").join(format!("{repo}.git")))
+        .args(["rev-parse", "main^{tree}"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+fn artifacts(receipt: &serde_json::Value) -> Vec<(String, String)> {
+    receipt["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["artifacts"].as_array().unwrap().iter())
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn golden_path_run_prints_a_receipt_and_a_rerun_prints_the_same_one() {
+    let ws = tempfile::tempdir().unwrap();
+    let first = idp(ws.path()).arg("--json").args(RUN).output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("bootstrap_service"),
+        "progress goes to stderr: {stderr}"
+    );
+    let second = idp(ws.path()).arg("--json").args(RUN).output().unwrap();
+    let (mut a, mut b) = (json_of(&first), json_of(&second));
+    for v in [&mut a, &mut b] {
+        for k in ["run_id", "started_at", "finished_at"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+    }
+    assert_eq!(a, b);
+    assert_eq!(main_commits(ws.path(), "payments-api").len(), 2);
+}
+
+#[test]
+fn exit_codes_distinguish_invalid_input_not_found_conflict_and_success() {
+    let ws = tempfile::tempdir().unwrap();
+    let code = |args: &[&str], who: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
+        c.arg("--workspace")
+            .arg(ws.path())
+            .arg("--as")
+            .arg(who)
+            .arg("-q")
+            .args(args);
+        c.output().unwrap().status.code().unwrap()
+    };
+    assert_eq!(
+        code(
+            &[
+                "bootstrap-service",
+                "--service",
+                "../../etc",
+                "--owner",
+                "team-payments"
+            ],
+            "alice"
+        ),
+        2
+    );
+    assert_eq!(
+        code(
+            &[
+                "bootstrap-service",
+                "--service",
+                "x1",
+                "--owner",
+                "team-payments",
+                "--param",
+                "port=1"
+            ],
+            "alice"
+        ),
+        2
+    );
+    assert_eq!(
+        code(
+            &[
+                "bootstrap-service",
+                "--service",
+                "x1",
+                "--owner",
+                "team-ghost"
+            ],
+            "alice"
+        ),
+        5
+    );
+    assert_eq!(
+        code(
+            &[
+                "bootstrap-service",
+                "--service",
+                "x1",
+                "--owner",
+                "team-payments"
+            ],
+            "alice"
+        ),
+        0
+    );
+    assert_eq!(
+        code(
+            &[
+                "bootstrap-service",
+                "--service",
+                "x1",
+                "--owner",
+                "platform-team"
+            ],
+            "pat"
+        ),
+        4
+    );
+    assert_eq!(code(&["resume", "run-nope"], "alice"), 5);
+    // An error with --json is a JSON object naming the kind.
+    let out = idp(ws.path())
+        .args([
+            "--json",
+            "-q",
+            "wire-ci",
+            "--service",
+            "zz",
+            "--owner",
+            "team-payments",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)["error"]["kind"], "NotFound");
+}
+
+#[test]
+fn params_are_typed_by_the_schema_and_plan_writes_nothing() {
+    let ws = tempfile::tempdir().unwrap();
+    let out = idp(ws.path())
+        .args([
+            "--json",
+            "-q",
+            "plan",
+            "golden-path",
+            "--service",
+            "svc-a",
+            "--owner",
+            "team-payments",
+        ])
+        .args([
+            "--param",
+            "port=9090",
+            "--param",
+            "python_version=3.11",
+            "--param",
+            "availability_slo=0.999",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let plan = json_of(&out);
+    assert_eq!(plan["parameters"]["port"], 9090);
+    assert_eq!(plan["parameters"]["python_version"], "3.11");
+    assert_eq!(plan["change_sets"].as_array().unwrap().len(), 4);
+    assert!(!ws.path().join("repos").exists());
+}
+
+/// Runs the golden path with a fail point set; returns once the process is gone.
+fn crash_at(ws: &Path, point: &str) {
+    if let Some(name) = point.strip_suffix(":pause") {
+        // Pause at the point, then SIGKILL from outside.
+        let ready = ws.with_extension("ready");
+        let _ = std::fs::remove_file(&ready);
+        let mut child = idp(ws)
+            .args(["-q"])
+            .args(RUN)
+            .env("IDP_FAILPOINT", point)
+            .env("IDP_FAILPOINT_READY", &ready)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while !ready.exists() {
+            assert!(
+                start.elapsed().as_secs() < 60,
+                "fail point {name} never reached"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap();
+        let status = child.wait().unwrap();
+        assert!(!status.success());
+    } else {
+        let out = idp(ws)
+            .args(["-q"])
+            .args(RUN)
+            .env("IDP_FAILPOINT", point)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "fail point {point} was not reached");
+    }
+}
+
+fn running_run(ws: &Path) -> Option<String> {
+    let out = idp(ws).args(["--json", "-q", "runs"]).output().unwrap();
+    json_of(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["status"] == "running")
+        .map(|r| r["run_id"].as_str().unwrap().to_string())
+}
+
+#[test]
+fn a_killed_golden_path_resumes_to_the_same_end_state_without_duplicate_commits() {
+    let root = tempfile::tempdir().unwrap();
+    let ws: PathBuf = root.path().join("ws");
+    // Reference: an uninterrupted run at the same path (generated files embed repo URLs).
+    let out = idp(&ws).args(["--json", "-q"]).args(RUN).output().unwrap();
+    let reference = json_of(&out);
+    let trees = (main_tree(&ws, "payments-api"), main_tree(&ws, "gitops"));
+    std::fs::remove_dir_all(&ws).unwrap();
+
+    let points = [
+        "run:created",
+        "step:bootstrap_service:planned",
+        "scm:committed",
+        "scm:locked:pause",
+        "scm:recorded",
+        "step:wire_ci:submitted",
+        "step:provision_gitops:recorded",
+        "step:attach_observability:planned:pause",
+    ];
+    for (i, point) in points.iter().enumerate() {
+        crash_at(&ws, point);
+        // Alternate the two ways to resume: `idp resume RUN`, and the next identical request.
+        let run =
+            running_run(&ws).unwrap_or_else(|| panic!("{point}: no interrupted run recorded"));
+        let out = if i % 2 == 0 {
+            idp(&ws)
+                .args(["--json", "-q", "resume", &run])
+                .output()
+                .unwrap()
+        } else {
+            idp(&ws).args(["--json", "-q"]).args(RUN).output().unwrap()
+        };
+        assert!(
+            out.status.success(),
+            "{point}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let receipt = json_of(&out);
+        assert_eq!(
+            receipt["run_id"],
+            run.as_str(),
+            "{point}: the interrupted run was not the one resumed"
+        );
+        assert_eq!(artifacts(&receipt), artifacts(&reference), "{point}");
+        assert_eq!(
+            (main_tree(&ws, "payments-api"), main_tree(&ws, "gitops")),
+            trees,
+            "{point}: end state differs"
+        );
+        assert_eq!(
+            main_commits(&ws, "payments-api").len(),
+            2,
+            "{point}: duplicate commits"
+        );
+        assert_eq!(
+            main_commits(&ws, "gitops").len(),
+            2,
+            "{point}: duplicate commits"
+        );
+        for s in receipt["steps"].as_array().unwrap() {
+            assert!(
+                s["change_request"]["id"].is_string(),
+                "{point}: step without its change request: {s}"
+            );
+        }
+        assert!(
+            running_run(&ws).is_none(),
+            "{point}: a run is still marked running"
+        );
+        std::fs::remove_dir_all(&ws).unwrap();
+    }
+}
+
+#[test]
+fn two_concurrent_identical_requests_execute_once() {
+    let ws = tempfile::tempdir().unwrap();
+    let spawn = || {
+        idp(ws.path())
+            .args(["--json", "-q"])
+            .args(RUN)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    assert_eq!(main_commits(ws.path(), "payments-api").len(), 2);
+    assert_eq!(main_commits(ws.path(), "gitops").len(), 2);
+    let (ra, rb) = (json_of(&a), json_of(&b));
+    assert_eq!(artifacts(&ra), artifacts(&rb));
+    assert_eq!(
+        ra["steps"], rb["steps"],
+        "both callers see the same change requests"
+    );
+}
+
+#[test]
+fn init_writes_an_editable_platform_that_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("platform");
+    let out = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("init")
+        .arg(&pf)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(pf.join("idp.yaml").is_file() && pf.join("org/org.yaml").is_file());
+    let ws = dir.path().join("ws");
+    let out = idp(&ws)
+        .arg("--platform")
+        .arg(&pf)
+        .args(["--json", "-q", "golden-path", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out)[0]["id"], "python-fastapi-service");
+}
