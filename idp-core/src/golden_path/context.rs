@@ -74,6 +74,8 @@ pub fn build_context(
                 "namespace": naming::namespace(cfg, &team.name, service, &e.name),
                 "replicas": {"min": e.replicas.min, "max": e.replicas.max},
                 "labels": env_labels,
+                // Grafana dashboard uids are at most 40 characters.
+                "dashboard_uid": naming::truncate_dns(&format!("{service}-{}", e.name), 40),
             })
         })
         .collect();

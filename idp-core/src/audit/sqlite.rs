@@ -1,0 +1,396 @@
+//! The embedded [`AuditLog`]: an SQLite file in the workspace, appended with group commit — the
+//! first of several concurrent appenders becomes the leader and writes everybody's events in
+//! one durable transaction — and checkpointed with an ed25519 key kept in the workspace.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    AuditEvent, AuditFilter, AuditLog, AuditRecord, ChainVerifier, Checkpoint, GENESIS,
+    VerifyReport, checkpoint_message, record_hash,
+};
+use crate::error::{Error, Result};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit (
+  seq INTEGER PRIMARY KEY,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  time TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_resource ON audit(resource, seq);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  seq INTEGER PRIMARY KEY,
+  hash TEXT NOT NULL,
+  signed_at TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  signature TEXT NOT NULL
+);
+";
+
+/// Sign a checkpoint every this many records.
+pub const CHECKPOINT_EVERY: u64 = 1000;
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<(u64, AuditEvent)>,
+    done: HashMap<u64, std::result::Result<AuditRecord, String>>,
+    leader: bool,
+    next_ticket: u64,
+}
+
+/// SQLite-backed, hash-chained audit log.
+pub struct SqliteAuditLog {
+    conn: Mutex<Connection>,
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    key: SigningKey,
+}
+
+fn load_or_create_key(path: &Path) -> Result<SigningKey> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        let bytes = hex::decode(text.trim())
+            .map_err(|_| Error::invalid(format!("{} is not a hex key", path.display())))?;
+        let seed: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| Error::invalid(format!("{} must hold 32 bytes", path.display())))?;
+        return Ok(SigningKey::from_bytes(&seed));
+    }
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| Error::internal(format!("no OS randomness: {e}")))?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    {
+        use std::io::Write;
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts.open(&tmp)?;
+        f.write_all(hex::encode(seed).as_bytes())?;
+        f.sync_all()?;
+    }
+    // If another process created the key meanwhile, keep theirs.
+    match std::fs::hard_link(&tmp, path) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(&tmp);
+            Ok(SigningKey::from_bytes(&seed))
+        }
+        Err(_) => {
+            let _ = std::fs::remove_file(&tmp);
+            load_or_create_key(path)
+        }
+    }
+}
+
+impl SqliteAuditLog {
+    /// Opens (and creates) the log at `db`, signing checkpoints with the key at `key_path`
+    /// (created on first use, mode 0600).
+    pub fn open(db: &Path, key_path: &Path) -> Result<SqliteAuditLog> {
+        if let Some(parent) = db.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let conn = Connection::open(db).map_err(|e| {
+            Error::provider(format!("cannot open audit database {}", db.display())).with_source(e)
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Durable: every commit reaches the disk before append returns.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(SqliteAuditLog {
+            conn: Mutex::new(conn),
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            key: load_or_create_key(key_path)?,
+        })
+    }
+
+    /// The public key checkpoints are signed with (hex).
+    pub fn public_key(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+
+    fn write_batch(&self, events: &[AuditEvent]) -> Result<Vec<AuditRecord>> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (mut seq, mut prev): (u64, String) = tx
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string()));
+        let mut out = Vec::with_capacity(events.len());
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO audit (seq, prev_hash, hash, time, resource, event) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for ev in events {
+                seq += 1;
+                let canon = ev.canonical();
+                let hash = record_hash(seq, &prev, &canon);
+                ins.execute(params![seq, prev, hash, ev.time, ev.resource, canon])?;
+                if seq % CHECKPOINT_EVERY == 0 {
+                    self.insert_checkpoint(&tx, seq, &hash)?;
+                }
+                let event: AuditEvent = serde_json::from_str(&canon)?;
+                out.push(AuditRecord {
+                    seq,
+                    prev_hash: std::mem::replace(&mut prev, hash.clone()),
+                    hash,
+                    event,
+                });
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn insert_checkpoint(&self, conn: &Connection, seq: u64, hash: &str) -> Result<Checkpoint> {
+        let sig = self.key.sign(checkpoint_message(seq, hash).as_bytes());
+        let cp = Checkpoint {
+            seq,
+            hash: hash.to_string(),
+            signed_at: crate::platform::now_rfc3339(),
+            public_key: self.public_key(),
+            signature: hex::encode(sig.to_bytes()),
+        };
+        conn.execute(
+            "INSERT OR REPLACE INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![cp.seq, cp.hash, cp.signed_at, cp.public_key, cp.signature],
+        )?;
+        Ok(cp)
+    }
+
+    /// Verifies the chain, and every checkpoint against `trusted_key` (hex), or against this
+    /// workspace's key when `None`.
+    pub fn verify_with_key(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let cps = read_checkpoints(&conn)?;
+        let wanted: std::collections::HashSet<u64> = cps.iter().map(|c| c.seq).collect();
+        let mut hashes: HashMap<u64, String> = HashMap::new();
+        let mut stmt =
+            conn.prepare("SELECT seq, prev_hash, hash, event FROM audit ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        let mut chain = ChainVerifier::default();
+        let mut first_bad = None;
+        while let Some(r) = rows.next()? {
+            let seq: u64 = r.get(0)?;
+            let text = |i: usize| {
+                r.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            };
+            let hash = text(2)?;
+            if let Err(bad) = chain.push(seq, text(1)?, hash, text(3)?) {
+                first_bad = Some(bad);
+                break;
+            }
+            if wanted.contains(&seq) {
+                hashes.insert(seq, hash.to_string());
+            }
+        }
+        let mut report = chain.report(first_bad);
+        let trusted = trusted_key
+            .map(str::to_string)
+            .unwrap_or_else(|| self.public_key());
+        let key_bytes: [u8; 32] = hex::decode(&trusted)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| Error::invalid("the trusted key must be 32 bytes of hex"))?;
+        let vk = VerifyingKey::from_bytes(&key_bytes)
+            .map_err(|e| Error::invalid(format!("bad public key: {e}")))?;
+        for cp in &cps {
+            let sig_ok = hex::decode(&cp.signature)
+                .ok()
+                .and_then(|b| <[u8; 64]>::try_from(b).ok())
+                .map(|b| ed25519_dalek::Signature::from_bytes(&b))
+                .is_some_and(|sig| {
+                    vk.verify(checkpoint_message(cp.seq, &cp.hash).as_bytes(), &sig)
+                        .is_ok()
+                });
+            let chain_ok = cp.seq > report.records || hashes.get(&cp.seq) == Some(&cp.hash);
+            if !sig_ok || !chain_ok {
+                if report.ok || report.first_bad.as_ref().is_some_and(|b| b.seq > cp.seq) {
+                    report.ok = false;
+                    report.first_bad = Some(super::BadRecord {
+                        seq: cp.seq,
+                        reason: if !sig_ok {
+                            "checkpoint signature does not verify with the trusted key".into()
+                        } else {
+                            "record hash differs from the signed checkpoint (the chain was rewritten)".into()
+                        },
+                    });
+                }
+            } else if cp.seq <= report.records {
+                report.checkpoints_verified += 1;
+            }
+        }
+        if let Some(last) = cps.last()
+            && last.seq > report.records
+            && report.ok
+        {
+            report.ok = false;
+            report.first_bad = Some(super::BadRecord {
+                seq: report.records + 1,
+                reason: format!(
+                    "records up to {} were signed but the log ends at {}",
+                    last.seq, report.records
+                ),
+            });
+        }
+        Ok(report)
+    }
+}
+
+fn read_checkpoints(conn: &Connection) -> Result<Vec<Checkpoint>> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, hash, signed_at, public_key, signature FROM audit_checkpoints ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Checkpoint {
+            seq: r.get(0)?,
+            hash: r.get(1)?,
+            signed_at: r.get(2)?,
+            public_key: r.get(3)?,
+            signature: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+impl AuditLog for SqliteAuditLog {
+    fn append(&self, event: AuditEvent) -> Result<AuditRecord> {
+        let ticket = {
+            let mut q = self
+                .queue
+                .lock()
+                .map_err(|_| Error::internal("audit queue poisoned"))?;
+            let t = q.next_ticket;
+            q.next_ticket += 1;
+            q.pending.push((t, event));
+            t
+        };
+        let mut q = self
+            .queue
+            .lock()
+            .map_err(|_| Error::internal("audit queue poisoned"))?;
+        loop {
+            if let Some(r) = q.done.remove(&ticket) {
+                return r.map_err(Error::provider);
+            }
+            if !q.leader {
+                // Become the leader: write everything queued (ours included) in one transaction.
+                q.leader = true;
+                let batch = std::mem::take(&mut q.pending);
+                drop(q);
+                let (tickets, events): (Vec<u64>, Vec<AuditEvent>) = batch.into_iter().unzip();
+                let result = self.write_batch(&events);
+                q = self
+                    .queue
+                    .lock()
+                    .map_err(|_| Error::internal("audit queue poisoned"))?;
+                match result {
+                    Ok(records) => {
+                        for (t, r) in tickets.into_iter().zip(records) {
+                            q.done.insert(t, Ok(r));
+                        }
+                    }
+                    Err(e) => {
+                        let msg = format!("audit append failed: {e}");
+                        for t in tickets {
+                            q.done.insert(t, Err(msg.clone()));
+                        }
+                    }
+                }
+                q.leader = false;
+                self.wake.notify_all();
+            } else {
+                q = self
+                    .wake
+                    .wait(q)
+                    .map_err(|_| Error::internal("audit queue poisoned"))?;
+            }
+        }
+    }
+
+    fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
+        self.write_batch(&events)
+    }
+
+    fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let resource = filter.service.as_ref().map(|s| format!("service:{s}"));
+        let mut stmt = conn.prepare(
+            "SELECT seq, prev_hash, hash, event FROM audit WHERE (?1 IS NULL OR resource = ?1) \
+             AND (?2 IS NULL OR time >= ?2) ORDER BY seq LIMIT ?3",
+        )?;
+        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt.query_map(params![resource, filter.since, limit], |r| {
+            let event: String = r.get(3)?;
+            Ok((
+                r.get::<_, u64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                event,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, prev_hash, hash, event) = row?;
+            out.push(AuditRecord {
+                seq,
+                prev_hash,
+                hash,
+                event: serde_json::from_str(&event)?,
+            });
+        }
+        Ok(out)
+    }
+
+    fn verify(&self) -> Result<VerifyReport> {
+        self.verify_with_key(None)
+    }
+
+    fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let head: Option<(u64, String)> = conn
+            .query_row(
+                "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match head {
+            Some((seq, hash)) => Ok(Some(self.insert_checkpoint(&conn, seq, &hash)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        read_checkpoints(&conn)
+    }
+}
