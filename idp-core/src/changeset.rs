@@ -49,6 +49,9 @@ pub struct FileChange {
     /// How to override this file safely.
     #[serde(skip)]
     pub override_hint: String,
+    /// The environment the file belongs to (for per-environment files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl FileChange {
@@ -75,12 +78,29 @@ pub struct ChangeSet {
     /// True when the repo does not exist yet and will be created.
     pub creates_repo: bool,
     pub files: Vec<FileChange>,
-    /// SHA-256 over the rendered files (path and content hash, sorted), stamp excluded: equal
-    /// digests mean the same desired state.
+    /// SHA-256 over the rendered files (path and content hash, in path order), stamp excluded:
+    /// equal digests mean the same desired state.
     pub digest: String,
 }
 
 impl ChangeSet {
+    /// Environments in which this change set writes something.
+    pub fn environments_written(&self) -> std::collections::BTreeSet<&str> {
+        self.files
+            .iter()
+            .filter(|f| f.writes())
+            .filter_map(|f| f.environment.as_deref())
+            .collect()
+    }
+
+    /// True when every file of `env` in this change set is new (nothing existed there before).
+    pub fn first_in(&self, env: &str) -> bool {
+        self.files
+            .iter()
+            .filter(|f| f.environment.as_deref() == Some(env))
+            .all(|f| f.action == FileAction::Create)
+    }
+
     /// True when applying it writes anything.
     pub fn has_changes(&self) -> bool {
         self.creates_repo || self.files.iter().any(FileChange::writes)

@@ -70,7 +70,10 @@ impl fmt::Display for ErrorKind {
 /// The engine's error: a kind, a message a person can act on, and key/value context
 /// (file, field, parameter, ...). Never carries secret values.
 #[derive(Debug)]
-pub struct Error {
+pub struct Error(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     kind: ErrorKind,
     message: String,
     context: Vec<(&'static str, String)>,
@@ -84,13 +87,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with a message that says what was wrong and what to do.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(Inner {
             kind,
             message: message.into(),
             context: Vec::new(),
             details: None,
             source: None,
-        }
+        }))
     }
 
     /// Shorthand for [`ErrorKind::InvalidInput`].
@@ -120,64 +123,65 @@ impl Error {
 
     /// Adds a key/value pair of context (e.g. `("file", "idp.yaml")`).
     pub fn with(mut self, key: &'static str, value: impl Into<String>) -> Self {
-        self.context.push((key, value.into()));
+        self.0.context.push((key, value.into()));
         self
     }
 
     /// Attaches structured details (e.g. every guardrail violation) for faces to show.
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
-        self.source = Some(Box::new(source));
+        self.0.source = Some(Box::new(source));
         self
     }
 
     /// The kind a caller branches on.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The human message, without context.
     pub fn message(&self) -> &str {
-        &self.message
+        &self.0.message
     }
 
     /// Key/value context, in the order it was added.
     pub fn context(&self) -> &[(&'static str, String)] {
-        &self.context
+        &self.0.context
     }
 
     /// Structured details, when the error carries a list (violations, candidates).
     pub fn details(&self) -> Option<&serde_json::Value> {
-        self.details.as_ref()
+        self.0.details.as_ref()
     }
 
     /// The error as a JSON object: `{kind, message, context, details}`; what `--json` prints.
     pub fn to_json(&self) -> serde_json::Value {
         let ctx: serde_json::Map<String, serde_json::Value> = self
+            .0
             .context
             .iter()
             .map(|(k, v)| ((*k).to_string(), serde_json::Value::String(v.clone())))
             .collect();
         serde_json::json!({
-            "kind": self.kind.as_str(),
-            "message": self.message,
+            "kind": self.0.kind.as_str(),
+            "message": self.0.message,
             "context": ctx,
-            "details": self.details,
+            "details": self.0.details,
         })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.message)?;
-        if !self.context.is_empty() {
+        write!(f, "{}", self.0.message)?;
+        if !self.0.context.is_empty() {
             f.write_str(" (")?;
-            for (i, (k, v)) in self.context.iter().enumerate() {
+            for (i, (k, v)) in self.0.context.iter().enumerate() {
                 if i > 0 {
                     f.write_str(", ")?;
                 }
@@ -185,7 +189,7 @@ impl fmt::Display for Error {
             }
             f.write_str(")")?;
         }
-        if let Some(src) = &self.source {
+        if let Some(src) = &self.0.source {
             write!(f, ": {src}")?;
         }
         Ok(())
@@ -194,7 +198,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.0
+            .source
             .as_deref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }

@@ -95,6 +95,9 @@ pub struct ServiceRequest {
     /// Infrastructure intents (`{type, class?, id?, params}`), for `request_infra_resource`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intents: Vec<serde_json::Value>,
+    /// A change window of idp.yaml that pre-approves changes to protected environments while open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_window: Option<String>,
 }
 
 impl ServiceRequest {

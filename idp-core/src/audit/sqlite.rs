@@ -173,6 +173,24 @@ impl SqliteAuditLog {
         Ok(cp)
     }
 
+    /// The newest event of `operation`, if any.
+    pub fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
+        let conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let ev: Option<String> = conn
+            .query_row(
+                "SELECT event FROM audit WHERE resource LIKE 'platform:%' AND json_extract(event, '$.operation') = ?1 \
+                 ORDER BY seq DESC LIMIT 1",
+                [operation],
+                |r| r.get(0),
+            )
+            .optional()?;
+        ev.map(|e| serde_json::from_str(&e).map_err(Error::from))
+            .transpose()
+    }
+
     /// Verifies the chain, and every checkpoint against `trusted_key` (hex), or against this
     /// workspace's key when `None`.
     pub fn verify_with_key(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {

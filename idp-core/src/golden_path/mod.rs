@@ -207,6 +207,8 @@ pub struct RenderedFile {
     /// `python-fastapi-service@1.0.0:service/Dockerfile.tera`
     pub provenance: String,
     pub override_hint: String,
+    /// The environment a `for_each: environment` file belongs to.
+    pub environment: Option<String>,
 }
 
 fn path_tpl_name(step: StepId, i: usize) -> String {
@@ -338,7 +340,21 @@ impl GoldenPath {
                         .override_hint
                         .clone()
                         .unwrap_or_else(|| f.ownership.default_override().to_string()),
+                    environment: env
+                        .and_then(|e| e.get("name"))
+                        .and_then(|n| n.as_str())
+                        .map(str::to_string),
                 });
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &out {
+            if !seen.insert(f.path.as_str()) {
+                return Err(Error::invalid(format!(
+                    "{}: two files of step {step} render to the same path `{}`",
+                    self.id_version(),
+                    f.path
+                )));
             }
         }
         Ok(out)

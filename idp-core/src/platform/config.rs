@@ -1,8 +1,6 @@
 //! `idp.yaml`: the organization, its environments, naming rules, required labels and tags, and
 //! which providers hold repos and state.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -28,7 +26,22 @@ pub struct PlatformConfig {
     pub providers: Providers,
     /// Guardrail settings (conventions checked on every change set before it is written).
     #[serde(default)]
-    pub guardrails: serde_json::Value,
+    pub guardrails: crate::policy::GuardrailsConfig,
+    /// Declared change windows: a request naming one that is open now may change protected
+    /// environments without a waiver.
+    #[serde(default)]
+    pub change_windows: Vec<ChangeWindow>,
+}
+
+/// A period in which changes to protected environments are pre-approved.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeWindow {
+    pub name: String,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339.
+    pub end: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,9 +196,10 @@ pub struct SourceControlConfig {
     pub gitops_repo: String,
     #[serde(default = "default_infra_repo")]
     pub infra_repo: String,
-    /// Kind-specific settings (e.g. an API base URL for a hosted provider).
-    #[serde(default, flatten)]
-    pub settings: BTreeMap<String, serde_json::Value>,
+    /// The URL generated files use to point at a repo (Argo CD's `repoURL`), with `{repo}`: the
+    /// organization's git server as clusters see it. Default: the provider's own URL.
+    #[serde(default)]
+    pub remote_url: Option<String>,
 }
 
 impl Default for SourceControlConfig {
@@ -196,7 +210,7 @@ impl Default for SourceControlConfig {
             auto_merge: true,
             gitops_repo: default_gitops_repo(),
             infra_repo: default_infra_repo(),
-            settings: BTreeMap::new(),
+            remote_url: None,
         }
     }
 }
@@ -306,7 +320,47 @@ impl PlatformConfig {
         ] {
             crate::naming::check_placeholders(pattern).map_err(|m| bad(field.into(), m))?;
         }
+        if let Some(u) = &self.providers.source_control.remote_url
+            && !u.contains("{repo}")
+        {
+            return Err(bad(
+                "providers.source_control.remote_url".into(),
+                format!("`{u}` must contain the placeholder {{repo}}"),
+            ));
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (i, w) in self.change_windows.iter().enumerate() {
+            let start = chrono::DateTime::parse_from_rfc3339(&w.start);
+            let end = chrono::DateTime::parse_from_rfc3339(&w.end);
+            match (start, end) {
+                (Ok(s), Ok(e)) if s < e => {}
+                _ => {
+                    return Err(bad(
+                        format!("change_windows[{i}]"),
+                        "start and end must be RFC 3339 times with start before end".into(),
+                    ));
+                }
+            }
+            if !names.insert(w.name.as_str()) {
+                return Err(bad(
+                    format!("change_windows[{i}].name"),
+                    format!("`{}` is defined twice", w.name),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// True when change window `name` exists and is open at `now`.
+    pub fn change_window_open(
+        &self,
+        name: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Option<bool> {
+        let w = self.change_windows.iter().find(|w| w.name == name)?;
+        let s = chrono::DateTime::parse_from_rfc3339(&w.start).ok()?;
+        let e = chrono::DateTime::parse_from_rfc3339(&w.end).ok()?;
+        Some(s <= now && now < e)
     }
 
     /// The environment called `name`.

@@ -9,6 +9,7 @@ use super::source::PlatformFiles;
 use crate::error::{Error, Result};
 use crate::golden_path::{GoldenPath, Version};
 use crate::org::Directory;
+use crate::policy::{Authz, Guardrails};
 
 /// (golden path id, version folder) -> (path.yaml text, template name -> text)
 type PathFiles<'a> = BTreeMap<(String, String), (&'a str, BTreeMap<String, String>)>;
@@ -17,6 +18,12 @@ type PathFiles<'a> = BTreeMap<(String, String), (&'a str, BTreeMap<String, Strin
 pub struct PlatformDef {
     pub config: PlatformConfig,
     pub directory: Directory,
+    /// Cedar policies from `policies/*.cedar`.
+    pub authz: Authz,
+    /// Conventions from idp.yaml and Rego from `policies/*.rego`.
+    pub guardrails: Guardrails,
+    /// SHA-256 over every policy file (names and contents), recorded in the audit log on change.
+    pub policy_digest: String,
     /// id -> version -> golden path, versions ascending.
     pub golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>,
     pub files: PlatformFiles,
@@ -91,9 +98,35 @@ impl PlatformDef {
             .with("file", "idp.yaml")
             .with("field", "defaults.golden_path"));
         }
+        let mut digest_input = String::new();
+        let mut cedar = Vec::new();
+        let mut rego = Vec::new();
+        for (name, text) in files.under("policies/") {
+            digest_input.push_str(&format!(
+                "{name}\0{}\n",
+                crate::digest::sha256_hex(text.as_bytes())
+            ));
+            let full = format!("policies/{name}");
+            if name.ends_with(".cedar") {
+                cedar.push((full, text));
+            } else if name.ends_with(".rego") {
+                rego.push((full, text));
+            }
+        }
+        let authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;
+        let guardrails = Guardrails::load(
+            &config.guardrails,
+            &config.labels.required,
+            &config.tags.required,
+            rego.iter().map(|(n, t)| (n.as_str(), *t)),
+        )?;
+        let policy_digest = crate::digest::sha256_hex(digest_input.as_bytes());
         Ok(PlatformDef {
             config,
             directory,
+            authz,
+            guardrails,
+            policy_digest,
             golden_paths,
             files,
         })

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::policy_point::{self, DecisionRecord, PolicyOutcome};
 use super::prepare::{Prepared, prepare};
 use super::{Platform, now_rfc3339};
 use crate::changeset::{ChangeSet, FileAction, FileChange, STAMP_PROVENANCE, unified_diff};
@@ -17,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::failpoint;
 use crate::golden_path::{Ownership, RenderedFile, RepoRole, StepId};
 use crate::org::Principal;
+use crate::policy::Violation;
 use crate::providers::{ChangeRequestSpec, Signature};
 use crate::receipt::{
     Artifact, ChangeRequestRef, ChangeRequestState, Receipt, RunStatus, StepReceipt,
@@ -37,6 +39,12 @@ pub struct Plan {
     pub parameters: Value,
     pub change_sets: Vec<ChangeSet>,
     pub warnings: Vec<String>,
+    /// Authorization decisions for the operation and every environment it writes to.
+    pub decisions: Vec<DecisionRecord>,
+    /// Guardrail findings on what it would write (waived ones carry `waived_by`).
+    pub violations: Vec<Violation>,
+    /// True when applying it would pass the policy point.
+    pub allowed: bool,
 }
 
 impl Plan {
@@ -59,9 +67,15 @@ struct Overlay {
     repos: HashSet<String>,
 }
 
-/// Branch of the change request a step opens.
-fn branch_for(service: &str, step: StepId) -> String {
-    format!("idp/{service}/{}", step.as_str().replace('_', "-"))
+/// Branch of the change request a step opens. With auto-merge, one branch per step (merged at
+/// once); otherwise one branch per service, so that the open change requests of a service stack
+/// on each other instead of diverging from an empty default branch.
+fn branch_for(p: &Platform, service: &str, step: StepId) -> String {
+    if p.scm.auto_merges() {
+        format!("idp/{service}/{}", step.as_str().replace('_', "-"))
+    } else {
+        format!("idp/{service}")
+    }
 }
 
 fn lock_service(p: &Platform, service: &str) -> Result<File> {
@@ -114,7 +128,7 @@ fn plan_step(
     if let Some(sp) = &stamp_path {
         paths.push(sp.clone());
     }
-    let branch = branch_for(&prep.service, step);
+    let branch = branch_for(p, &prep.service, step);
     let read_branch = if !p.scm.auto_merges() && p.scm.branch_exists(&repo, &branch)? {
         Some(branch.as_str())
     } else {
@@ -135,10 +149,10 @@ fn plan_step(
 
     let mut warnings = Vec::new();
     let mut files = Vec::new();
-    let mut digest_input = String::new();
+    let mut digest_lines = Vec::new();
     for (f, cur) in rendered.iter().zip(current.iter()) {
         let desired_hash = sha256_hex(&f.content);
-        digest_input.push_str(&format!("{}\0{}\n", f.path, desired_hash));
+        digest_lines.push(format!("{}\0{}\n", f.path, desired_hash));
         let cur_hash = cur.as_ref().map(|c| sha256_hex(c));
         let base_hash = old_stamp
             .as_ref()
@@ -178,6 +192,7 @@ fn plan_step(
             note,
             content: Some(f.content.clone()),
             override_hint: f.override_hint.clone(),
+            environment: f.environment.clone(),
         });
     }
 
@@ -197,7 +212,11 @@ fn plan_step(
         stamp.service = prep.service.clone();
         stamp.owner = prep.team.name.clone();
         stamp.parameters = Value::Object(prep.gp.schema.redact(&prep.params));
-        for f in &rendered {
+        for (f, change) in rendered.iter().zip(&files) {
+            // A file idp did not write keeps its merge base: what was last rendered *and* written.
+            if change.action == FileAction::Keep && stamp.files.contains_key(&f.path) {
+                continue;
+            }
             stamp.files.insert(
                 f.path.clone(),
                 StampFile {
@@ -232,6 +251,7 @@ fn plan_step(
             note: None,
             content: Some(bytes),
             override_hint: "Written by idp; do not edit (it is the merge base of upgrades).".into(),
+            environment: None,
         });
     }
 
@@ -241,7 +261,10 @@ fn plan_step(
         repo_role: role,
         creates_repo: !repo_exists,
         files,
-        digest: sha256_hex(digest_input.as_bytes()),
+        digest: {
+            digest_lines.sort();
+            sha256_hex(digest_lines.concat().as_bytes())
+        },
     };
     Ok((cs, warnings, rendered))
 }
@@ -257,18 +280,56 @@ fn to_ref(cr: &ChangeRequestRecord) -> Option<ChangeRequestRef> {
     })
 }
 
-/// Plans and applies one step of a run.
-fn run_step(
+/// What planning one step produced.
+struct StepPlan {
+    cs: ChangeSet,
+    warnings: Vec<String>,
+    rendered: Vec<RenderedFile>,
+}
+
+/// Plans `steps` in order, each against the writes of the ones before it.
+fn plan_steps(
+    p: &Platform,
+    prep: &Prepared,
+    steps: &[StepId],
+    with_diffs: bool,
+) -> Result<Vec<StepPlan>> {
+    let mut overlay = Overlay::default();
+    let mut out = Vec::new();
+    for step in steps {
+        let (cs, warnings, rendered) = plan_step(p, prep, *step, Some(&overlay), with_diffs)?;
+        if cs.creates_repo {
+            overlay.repos.insert(cs.repo.clone());
+        }
+        for f in cs.files.iter().filter(|f| f.writes()) {
+            if let Some(c) = &f.content {
+                overlay
+                    .files
+                    .insert((cs.repo.clone(), f.path.clone()), c.clone());
+            }
+        }
+        out.push(StepPlan {
+            cs,
+            warnings,
+            rendered,
+        });
+    }
+    Ok(out)
+}
+
+/// Applies one planned step: commit through the provider, record the change request.
+fn apply_step(
     p: &Platform,
     prep: &Prepared,
     run: &RunRecord,
     who: &Principal,
-    step: StepId,
+    plan: &StepPlan,
+    outcome: &PolicyOutcome,
 ) -> Result<StepReceipt> {
-    let (cs, warnings, rendered) = plan_step(p, prep, step, None, false)?;
-    failpoint::hit(&format!("step:{step}:planned"));
+    let cs = &plan.cs;
+    let step = cs.step;
     let key = format!("{}:{step}", run.id);
-    let branch = branch_for(&prep.service, step);
+    let branch = branch_for(p, &prep.service, step);
     let mut cr: Option<ChangeRequestRecord> = None;
 
     if cs.has_changes() {
@@ -289,7 +350,8 @@ fn run_step(
             );
             p.scm.create_repo(&cs.repo, &desc)?;
         }
-        let blobs: Vec<(String, Arc<Vec<u8>>)> = rendered
+        let blobs: Vec<(String, Arc<Vec<u8>>)> = plan
+            .rendered
             .iter()
             .map(|f| (sha256_hex(&f.content), f.content.clone()))
             .collect();
@@ -310,6 +372,19 @@ fn run_step(
         };
         p.state.put_change_request(&record)?;
         let bot = &p.def.config.organization.bot;
+        let mut trailers = vec![
+            ("Idp-Run".to_string(), run.id.clone()),
+            ("Idp-Requested-By".to_string(), who.user.clone()),
+            ("Idp-Golden-Path".to_string(), prep.gp.id_version()),
+        ];
+        let policies = outcome.policy_ids();
+        if !policies.is_empty() {
+            trailers.push(("Idp-Policies".into(), policies.join(", ")));
+        }
+        let waivers = outcome.waiver_ids();
+        if !waivers.is_empty() {
+            trailers.push(("Idp-Waivers".into(), waivers.join(", ")));
+        }
         let spec = ChangeRequestSpec {
             key: key.clone(),
             repo: cs.repo.clone(),
@@ -319,7 +394,7 @@ fn run_step(
                 prep.service,
                 prep.gp.id_version()
             ),
-            body: change_request_body(prep, &cs),
+            body: change_request_body(prep, cs),
             files: cs.writes(),
             author: Signature {
                 name: bot.name.clone(),
@@ -329,19 +404,15 @@ fn run_step(
                 name: bot.name.clone(),
                 email: bot.email.clone(),
             },
-            trailers: vec![
-                ("Idp-Run".into(), run.id.clone()),
-                ("Idp-Requested-By".into(), who.user.clone()),
-                ("Idp-Golden-Path".into(), prep.gp.id_version()),
-            ],
+            trailers,
         };
-        let outcome = p.scm.submit(&spec)?;
+        let submitted = p.scm.submit(&spec)?;
         failpoint::hit(&format!("step:{step}:submitted"));
-        if !outcome.id.is_empty() {
-            record.id = Some(outcome.id);
-            record.commit = Some(outcome.commit);
-            record.url = Some(outcome.url);
-            record.state = outcome.state;
+        if !submitted.id.is_empty() {
+            record.id = Some(submitted.id);
+            record.commit = Some(submitted.commit);
+            record.url = Some(submitted.url);
+            record.state = submitted.state;
             p.state.put_change_request(&record)?;
             cr = Some(record);
         }
@@ -390,7 +461,15 @@ fn run_step(
         created_at,
         updated_at: now,
     })?;
+    Ok(step_receipt(plan, cr.as_ref().and_then(to_ref), outcome))
+}
 
+fn step_receipt(
+    plan: &StepPlan,
+    change_request: Option<ChangeRequestRef>,
+    outcome: &PolicyOutcome,
+) -> StepReceipt {
+    let cs = &plan.cs;
     let artifacts = cs
         .files
         .iter()
@@ -403,17 +482,40 @@ fn run_step(
             provenance: f.provenance.clone(),
         })
         .collect();
+    let mine = |v: &&Violation| v.repo == cs.repo && cs.files.iter().any(|f| f.path == v.path);
+    let mut warnings = plan.warnings.clone();
+    warnings.extend(
+        outcome
+            .violations
+            .iter()
+            .filter(mine)
+            .filter(|v| v.severity == crate::policy::Enforcement::Warn)
+            .map(|v| format!("{}:{}: {} [{}]", v.repo, v.path, v.message, v.rule)),
+    );
+    let exceptions: Vec<Violation> = outcome
+        .violations
+        .iter()
+        .filter(mine)
+        .filter(|v| v.waived_by.is_some())
+        .cloned()
+        .collect();
     let mut outputs = serde_json::Map::new();
     if !warnings.is_empty() {
         outputs.insert("warnings".into(), Value::from(warnings));
     }
-    Ok(StepReceipt {
-        step,
-        repo: cs.repo,
-        change_request: cr.as_ref().and_then(to_ref),
+    if !exceptions.is_empty() {
+        outputs.insert(
+            "exceptions".into(),
+            serde_json::to_value(exceptions).unwrap_or_default(),
+        );
+    }
+    StepReceipt {
+        step: cs.step,
+        repo: cs.repo.clone(),
+        change_request,
         artifacts,
         outputs,
-    })
+    }
 }
 
 fn change_request_body(prep: &Prepared, cs: &ChangeSet) -> String {
@@ -437,6 +539,20 @@ fn change_request_body(prep: &Prepared, cs: &ChangeSet) -> String {
     body
 }
 
+/// Preflight that cannot be answered without the service lock is answered under it: the name
+/// check that keeps two teams from taking the same name at the same moment.
+fn prepare_audited(
+    p: &Platform,
+    who: &Principal,
+    op: &str,
+    o: Operation,
+    req: &ServiceRequest,
+) -> Result<Prepared> {
+    prepare(p, o, req).inspect_err(|e| {
+        let _ = policy_point::audit_rejected(p, who, op, &req.service, e);
+    })
+}
+
 /// Executes `op`; `resume` is the run to continue (from `idp resume`).
 pub(crate) fn execute(
     p: &Platform,
@@ -445,9 +561,73 @@ pub(crate) fn execute(
     req: &ServiceRequest,
     resume: Option<RunRecord>,
 ) -> Result<Receipt> {
-    let prep = prepare(p, op, req)?;
-    let _lock = lock_service(p, &prep.service)?;
-    let run = match resume.or(p.state.find_unfinished_run(&prep.key)?) {
+    // The lock file is named after the service: check the name before touching the disk.
+    if let Err(e) = crate::golden_path::params::check_string("service", &req.service, false)
+        .and_then(|_| crate::naming::check_service_name(&p.def.config, &req.service))
+    {
+        let _ = policy_point::audit_rejected(p, who, op.as_str(), &req.service, &e);
+        return Err(e);
+    }
+    let _lock = lock_service(p, &req.service)?;
+    let prep = prepare_audited(p, who, op.as_str(), op, req)?;
+
+    // The policy point, before anything is written: the operation as a whole...
+    let mut outcome = PolicyOutcome::default();
+    outcome.decisions.push(policy_point::authorize_operation(
+        p,
+        who,
+        &prep,
+        op.as_str(),
+        false,
+    )?);
+    let resumed = match resume {
+        Some(r) => Some(r),
+        None => p.state.find_unfinished_run(&prep.key)?,
+    };
+    let done: HashMap<StepId, StepReceipt> = match &resumed {
+        Some(r) => p
+            .state
+            .steps(&r.id)?
+            .into_iter()
+            .filter(|s| s.status == RunStatus::Completed)
+            .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
+            .collect(),
+        None => HashMap::new(),
+    };
+    let remaining: Vec<StepId> = prep
+        .steps
+        .iter()
+        .copied()
+        .filter(|s| !done.contains_key(s))
+        .collect();
+    // ... then every change set it would make.
+    let plans = if outcome.allowed() {
+        plan_steps(p, &prep, &remaining, false)?
+    } else {
+        Vec::new()
+    };
+    if outcome.allowed() {
+        let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
+        let checked = policy_point::check_change_sets(p, who, &prep, &sets, false)?;
+        outcome.decisions.extend(checked.decisions);
+        outcome.violations.extend(checked.violations);
+    }
+    if let Some(err) = outcome.error(who, &prep.service) {
+        let verdict = if err.kind() == crate::ErrorKind::Denied {
+            ("deny", "denied")
+        } else {
+            ("allow", "blocked")
+        };
+        let mut ev = policy_point::service_event(&prep, op.as_str(), verdict.1, verdict.0);
+        ev.policies = outcome.policy_ids();
+        ev.waivers = outcome.waiver_ids();
+        ev.details = policy_point::outcome_details(&outcome);
+        ev.correlation_id = resumed.as_ref().map(|r| r.id.clone()).unwrap_or_default();
+        policy_point::audit(p, &who.user, ev)?;
+        return Err(err);
+    }
+
+    let run = match resumed {
         Some(r) => {
             p.emit(
                 &r.id,
@@ -483,13 +663,8 @@ pub(crate) fn execute(
     };
     failpoint::hit("run:created");
 
-    let done: HashMap<StepId, StepReceipt> = p
-        .state
-        .steps(&run.id)?
-        .into_iter()
-        .filter(|s| s.status == RunStatus::Completed)
-        .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
-        .collect();
+    let mut by_step: HashMap<StepId, StepPlan> =
+        plans.into_iter().map(|pl| (pl.cs.step, pl)).collect();
     let mut steps = Vec::new();
     for step in &prep.steps {
         if let Some(r) = done.get(step) {
@@ -501,7 +676,10 @@ pub(crate) fn execute(
             steps.push(r.clone());
             continue;
         }
-        p.emit(&run.id, Some(*step), format!("{step}: planning"));
+        let plan = by_step
+            .remove(step)
+            .ok_or_else(|| Error::internal(format!("no plan for step {step}")))?;
+        failpoint::hit(&format!("step:{step}:planned"));
         p.state.save_step(
             &run.id,
             &StepRecord {
@@ -510,11 +688,16 @@ pub(crate) fn execute(
                 result: None,
             },
         )?;
-        let result = match run_step(p, &prep, &run, who, *step) {
+        let result = match apply_step(p, &prep, &run, who, &plan, &outcome) {
             Ok(r) => r,
             Err(e) => {
                 p.state
                     .finish_run(&run.id, RunStatus::Failed, None, Some(&e.to_json()))?;
+                let mut ev = policy_point::service_event(&prep, op.as_str(), "failed", "allow");
+                ev.policies = outcome.policy_ids();
+                ev.correlation_id = run.id.clone();
+                ev.details = serde_json::json!({"step": step, "error": {"kind": e.kind().as_str(), "message": e.message()}});
+                policy_point::audit(p, &who.user, ev)?;
                 return Err(e);
             }
         };
@@ -530,6 +713,21 @@ pub(crate) fn execute(
         steps.push(result);
     }
     let receipt = build_receipt(p, &prep, &run, steps);
+    let mut ev = policy_point::service_event(&prep, op.as_str(), "completed", "allow");
+    ev.policies = outcome.policy_ids();
+    ev.waivers = outcome.waiver_ids();
+    ev.correlation_id = run.id.clone();
+    ev.artifacts = receipt
+        .steps
+        .iter()
+        .flat_map(|s| s.artifacts.iter())
+        .map(|a| serde_json::json!({"repo": a.repo, "path": a.path, "sha256": a.sha256}))
+        .collect();
+    ev.details = serde_json::json!({
+        "decisions": outcome.decisions,
+        "change_requests": receipt.steps.iter().filter_map(|s| s.change_request.as_ref().map(|c| &c.id)).collect::<Vec<_>>(),
+    });
+    policy_point::audit(p, &who.user, ev)?;
     p.state.finish_run(
         &run.id,
         RunStatus::Completed,
@@ -589,29 +787,54 @@ fn new_run_id() -> String {
 
 pub(crate) fn plan(
     p: &Platform,
-    _who: &Principal,
+    who: &Principal,
     op: Operation,
     req: &ServiceRequest,
 ) -> Result<Plan> {
-    let prep = prepare(p, op, req)?;
-    let mut overlay = Overlay::default();
-    let mut change_sets = Vec::new();
-    let mut warnings = Vec::new();
-    for step in &prep.steps {
-        let (cs, w, _) = plan_step(p, &prep, *step, Some(&overlay), true)?;
-        if cs.creates_repo {
-            overlay.repos.insert(cs.repo.clone());
-        }
-        for f in cs.files.iter().filter(|f| f.writes()) {
-            if let Some(c) = &f.content {
-                overlay
-                    .files
-                    .insert((cs.repo.clone(), f.path.clone()), c.clone());
-            }
-        }
-        warnings.extend(w);
-        change_sets.push(cs);
+    let prep = prepare_audited(p, who, "plan", op, req)?;
+    let first = policy_point::authorize_operation(p, who, &prep, "plan", true)?;
+    if !first.allowed {
+        let outcome = PolicyOutcome {
+            decisions: vec![first],
+            violations: vec![],
+        };
+        let err = outcome
+            .error(who, &prep.service)
+            .expect("a denial is an error");
+        let mut ev = policy_point::service_event(&prep, "plan", "denied", "deny");
+        ev.details = serde_json::json!({"operation": op.as_str(), "decisions": outcome.decisions});
+        policy_point::audit(p, &who.user, ev)?;
+        return Err(err);
     }
+    let plans = plan_steps(p, &prep, &prep.steps, true)?;
+    let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
+    let mut outcome = PolicyOutcome::default();
+    outcome.decisions.push(first);
+    outcome.decisions.push(policy_point::authorize_operation(
+        p,
+        who,
+        &prep,
+        op.as_str(),
+        true,
+    )?);
+    let checked = policy_point::check_change_sets(p, who, &prep, &sets, true)?;
+    outcome.decisions.extend(checked.decisions);
+    outcome.violations.extend(checked.violations);
+    let mut warnings: Vec<String> = plans
+        .iter()
+        .flat_map(|pl| pl.warnings.iter().cloned())
+        .collect();
+    warnings.extend(
+        outcome
+            .violations
+            .iter()
+            .filter(|v| v.severity == crate::policy::Enforcement::Warn)
+            .map(|v| format!("{}:{}: {} [{}]", v.repo, v.path, v.message, v.rule)),
+    );
+    let mut ev = policy_point::service_event(&prep, "plan", "planned", "allow");
+    ev.policies = outcome.policy_ids();
+    ev.details = serde_json::json!({"operation": op.as_str(), "allowed": outcome.allowed(), "decisions": outcome.decisions});
+    policy_point::audit(p, &who.user, ev)?;
     Ok(Plan {
         operation: op,
         service: prep.service.clone(),
@@ -619,8 +842,11 @@ pub(crate) fn plan(
         golden_path: prep.gp.def.id.clone(),
         scaffold_version: prep.gp.def.version.clone(),
         parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
-        change_sets,
+        change_sets: sets,
         warnings,
+        allowed: outcome.allowed(),
+        decisions: outcome.decisions,
+        violations: outcome.violations,
     })
 }
 

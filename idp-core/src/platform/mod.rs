@@ -8,8 +8,10 @@
 pub mod config;
 mod definition;
 mod engine;
+mod policy_point;
 mod prepare;
 mod source;
+mod waivers;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,8 +20,10 @@ use serde::{Deserialize, Serialize};
 
 pub use definition::PlatformDef;
 pub use engine::Plan;
+pub use policy_point::DecisionRecord;
 pub use source::PlatformFiles;
 
+use crate::audit::{AuditEvent, AuditLog, SqliteAuditLog};
 use crate::error::{Error, Result};
 use crate::org::Principal;
 use crate::providers::SourceControl;
@@ -67,6 +71,7 @@ pub struct Platform {
     workspace: PathBuf,
     scm: Arc<dyn SourceControl>,
     state: Arc<dyn StateStore>,
+    audit: Arc<SqliteAuditLog>,
     progress: Option<ProgressFn>,
     salt: String,
 }
@@ -121,14 +126,52 @@ impl Platform {
             }
         };
         let salt = workspace_salt(&workspace)?;
-        Ok(Platform {
+        let audit = Arc::new(SqliteAuditLog::open(
+            &workspace.join("audit.db"),
+            &workspace.join("audit-signing.key"),
+        )?);
+        let p = Platform {
             def,
             workspace,
             scm,
             state,
+            audit,
             progress: None,
             salt,
-        })
+        };
+        p.record_policy_load()?;
+        Ok(p)
+    }
+
+    /// Appends a `policy_load` record when the policies differ from the last ones recorded, so
+    /// the log says which policies were in force for every later decision.
+    fn record_policy_load(&self) -> Result<()> {
+        let last = self.audit.last_of("policy_load")?;
+        if last
+            .as_ref()
+            .and_then(|e| e.details.get("digest"))
+            .and_then(|d| d.as_str())
+            == Some(&self.def.policy_digest)
+        {
+            return Ok(());
+        }
+        self.audit.append(AuditEvent {
+            time: now_rfc3339(),
+            principal: "system:idp".into(),
+            operation: "policy_load".into(),
+            resource: format!("platform:{}", self.def.files.origin),
+            input_digest: self.def.policy_digest.clone(),
+            decision: "none".into(),
+            policies: self.def.authz.policy_ids().to_vec(),
+            outcome: "loaded".into(),
+            details: serde_json::json!({
+                "digest": self.def.policy_digest,
+                "cedar_policies": self.def.authz.len(),
+                "rego_rules": self.def.guardrails.rego_rules(),
+            }),
+            ..Default::default()
+        })?;
+        Ok(())
     }
 
     /// The parsed built-in `idp.yaml` (handy for tests and docs).
@@ -165,6 +208,27 @@ impl Platform {
     /// The state store.
     pub fn state(&self) -> &dyn StateStore {
         self.state.as_ref()
+    }
+
+    /// The audit log (hash-chained; see [`AuditLog::verify`]).
+    pub fn audit(&self) -> &SqliteAuditLog {
+        &self.audit
+    }
+
+    /// Asks the policy point whether `req` is allowed (no side effects, nothing recorded).
+    pub fn authorize(&self, req: &crate::policy::AuthzRequest) -> Result<crate::policy::Decided> {
+        let env = req
+            .context
+            .environment
+            .as_deref()
+            .and_then(|e| self.def.config.environment(e))
+            .map(|e| crate::policy::authz::EnvFacts {
+                protected: e.protected,
+                kind: e.env_type.clone(),
+            });
+        self.def
+            .authz
+            .decide(req, &self.def.directory, env.as_ref())
     }
 
     /// The principal for `user` (`alice` or `user:default/alice`), with its teams from the org

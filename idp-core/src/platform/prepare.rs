@@ -31,6 +31,8 @@ pub(crate) struct Prepared {
     /// Equal for identical requests.
     pub key: String,
     pub existing: Option<ServiceRecord>,
+    /// The request named a change window that is open now.
+    pub change_window_open: bool,
 }
 
 impl Prepared {
@@ -69,6 +71,34 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         &is_secret_key,
     )?;
     check_service_name(&p.def.config, &req.service)?;
+    let change_window_open = match &req.change_window {
+        None => false,
+        Some(name) => {
+            check_string("change_window", name, false)?;
+            p.def
+                .config
+                .change_window_open(name, chrono::Utc::now())
+                .ok_or_else(|| {
+                    let known: Vec<&str> = p
+                        .def
+                        .config
+                        .change_windows
+                        .iter()
+                        .map(|w| w.name.as_str())
+                        .collect();
+                    Error::invalid(format!(
+                        "change window {} is not declared in idp.yaml; declared: {}",
+                        shown(name),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
+                    ))
+                    .with("field", "change_window")
+                })?
+        }
+    };
 
     let team = p.def.directory.team(&req.owner).cloned().ok_or_else(|| {
         let known: Vec<&str> = p.def.directory.teams().map(|t| t.name.as_str()).collect();
@@ -186,6 +216,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         "version": req.version,
         "parameters": redacted_params,
         "intents": redact_intents(&req.intents),
+        "change_window": req.change_window,
     });
     let mut key_material = json!({
         "operation": op.as_str(),
@@ -219,6 +250,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         has_secrets,
         key,
         existing,
+        change_window_open,
     })
 }
 

@@ -114,6 +114,11 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Option<ChangeRequestRecord>>;
     fn list_change_requests(&self, service: Option<&str>) -> Result<Vec<ChangeRequestRecord>>;
 
+    fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()>;
+    fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>>;
+    /// Waivers, oldest first; of one service when given.
+    fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>>;
+
     /// Stores contents by SHA-256 (idempotent).
     fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()>;
     fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;

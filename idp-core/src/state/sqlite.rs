@@ -60,6 +60,13 @@ CREATE TABLE IF NOT EXISTS change_requests (
   seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS cr_lookup ON change_requests(service, step, repo, digest);
+CREATE TABLE IF NOT EXISTS waivers (
+  id TEXT PRIMARY KEY,
+  service TEXT NOT NULL,
+  body TEXT NOT NULL,
+  requested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS waivers_service ON waivers(service);
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY,
   content BLOB NOT NULL
@@ -365,6 +372,41 @@ impl StateStore for SqliteStateStore {
             let rows = stmt.query_map(params![service], cr_from_row)?;
             rows.collect()
         })
+    }
+
+    fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()> {
+        let body = serde_json::to_string(w)?;
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO waivers (id, service, body, requested_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(id) DO UPDATE SET body = excluded.body",
+                params![w.id, w.service, body, w.requested_at],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>> {
+        let body: Option<String> = self.with(|c| {
+            c.query_row("SELECT body FROM waivers WHERE id = ?1", [id], |r| r.get(0))
+                .optional()
+        })?;
+        body.map(|b| serde_json::from_str(&b).map_err(Error::from))
+            .transpose()
+    }
+
+    fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>> {
+        let bodies: Vec<String> = self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT body FROM waivers WHERE (?1 IS NULL OR service = ?1) ORDER BY requested_at, id",
+            )?;
+            let rows = stmt.query_map(params![service], |r| r.get(0))?;
+            rows.collect()
+        })?;
+        bodies
+            .iter()
+            .map(|b| serde_json::from_str(b).map_err(Error::from))
+            .collect()
     }
 
     fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()> {

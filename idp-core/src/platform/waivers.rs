@@ -1,0 +1,200 @@
+//! Waiver operations on the platform: request, approve, list. Every one passes the policy point
+//! and is recorded in the audit log, allowed or denied.
+
+use serde_json::json;
+
+use super::{Platform, now_rfc3339, policy_point};
+use crate::audit::AuditEvent;
+use crate::error::{Error, ErrorKind, Result};
+use crate::org::Principal;
+use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, parse_expiry};
+use crate::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
+
+fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
+    let owner = p
+        .state
+        .get_service(&w.service)?
+        .map(|s| s.owner)
+        .ok_or_else(|| {
+            Error::not_found(format!("idp has no service called {}", w.service))
+                .with("field", "service")
+        })?;
+    Ok(AuthzResource::Waiver {
+        id: w.id.clone(),
+        rule: w.rule.clone(),
+        service: w.service.clone(),
+        service_owner: owner,
+        requested_by: w.requested_by.clone(),
+    })
+}
+
+fn event(
+    w: &Waiver,
+    operation: &str,
+    decision: &str,
+    outcome: &str,
+    policies: Vec<String>,
+) -> AuditEvent {
+    AuditEvent {
+        operation: operation.into(),
+        resource: format!("service:{}", w.service),
+        input_digest: crate::digest::sha256_hex(
+            serde_json::to_string(w).unwrap_or_default().as_bytes(),
+        ),
+        decision: decision.into(),
+        policies,
+        waivers: vec![w.id.clone()],
+        outcome: outcome.into(),
+        details: json!({
+            "waiver": w.id, "rule": w.rule, "environment": w.environment,
+            "expires_at": w.expires_at, "requested_by": w.requested_by,
+        }),
+        ..Default::default()
+    }
+}
+
+impl Platform {
+    /// Asks for an exception to `req.rule` for a service (and environment), until `req.expires`.
+    /// The waiver applies only once another principal approves it.
+    pub fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
+        check_request(req)?;
+        crate::naming::check_service_name(&self.def.config, &req.service)?;
+        if let Some(env) = &req.environment
+            && self.def.config.environment(env).is_none()
+        {
+            return Err(Error::invalid(format!(
+                "environment {} is not in idp.yaml",
+                crate::naming::shown(env)
+            ))
+            .with("field", "environment"));
+        }
+        if req.rule == PROTECTED_ENVIRONMENT && req.environment.is_none() {
+            return Err(Error::invalid(
+                "a protected-environment waiver must name its environment (--env)",
+            )
+            .with("field", "environment"));
+        }
+        let now = chrono::Utc::now();
+        let w = Waiver {
+            id: format!("wv-{}", crate::digest::random_hex(6)),
+            rule: req.rule.clone(),
+            service: req.service.clone(),
+            environment: req.environment.clone(),
+            justification: req.justification.trim().to_string(),
+            requested_by: crate::org::entity_ref("user", &who.user),
+            requested_at: now_rfc3339(),
+            expires_at: parse_expiry(&req.expires, now)?,
+            approved_by: None,
+            approved_at: None,
+        };
+        let resource = waiver_resource(self, &w)?;
+        let d = self.authorize(&AuthzRequest {
+            principal: who.clone(),
+            action: "request_waiver".into(),
+            resource,
+            context: AuthzContext::default(),
+        })?;
+        if !d.allowed {
+            policy_point::audit(
+                self,
+                &who.user,
+                event(&w, "request_waiver", "deny", "denied", d.policies),
+            )?;
+            return Err(Error::new(
+                ErrorKind::Denied,
+                format!(
+                    "{} may not request waivers for {}: only its owning team can",
+                    who.user, w.service
+                ),
+            ));
+        }
+        self.state.put_waiver(&w)?;
+        policy_point::audit(
+            self,
+            &who.user,
+            event(&w, "request_waiver", "allow", "requested", d.policies),
+        )?;
+        Ok(w)
+    }
+
+    /// Approves waiver `id`. The approver must be allowed by policy and must not be the requester.
+    pub fn approve_waiver(&self, who: &Principal, id: &str) -> Result<Waiver> {
+        let mut w = self.state.get_waiver(id)?.ok_or_else(|| {
+            Error::not_found(format!(
+                "waiver {} does not exist",
+                crate::naming::shown(id)
+            ))
+            .with("field", "id")
+        })?;
+        let now = now_rfc3339();
+        let me = crate::org::entity_ref("user", &who.user);
+        let refuse =
+            |msg: String, kind: ErrorKind, w: &Waiver, policies: Vec<String>| -> Result<Waiver> {
+                policy_point::audit(
+                    self,
+                    &who.user,
+                    event(w, "approve_waiver", "deny", "denied", policies),
+                )?;
+                Err(Error::new(kind, msg))
+            };
+        if w.approved_by.is_some() {
+            return Err(Error::conflict(format!("waiver {id} is already approved")));
+        }
+        if w.state(&now) == crate::policy::WaiverState::Expired {
+            return refuse(
+                format!("waiver {id} expired at {}; request a new one", w.expires_at),
+                ErrorKind::Conflict,
+                &w,
+                vec![],
+            );
+        }
+        if me == w.requested_by {
+            return refuse(
+                format!("{me} requested waiver {id} and may not approve it"),
+                ErrorKind::Denied,
+                &w,
+                vec![],
+            );
+        }
+        let d = self.authorize(&AuthzRequest {
+            principal: who.clone(),
+            action: "approve_waiver".into(),
+            resource: waiver_resource(self, &w)?,
+            context: AuthzContext::default(),
+        })?;
+        if !d.allowed {
+            return refuse(
+                format!("{me} may not approve waiver {id}"),
+                ErrorKind::Denied,
+                &w,
+                d.policies,
+            );
+        }
+        w.approved_by = Some(me);
+        w.approved_at = Some(now);
+        self.state.put_waiver(&w)?;
+        policy_point::audit(
+            self,
+            &who.user,
+            event(&w, "approve_waiver", "allow", "approved", d.policies),
+        )?;
+        Ok(w)
+    }
+
+    /// Waivers with their state, of one service when given.
+    pub fn list_waivers(
+        &self,
+        service: Option<&str>,
+    ) -> Result<Vec<(Waiver, crate::policy::WaiverState)>> {
+        let now = now_rfc3339();
+        Ok(self
+            .state
+            .list_waivers(service)?
+            .into_iter()
+            .map(|w| {
+                let s = w.state(&now);
+                (w, s)
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,734 @@
+//! Guardrails: checks on a change set before anything is written. Two kinds, one result type:
+//!
+//! * built-in conventions, switched per rule in `idp.yaml` (`guardrails.conventions`):
+//!   required labels, naming, pinned image tags, resource limits, required cost tags and
+//!   encryption on storage;
+//! * Rego policies in `policies/*.rego`, conftest-compatible: package `main`, rules `deny`,
+//!   `deny_<name>`, `violation`, `warn`, `warn_<name>`, and `exception` (a set of rule names,
+//!   without the `deny_`/`warn_` prefix, that do not apply to the input). Each generated file is
+//!   parsed as data (YAML documents, JSON, HCL) and is the `input`, as conftest would give it, so
+//!   a team's existing conftest policies work unchanged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// What a rule does when it finds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Stops the operation (unless a valid waiver covers it).
+    Deny,
+    /// Reported in the receipt.
+    Warn,
+    /// Not checked.
+    Off,
+}
+
+/// The built-in convention rules.
+pub const CONVENTIONS: [&str; 6] = [
+    "labels-required",
+    "naming",
+    "image-tag-pinned",
+    "resource-limits",
+    "tags-required",
+    "storage-encryption",
+];
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// `labels-required`, `deny_privileged`, ...
+    pub rule: String,
+    pub severity: Enforcement,
+    pub repo: String,
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    pub message: String,
+    /// `convention` or `rego:<file>`.
+    pub source: String,
+    /// The waiver that turns this deny into an allowed exception.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waived_by: Option<String>,
+}
+
+impl Violation {
+    /// True when it stops the operation.
+    pub fn blocks(&self) -> bool {
+        self.severity == Enforcement::Deny && self.waived_by.is_none()
+    }
+}
+
+/// A file to check.
+#[derive(Debug, Clone, Copy)]
+pub struct GuardedFile<'a> {
+    pub repo: &'a str,
+    pub path: &'a str,
+    pub environment: Option<&'a str>,
+    pub content: &'a [u8],
+}
+
+/// What the conventions need to know about the service.
+#[derive(Debug, Clone, Default)]
+pub struct GuardContext {
+    pub service: String,
+    /// Environment -> the namespace the service must live in there.
+    pub namespaces: BTreeMap<String, String>,
+}
+
+struct Rego {
+    engine: Mutex<regorus::Engine>,
+    /// Rule names in package main: `deny`, `deny_x`, `warn`, `violation`, ...
+    rules: Vec<String>,
+    has_exception: bool,
+    /// Rule name -> file that defines it.
+    files: BTreeMap<String, String>,
+}
+
+/// Loaded guardrails.
+pub struct Guardrails {
+    conventions: BTreeMap<String, Enforcement>,
+    required_labels: Vec<String>,
+    required_tags: Vec<String>,
+    rego: Option<Rego>,
+}
+
+/// `guardrails:` in idp.yaml.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardrailsConfig {
+    /// Rule -> enforcement; rules not listed are `deny`.
+    #[serde(default)]
+    pub conventions: BTreeMap<String, Enforcement>,
+}
+
+fn rule_names(text: &str) -> Vec<String> {
+    let re = regex::Regex::new(
+        r"(?m)^\s*((?:deny|warn|violation)(?:_[A-Za-z0-9_]+)?)\s*(?:\[|contains\b|if\b|\{|:?=)",
+    )
+    .expect("valid regex");
+    re.captures_iter(text).map(|c| c[1].to_string()).collect()
+}
+
+fn package_of(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find_map(|l| l.strip_prefix("package ").map(|p| p.trim().to_string()))
+}
+
+impl Guardrails {
+    /// Builds the guardrails from the config and the Rego files `(name, text)`.
+    pub fn load<'a>(
+        cfg: &GuardrailsConfig,
+        required_labels: &[String],
+        required_tags: &[String],
+        rego_files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Guardrails> {
+        for name in cfg.conventions.keys() {
+            if !CONVENTIONS.contains(&name.as_str()) {
+                return Err(Error::invalid(format!(
+                    "idp.yaml: unknown guardrail convention `{name}`; known: {}",
+                    CONVENTIONS.join(", ")
+                ))
+                .with("file", "idp.yaml")
+                .with("field", format!("guardrails.conventions.{name}")));
+            }
+        }
+        let mut conventions: BTreeMap<String, Enforcement> = CONVENTIONS
+            .iter()
+            .map(|c| (c.to_string(), Enforcement::Deny))
+            .collect();
+        conventions.extend(cfg.conventions.clone());
+
+        let mut engine = regorus::Engine::new();
+        let mut rules = BTreeSet::new();
+        let mut files = BTreeMap::new();
+        let mut has_exception = false;
+        let mut any = false;
+        for (name, text) in rego_files {
+            any = true;
+            engine
+                .add_policy(name.to_string(), text.to_string())
+                .map_err(|e| {
+                    Error::invalid(format!("{name}: Rego policy does not compile: {e}"))
+                        .with("file", name)
+                })?;
+            if package_of(text).as_deref() == Some("main") {
+                for r in rule_names(text) {
+                    files.entry(r.clone()).or_insert_with(|| name.to_string());
+                    rules.insert(r);
+                }
+                has_exception |= text
+                    .lines()
+                    .any(|l| l.trim_start().starts_with("exception"));
+            }
+        }
+        let rego = any.then(|| Rego {
+            engine: Mutex::new(engine),
+            rules: rules.into_iter().collect(),
+            has_exception,
+            files,
+        });
+        Ok(Guardrails {
+            conventions,
+            required_labels: required_labels.to_vec(),
+            required_tags: required_tags.to_vec(),
+            rego,
+        })
+    }
+
+    /// Number of Rego rules (for reports).
+    pub fn rego_rules(&self) -> usize {
+        self.rego.as_ref().map(|r| r.rules.len()).unwrap_or(0)
+    }
+
+    /// Checks every file; returns every finding (nothing is waived here).
+    pub fn check(&self, ctx: &GuardContext, files: &[GuardedFile<'_>]) -> Result<Vec<Violation>> {
+        let mut out = Vec::new();
+        for f in files {
+            let docs = parse_documents(f.path, f.content)?;
+            if f.path.ends_with("Dockerfile")
+                || f.path
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with("Dockerfile"))
+            {
+                self.dockerfile(f, &mut out);
+            }
+            for doc in &docs {
+                self.conventions_for(ctx, f, doc, &mut out);
+                self.rego_for(f, doc, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn enforcement(&self, rule: &str) -> Enforcement {
+        self.conventions
+            .get(rule)
+            .copied()
+            .unwrap_or(Enforcement::Deny)
+    }
+
+    fn push(&self, out: &mut Vec<Violation>, f: &GuardedFile<'_>, rule: &str, message: String) {
+        let severity = self.enforcement(rule);
+        if severity == Enforcement::Off {
+            return;
+        }
+        out.push(Violation {
+            rule: rule.to_string(),
+            severity,
+            repo: f.repo.to_string(),
+            path: f.path.to_string(),
+            environment: f.environment.map(str::to_string),
+            message,
+            source: "convention".into(),
+            waived_by: None,
+        });
+    }
+
+    fn dockerfile(&self, f: &GuardedFile<'_>, out: &mut Vec<Violation>) {
+        let text = String::from_utf8_lossy(f.content);
+        let mut stages = BTreeSet::new();
+        for line in text.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if words
+                .first()
+                .is_some_and(|w| w.eq_ignore_ascii_case("FROM"))
+            {
+                let image = words
+                    .iter()
+                    .skip(1)
+                    .find(|w| !w.starts_with("--"))
+                    .copied()
+                    .unwrap_or("");
+                if let Some(stage) = words
+                    .iter()
+                    .position(|w| w.eq_ignore_ascii_case("AS"))
+                    .and_then(|pos| words.get(pos + 1))
+                {
+                    stages.insert(stage.to_ascii_lowercase());
+                }
+                if image != "scratch"
+                    && !stages.contains(&image.to_ascii_lowercase())
+                    && !image_pinned(image)
+                {
+                    self.push(
+                        out,
+                        f,
+                        "image-tag-pinned",
+                        format!("FROM {image}: pin the base image to a version tag or digest"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn conventions_for(
+        &self,
+        ctx: &GuardContext,
+        f: &GuardedFile<'_>,
+        doc: &Value,
+        out: &mut Vec<Violation>,
+    ) {
+        // Kubernetes objects.
+        if let (Some(kind), Some(meta)) =
+            (doc.get("kind").and_then(Value::as_str), doc.get("metadata"))
+        {
+            // Kubernetes objects only (a Backstage catalog entity has the same shape).
+            match doc.get("apiVersion").and_then(Value::as_str) {
+                None => return,
+                Some(a) if a.starts_with("backstage.io/") => return,
+                _ => {}
+            }
+            let name = meta.get("name").and_then(Value::as_str).unwrap_or("");
+            let what = format!("{kind} {name}");
+            let labels = meta.get("labels").and_then(Value::as_object);
+            let missing: Vec<&str> = self
+                .required_labels
+                .iter()
+                .filter(|k| {
+                    labels
+                        .and_then(|l| l.get(k.as_str()))
+                        .and_then(Value::as_str)
+                        .is_none_or(str::is_empty)
+                })
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                self.push(
+                    out,
+                    f,
+                    "labels-required",
+                    format!("{what}: missing required labels {}", missing.join(", ")),
+                );
+            }
+            if !ctx.service.is_empty() && !name.starts_with(&ctx.service) {
+                self.push(
+                    out,
+                    f,
+                    "naming",
+                    format!(
+                        "{what}: the name must start with the service name `{}`",
+                        ctx.service
+                    ),
+                );
+            }
+            if kind != "Application" && !kind.ends_with("Claim") {
+                let want = f.environment.and_then(|e| ctx.namespaces.get(e));
+                let have = meta.get("namespace").and_then(Value::as_str);
+                if let (Some(want), Some(have)) = (want, have)
+                    && want != have
+                {
+                    self.push(
+                        out,
+                        f,
+                        "naming",
+                        format!("{what}: namespace `{have}` should be `{want}`"),
+                    );
+                }
+            }
+            let mut containers = Vec::new();
+            collect_containers(doc, &mut containers);
+            for c in containers {
+                let cname = c.get("name").and_then(Value::as_str).unwrap_or("?");
+                let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+                if !image_pinned(image) {
+                    self.push(
+                        out,
+                        f,
+                        "image-tag-pinned",
+                        format!("{what}: container {cname} image `{image}` must be pinned to a version tag or digest"),
+                    );
+                }
+                let res = c.get("resources");
+                let missing: Vec<String> = [
+                    ("requests", "cpu"),
+                    ("requests", "memory"),
+                    ("limits", "cpu"),
+                    ("limits", "memory"),
+                ]
+                .iter()
+                .filter(|(a, b)| {
+                    res.and_then(|r| r.get(*a))
+                        .and_then(|r| r.get(*b))
+                        .is_none()
+                })
+                .map(|(a, b)| format!("{a}.{b}"))
+                .collect();
+                if !missing.is_empty() {
+                    self.push(
+                        out,
+                        f,
+                        "resource-limits",
+                        format!(
+                            "{what}: container {cname} must set resources {}",
+                            missing.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        // Cloud resources: Terraform module blocks (HCL as JSON) and Crossplane claims.
+        for (label, tags, storage, encrypted) in cloud_resources(doc) {
+            let missing: Vec<&str> = self
+                .required_tags
+                .iter()
+                .filter(|t| {
+                    tags.as_ref()
+                        .and_then(|m| m.get(t.as_str()))
+                        .is_none_or(Value::is_null)
+                })
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                self.push(
+                    out,
+                    f,
+                    "tags-required",
+                    format!("{label}: missing required tags {}", missing.join(", ")),
+                );
+            }
+            if storage && !encrypted {
+                self.push(
+                    out,
+                    f,
+                    "storage-encryption",
+                    format!("{label}: storage must be encrypted at rest"),
+                );
+            }
+        }
+    }
+
+    fn rego_for(&self, f: &GuardedFile<'_>, doc: &Value, out: &mut Vec<Violation>) -> Result<()> {
+        let Some(rego) = &self.rego else {
+            return Ok(());
+        };
+        if rego.rules.is_empty() {
+            return Ok(());
+        }
+        let mut engine = rego
+            .engine
+            .lock()
+            .map_err(|_| Error::internal("rego engine lock poisoned"))?;
+        engine.set_input(regorus::Value::from(doc.clone()));
+        let eval = |engine: &mut regorus::Engine, rule: &str| -> Result<Value> {
+            let v = engine.eval_rule(format!("data.main.{rule}")).map_err(|e| {
+                Error::invalid(format!(
+                    "Rego rule data.main.{rule} failed on {}: {e}",
+                    f.path
+                ))
+            })?;
+            Ok(serde_json::to_value(&v).unwrap_or(Value::Null))
+        };
+        let exceptions: BTreeSet<String> = if rego.has_exception {
+            flatten_strings(&eval(&mut engine, "exception")?)
+        } else {
+            BTreeSet::new()
+        };
+        for rule in &rego.rules {
+            let (severity, name) = if let Some(n) = rule.strip_prefix("warn") {
+                (Enforcement::Warn, n.trim_start_matches('_'))
+            } else if let Some(n) = rule.strip_prefix("deny") {
+                (Enforcement::Deny, n.trim_start_matches('_'))
+            } else {
+                (
+                    Enforcement::Deny,
+                    rule.strip_prefix("violation")
+                        .unwrap_or("")
+                        .trim_start_matches('_'),
+                )
+            };
+            if !name.is_empty() && exceptions.contains(name) {
+                continue;
+            }
+            for msg in messages(&eval(&mut engine, rule)?) {
+                out.push(Violation {
+                    rule: rule.clone(),
+                    severity,
+                    repo: f.repo.to_string(),
+                    path: f.path.to_string(),
+                    environment: f.environment.map(str::to_string),
+                    message: msg,
+                    source: format!("rego:{}", rego.files.get(rule).cloned().unwrap_or_default()),
+                    waived_by: None,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// True for `repo/image:1.2.3` and `image@sha256:…`; false for no tag or `:latest`.
+pub fn image_pinned(image: &str) -> bool {
+    if image.contains("@sha256:") {
+        return true;
+    }
+    let last = image.rsplit('/').next().unwrap_or(image);
+    match last.split_once(':') {
+        Some((_, tag)) => !tag.is_empty() && tag != "latest",
+        None => false,
+    }
+}
+
+fn collect_containers<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if (k == "containers" || k == "initContainers")
+                    && let Value::Array(items) = child
+                {
+                    out.extend(items.iter().filter(|i| i.is_object()));
+                } else {
+                    collect_containers(child, out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|c| collect_containers(c, out)),
+        _ => {}
+    }
+}
+
+/// A cloud resource in a document: `(label, tags, is_storage, encrypted)`.
+type CloudResource = (String, Option<serde_json::Map<String, Value>>, bool, bool);
+
+/// Cloud resources in a document.
+fn cloud_resources(doc: &Value) -> Vec<CloudResource> {
+    let mut out = Vec::new();
+    // Terraform: {"module": {"name": {"source": ..., "tags": {...}, "encryption": ...}}} (HCL as JSON).
+    if let Some(modules) = doc.get("module").and_then(Value::as_object) {
+        for (name, body) in modules {
+            let body = if let Value::Array(a) = body {
+                a.first().unwrap_or(body)
+            } else {
+                body
+            };
+            let tags = body.get("tags").and_then(Value::as_object).cloned();
+            let storage = body
+                .get("idp_storage")
+                .and_then(Value::as_bool)
+                .unwrap_or(false)
+                || body.get("encryption").is_some()
+                || body.get("kms_key_id").is_some();
+            out.push((format!("module {name}"), tags, storage, encrypted(body)));
+        }
+    }
+    // Crossplane claims: spec.parameters.tags / spec.parameters.encryption.
+    if doc
+        .get("kind")
+        .and_then(Value::as_str)
+        .is_some_and(|k| k.ends_with("Claim") || doc.pointer("/spec/parameters").is_some())
+        && doc
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| !a.starts_with("apps/") && a.contains('.'))
+        && let Some(params) = doc.pointer("/spec/parameters")
+    {
+        let name = doc
+            .pointer("/metadata/name")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
+        let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("?");
+        let tags = params.get("tags").and_then(Value::as_object).cloned();
+        let storage = params.get("encryption").is_some();
+        out.push((format!("{kind} {name}"), tags, storage, encrypted(params)));
+    }
+    out
+}
+
+fn encrypted(body: &Value) -> bool {
+    match body.get("encryption") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Object(m)) => m.get("enabled").and_then(Value::as_bool).unwrap_or(true),
+        Some(Value::String(s)) => !s.is_empty() && s != "none" && s != "false",
+        _ => false,
+    }
+}
+
+fn flatten_strings(v: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    match v {
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|x| out.extend(flatten_strings(x))),
+        _ => {}
+    }
+    out
+}
+
+/// conftest messages: strings, or objects with `msg`.
+fn messages(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().flat_map(messages).collect(),
+        Value::Object(m) => match m.get("msg") {
+            Some(Value::String(s)) => vec![s.clone()],
+            _ => vec![Value::Object(m.clone()).to_string()],
+        },
+        Value::Bool(true) => vec!["denied".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// Parses a file into the documents conftest would give a policy: every YAML document, a JSON
+/// value, or HCL as JSON. Other files give no documents.
+pub fn parse_documents(path: &str, content: &[u8]) -> Result<Vec<Value>> {
+    let text = || {
+        std::str::from_utf8(content)
+            .map_err(|_| Error::invalid(format!("{path} is not UTF-8 text")))
+    };
+    let ext = path.rsplit('.').next().unwrap_or("");
+    match ext {
+        "yaml" | "yml" => {
+            let mut docs = Vec::new();
+            for d in serde_norway::Deserializer::from_str(text()?) {
+                let v: Value = Deserialize::deserialize(d).map_err(|e| {
+                    Error::invalid(format!("{path} is not valid YAML: {e}")).with("file", path)
+                })?;
+                if !v.is_null() {
+                    docs.push(v);
+                }
+            }
+            Ok(docs)
+        }
+        "json" => Ok(vec![serde_json::from_slice(content).map_err(|e| {
+            Error::invalid(format!("{path} is not valid JSON: {e}")).with("file", path)
+        })?]),
+        "tf" => Ok(vec![crate::intent::hcl_to_json(path, text()?)?]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(rego: &[(&str, &str)]) -> Guardrails {
+        Guardrails::load(
+            &GuardrailsConfig::default(),
+            &["app.kubernetes.io/name".into(), "team".into()],
+            &["team".into()],
+            rego.iter().copied(),
+        )
+        .unwrap()
+    }
+
+    fn file<'a>(path: &'a str, content: &'a str) -> GuardedFile<'a> {
+        GuardedFile {
+            repo: "gitops",
+            path,
+            environment: Some("dev"),
+            content: content.as_bytes(),
+        }
+    }
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\n  namespace: t-dev\n  labels: {app.kubernetes.io/name: svc, team: t}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/x/svc:latest\n          securityContext: {privileged: true}\n";
+
+    #[test]
+    fn conventions_find_unpinned_images_missing_limits_and_labels() {
+        let ctx = GuardContext {
+            service: "svc".into(),
+            namespaces: [("dev".into(), "t-dev".into())].into(),
+        };
+        let v = g(&[])
+            .check(&ctx, &[file("apps/svc/dev/deployment.yaml", DEPLOY)])
+            .unwrap();
+        let rules: BTreeSet<&str> = v.iter().map(|v| v.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            BTreeSet::from(["image-tag-pinned", "resource-limits"])
+        );
+        let bad = DEPLOY.replace("team: t", "other: x");
+        let v = g(&[]).check(&ctx, &[file("a.yaml", &bad)]).unwrap();
+        assert!(
+            v.iter()
+                .any(|v| v.rule == "labels-required" && v.message.contains("team"))
+        );
+    }
+
+    #[test]
+    fn a_conftest_policy_denies_and_its_exception_applies() {
+        let rego = r#"package main
+import rego.v1
+
+deny_privileged contains msg if {
+  some c in input.spec.template.spec.containers
+  c.securityContext.privileged
+  msg := sprintf("%s: container %s must not be privileged", [input.metadata.name, c.name])
+}
+
+warn contains "be careful" if { input.kind == "Deployment" }
+
+exception contains rules if {
+  input.metadata.name == "legacy"
+  rules := ["privileged"]
+}
+"#;
+        let gr = g(&[("k8s.rego", rego)]);
+        let ctx = GuardContext::default();
+        let v = gr.check(&ctx, &[file("d.yaml", DEPLOY)]).unwrap();
+        let deny = v
+            .iter()
+            .find(|v| v.rule == "deny_privileged")
+            .expect("deny");
+        assert_eq!(deny.severity, Enforcement::Deny);
+        assert!(
+            deny.message
+                .contains("container app must not be privileged")
+        );
+        assert_eq!(deny.source, "rego:k8s.rego");
+        assert!(
+            v.iter()
+                .any(|v| v.rule == "warn" && v.severity == Enforcement::Warn)
+        );
+        let legacy = DEPLOY.replace("name: svc\n", "name: legacy\n");
+        let v = gr.check(&ctx, &[file("d.yaml", &legacy)]).unwrap();
+        assert!(!v.iter().any(|v| v.rule == "deny_privileged"), "{v:?}");
+    }
+
+    #[test]
+    fn a_broken_rego_file_fails_the_load_with_its_name() {
+        let e = Guardrails::load(
+            &GuardrailsConfig::default(),
+            &[],
+            &[],
+            [("bad.rego", "package main\ndeny[msg] {")],
+        )
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("bad.rego"), "{e}");
+    }
+
+    #[test]
+    fn dockerfile_base_images_must_be_pinned() {
+        let gr = g(&[]);
+        let ok = "FROM python:3.12.1-slim AS build\nFROM build\nFROM scratch\n";
+        assert!(
+            gr.check(&GuardContext::default(), &[file("Dockerfile", ok)])
+                .unwrap()
+                .is_empty()
+        );
+        let v = gr
+            .check(
+                &GuardContext::default(),
+                &[file("Dockerfile", "FROM python\n")],
+            )
+            .unwrap();
+        assert_eq!(v[0].rule, "image-tag-pinned");
+    }
+
+    #[test]
+    fn image_pinning_accepts_tags_and_digests_only() {
+        assert!(image_pinned("ghcr.io/a/b:1.0.0"));
+        assert!(image_pinned("localhost:5000/b@sha256:abc"));
+        assert!(!image_pinned("localhost:5000/b"));
+        assert!(!image_pinned("b:latest"));
+        assert!(!image_pinned(""));
+    }
+}

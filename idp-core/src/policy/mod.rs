@@ -1,0 +1,12 @@
+//! One policy point: authorization (Cedar), guardrails on change sets (built-in conventions and
+//! conftest-compatible Rego), and waivers — explicit, approved, expiring exceptions.
+
+pub mod authz;
+pub mod guardrails;
+
+pub use authz::{Authz, AuthzContext, AuthzRequest, AuthzResource, Decided};
+pub use guardrails::{
+    Enforcement, GuardContext, GuardedFile, Guardrails, GuardrailsConfig, Violation,
+};
+pub mod waivers;
+pub use waivers::{Waiver, WaiverRequest, WaiverState};
