@@ -75,6 +75,70 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Waivers: explicit, approved, expiring exceptions to a rule.
+    #[command(subcommand)]
+    Waiver(WaiverCmd),
+    /// Policies: run policy unit tests.
+    #[command(subcommand)]
+    Policy(PolicyCmd),
+}
+
+#[derive(Subcommand)]
+enum AuditCmd {
+    /// Check the whole hash chain and every signed checkpoint; exit 1 naming the first bad
+    /// record if anything was edited, deleted, inserted or reordered.
+    Verify {
+        /// Verify checkpoints against this ed25519 public key (hex) instead of the workspace's.
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List audit records, oldest first.
+    List {
+        #[arg(long)]
+        service: Option<String>,
+        /// Only records at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Sign a checkpoint of the current head with the workspace key.
+    Checkpoint,
+}
+
+#[derive(Subcommand)]
+enum WaiverCmd {
+    /// Ask for an exception to RULE for a service (and environment) until --expires.
+    Request {
+        /// The rule: protected-environment, a guardrail rule (image-tag-pinned, deny_privileged, ...).
+        #[arg(long)]
+        rule: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long = "env")]
+        environment: Option<String>,
+        #[arg(long)]
+        justification: String,
+        /// An RFC 3339 time, or a duration: 12h, 7d (at most 90 days).
+        #[arg(long, default_value = "7d")]
+        expires: String,
+    },
+    /// Approve a waiver (someone other than its requester, allowed by policy).
+    Approve { id: String },
+    /// List waivers and their state (pending, approved, expired).
+    List {
+        #[arg(long)]
+        service: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCmd {
+    /// Run the policy unit tests (*.yaml: request -> expected decision) in DIR; exit 1 on failure.
+    Test { dir: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -105,6 +169,9 @@ struct RequestArgs {
     /// The whole request as a JSON or YAML file (`-` for stdin); flags override its fields.
     #[arg(long)]
     request: Option<PathBuf>,
+    /// A change window of idp.yaml that pre-approves changes to protected environments.
+    #[arg(long = "change-window")]
+    change_window: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -175,6 +242,9 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
     }
     if a.version.is_some() {
         req.version = a.version.clone();
+    }
+    if a.change_window.is_some() {
+        req.change_window = a.change_window.clone();
     }
     if req.service.is_empty() {
         return Err(Error::invalid("--service is required").with("field", "service"));
@@ -257,5 +327,89 @@ fn run(cli: Cli) -> idp_core::Result<()> {
             output::runs(&runs, cli.json);
             Ok(())
         }
+        Command::Audit(cmd) => audit(&cli, &p, cmd),
+        Command::Waiver(cmd) => waiver(&cli, &p, cmd),
+        Command::Policy(PolicyCmd::Test { dir }) => {
+            let report = p.test_policies(dir)?;
+            output::policy_tests(&report, cli.json);
+            if report.failed > 0 {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
+}
+
+fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
+    use idp_core::audit::{AuditFilter, AuditLog};
+    match cmd {
+        AuditCmd::Verify { key } => {
+            let report = p.audit().verify_with_key(key.as_deref())?;
+            output::audit_verify(&report, cli.json);
+            if !report.ok {
+                std::process::exit(1);
+            }
+        }
+        AuditCmd::List {
+            service,
+            since,
+            limit,
+        } => {
+            let records = p.audit().list(&AuditFilter {
+                service: service.clone(),
+                since: since.clone(),
+                limit: *limit,
+            })?;
+            output::audit_list(&records, cli.json);
+        }
+        AuditCmd::Checkpoint => {
+            let cp = p.audit().checkpoint()?;
+            output::json_or(&serde_json::to_value(&cp)?, cli.json, || match &cp {
+                Some(c) => format!("signed checkpoint at record {} ({})", c.seq, c.hash),
+                None => "the audit log is empty; nothing to sign".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
+    let who = principal(cli, p);
+    match cmd {
+        WaiverCmd::Request {
+            rule,
+            service,
+            environment,
+            justification,
+            expires,
+        } => {
+            let w = p.request_waiver(
+                &who,
+                &idp_core::policy::WaiverRequest {
+                    rule: rule.clone(),
+                    service: service.clone(),
+                    environment: environment.clone(),
+                    justification: justification.clone(),
+                    expires: expires.clone(),
+                },
+            )?;
+            output::json_or(&serde_json::to_value(&w)?, cli.json, || {
+                format!(
+                    "requested waiver {} (rule {}, {}); it applies once someone else approves it",
+                    w.id, w.rule, w.service
+                )
+            });
+        }
+        WaiverCmd::Approve { id } => {
+            let w = p.approve_waiver(&who, id)?;
+            output::json_or(&serde_json::to_value(&w)?, cli.json, || {
+                format!("approved waiver {} until {}", w.id, w.expires_at)
+            });
+        }
+        WaiverCmd::List { service } => {
+            let list = p.list_waivers(service.as_deref())?;
+            output::waivers(&list, cli.json);
+        }
+    }
+    Ok(())
 }

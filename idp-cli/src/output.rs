@@ -243,3 +243,94 @@ pub fn golden_paths(p: &Platform, as_json: bool) {
         );
     }
 }
+
+/// JSON with `--json`, else the human line.
+pub fn json_or(v: &serde_json::Value, as_json: bool, human: impl FnOnce() -> String) {
+    if as_json {
+        json(v);
+    } else {
+        say!("{}", human());
+    }
+}
+
+pub fn policy_tests(r: &idp_core::policy::testing::TestReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    for t in &r.results {
+        say!(
+            "{} {}: {}  ({})",
+            if t.passed { "PASS" } else { "FAIL" },
+            t.file,
+            t.name,
+            t.detail
+        );
+    }
+    say!("{} passed, {} failed", r.passed, r.failed);
+}
+
+pub fn audit_verify(r: &idp_core::audit::VerifyReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    match &r.first_bad {
+        None => say!(
+            "audit log OK: {} record(s), head {}, {} signed checkpoint(s) verified",
+            r.records,
+            r.head,
+            r.checkpoints_verified
+        ),
+        Some(b) => say!(
+            "audit log BROKEN at record {}: {} ({} record(s) verified before it)",
+            b.seq,
+            b.reason,
+            r.records
+        ),
+    }
+}
+
+pub fn audit_list(records: &[idp_core::audit::AuditRecord], as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(records).expect("records serialize"));
+    }
+    for r in records {
+        let e = &r.event;
+        say!(
+            "{:>6} {} {:<22} {:<18} {:<28} {:<6} {:<10} {}",
+            r.seq,
+            e.time,
+            e.principal,
+            e.operation,
+            e.resource,
+            e.decision,
+            e.outcome,
+            e.policies.join(",")
+        );
+    }
+}
+
+pub fn waivers(list: &[(idp_core::policy::Waiver, idp_core::policy::WaiverState)], as_json: bool) {
+    if as_json {
+        let v: Vec<serde_json::Value> = list
+            .iter()
+            .map(|(w, s)| {
+                let mut v = serde_json::to_value(w).expect("waiver serializes");
+                v["state"] = serde_json::to_value(s).expect("state serializes");
+                v
+            })
+            .collect();
+        return json(&serde_json::Value::Array(v));
+    }
+    for (w, s) in list {
+        say!(
+            "{}  {:<9} {:<24} {:<20} {:<8} until {}  by {}",
+            w.id,
+            format!("{s:?}").to_lowercase(),
+            w.rule,
+            w.service,
+            w.environment.as_deref().unwrap_or("*"),
+            w.expires_at,
+            w.requested_by
+        );
+    }
+}

@@ -401,3 +401,178 @@ fn init_writes_an_editable_platform_that_loads() {
         .unwrap();
     assert_eq!(json_of(&out)[0]["id"], "python-fastapi-service");
 }
+
+#[test]
+fn audit_verify_names_the_first_tampered_record_of_a_real_workspace() {
+    let ws = tempfile::tempdir().unwrap();
+    assert!(
+        idp(ws.path())
+            .args(["-q"])
+            .args(RUN)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let denied = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("--workspace")
+        .arg(ws.path())
+        .args([
+            "--as",
+            "user:default/mallory",
+            "-q",
+            "wire-ci",
+            "--service",
+            "payments-api",
+            "--owner",
+            "team-payments",
+        ])
+        .status()
+        .unwrap();
+    assert_eq!(denied.code(), Some(3));
+    let ok = idp(ws.path())
+        .args(["--json", "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let report = json_of(&ok);
+    let n = report["records"].as_u64().unwrap();
+    assert!(n >= 3, "policy load, run, denial: {report}");
+    let listed = idp(ws.path())
+        .args(["--json", "audit", "list", "--service", "payments-api"])
+        .output()
+        .unwrap();
+    let records = json_of(&listed);
+    assert!(
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["event"]["principal"] == "user:default/mallory"
+                && r["event"]["decision"] == "deny")
+    );
+
+    let db = rusqlite::Connection::open(ws.path().join("audit.db")).unwrap();
+    db.execute(
+        "UPDATE audit SET event = replace(event, 'mallory', 'alice') WHERE seq = ?1",
+        [n],
+    )
+    .unwrap();
+    drop(db);
+    let bad = idp(ws.path()).args(["audit", "verify"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&bad.stdout);
+    assert!(text.contains(&format!("BROKEN at record {n}")), "{text}");
+}
+
+#[test]
+fn waivers_are_requested_approved_and_listed_from_the_cli() {
+    let ws = tempfile::tempdir().unwrap();
+    assert!(
+        idp(ws.path())
+            .args(["-q"])
+            .args(RUN)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = idp(ws.path())
+        .args([
+            "--json",
+            "waiver",
+            "request",
+            "--rule",
+            "protected-environment",
+            "--service",
+            "payments-api",
+        ])
+        .args([
+            "--env",
+            "prod",
+            "--justification",
+            "bump memory after an incident",
+            "--expires",
+            "1d",
+        ])
+        .output()
+        .unwrap();
+    let id = json_of(&out)["id"].as_str().unwrap().to_string();
+    // The requester cannot approve; an admin can.
+    assert_eq!(
+        idp(ws.path())
+            .args(["-q", "waiver", "approve", &id])
+            .status()
+            .unwrap()
+            .code(),
+        Some(3)
+    );
+    let pat = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("--workspace")
+        .arg(ws.path())
+        .args(["--as", "user:default/pat", "-q", "waiver", "approve", &id])
+        .status()
+        .unwrap();
+    assert!(pat.success());
+    let list = json_of(
+        &idp(ws.path())
+            .args(["--json", "waiver", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(list[0]["state"], "approved");
+    let change = idp(ws.path())
+        .args([
+            "-q",
+            "provision-gitops",
+            "--service",
+            "payments-api",
+            "--owner",
+            "team-payments",
+            "--param",
+            "memory_limit=512Mi",
+        ])
+        .status()
+        .unwrap();
+    assert!(change.success());
+}
+
+#[test]
+fn policy_test_runs_the_builtin_policy_tests() {
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("platform");
+    assert!(
+        Command::new(env!("CARGO_BIN_EXE_idp"))
+            .arg("init")
+            .arg(&pf)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ws = dir.path().join("ws");
+    let out = idp(&ws)
+        .arg("--platform")
+        .arg(&pf)
+        .args(["--json", "policy", "test"])
+        .arg(pf.join("policies/tests"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(json_of(&out)["failed"], 0);
+    // A wrong expectation fails the run.
+    std::fs::write(
+        pf.join("policies/tests/wrong.yaml"),
+        "tests:\n  - name: mallory may bootstrap\n    principal: user:default/mallory\n    action: bootstrap_service\n    service: {name: x, owner: team-payments}\n    expect: allow\n",
+    )
+    .unwrap();
+    let out = idp(&ws)
+        .arg("--platform")
+        .arg(&pf)
+        .args(["policy", "test"])
+        .arg(pf.join("policies/tests"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}

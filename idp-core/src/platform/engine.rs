@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::policy_point::{self, DecisionRecord, PolicyOutcome};
-use super::prepare::{Prepared, prepare};
+use super::prepare::{Prepared, check_service_repo, prepare};
 use super::{Platform, now_rfc3339};
 use crate::changeset::{ChangeSet, FileAction, FileChange, STAMP_PROVENANCE, unified_diff};
 use crate::digest::sha256_hex;
@@ -580,6 +580,9 @@ pub(crate) fn execute(
         op.as_str(),
         false,
     )?);
+    if outcome.allowed() {
+        check_service_repo(p, &prep)?;
+    }
     let resumed = match resume {
         Some(r) => Some(r),
         None => p.state.find_unfinished_run(&prep.key)?,
@@ -806,6 +809,7 @@ pub(crate) fn plan(
         policy_point::audit(p, &who.user, ev)?;
         return Err(err);
     }
+    check_service_repo(p, &prep)?;
     let plans = plan_steps(p, &prep, &prep.steps, true)?;
     let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
     let mut outcome = PolicyOutcome::default();

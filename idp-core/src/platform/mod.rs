@@ -394,3 +394,14 @@ impl Platform {
         Ok(())
     }
 }
+
+impl Platform {
+    /// Runs the policy unit tests in `dir` (see [`crate::policy::testing`]) against this
+    /// platform's policies. Nothing is written.
+    pub fn test_policies(
+        &self,
+        dir: impl AsRef<Path>,
+    ) -> Result<crate::policy::testing::TestReport> {
+        crate::policy::testing::run(&self.def, dir.as_ref())
+    }
+}

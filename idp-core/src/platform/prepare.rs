@@ -51,6 +51,29 @@ pub(crate) fn repo_name_for(p: &Platform, role: RepoRole, service: &str) -> Stri
     }
 }
 
+/// Steps that write to the service repo need it to exist, unless this run creates it. Checked
+/// after authorization, so an outsider learns nothing about which services exist.
+pub(crate) fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
+    let needs_service_repo = prep.steps.iter().any(|s| {
+        *s != StepId::BootstrapService
+            && prep
+                .gp
+                .step(*s)
+                .is_some_and(|d| d.repo == RepoRole::Service)
+    });
+    if needs_service_repo
+        && !prep.steps.contains(&StepId::BootstrapService)
+        && !p.scm.repo_exists(&prep.service)?
+    {
+        return Err(Error::not_found(format!(
+            "service repository {} does not exist; run bootstrap-service (or golden-path run) first",
+            prep.service
+        ))
+        .with("field", "service"));
+    }
+    Ok(())
+}
+
 pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Result<Prepared> {
     check_string("service", &req.service, false)?;
     check_string("owner", &req.owner, false)?;
@@ -190,20 +213,6 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
 
     if existing.is_none() {
         check_repo_not_taken(p, &gp, &ctx, &team)?;
-    }
-    // Steps that write to the service repo need it to exist, unless this run creates it.
-    let needs_service_repo = steps.iter().any(|s| {
-        *s != StepId::BootstrapService && gp.step(*s).is_some_and(|d| d.repo == RepoRole::Service)
-    });
-    if needs_service_repo
-        && !steps.contains(&StepId::BootstrapService)
-        && !p.scm.repo_exists(&req.service)?
-    {
-        return Err(Error::not_found(format!(
-            "service repository {} does not exist; run bootstrap-service (or golden-path run) first",
-            req.service
-        ))
-        .with("field", "service"));
     }
 
     let has_secrets = req.parameters.keys().any(|k| gp.schema.is_secret(k))

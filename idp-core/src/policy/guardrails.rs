@@ -152,12 +152,17 @@ impl Guardrails {
         let mut any = false;
         for (name, text) in rego_files {
             any = true;
-            engine
-                .add_policy(name.to_string(), text.to_string())
-                .map_err(|e| {
-                    Error::invalid(format!("{name}: Rego policy does not compile: {e}"))
+            // Rego v1 first (OPA 1.x, `contains`/`if`); conftest policies written for OPA 0.x
+            // (`deny[msg] { ... }`) parse as v0, as `conftest --rego-version v0` would.
+            engine.set_rego_v0(false);
+            if let Err(v1) = engine.add_policy(name.to_string(), text.to_string()) {
+                engine.set_rego_v0(true);
+                engine.add_policy(name.to_string(), text.to_string()).map_err(|v0| {
+                    Error::invalid(format!("{name}: Rego policy does not compile as Rego v1 ({v1}) nor as v0 ({v0})"))
                         .with("file", name)
                 })?;
+                engine.set_rego_v0(false);
+            }
             if package_of(text).as_deref() == Some("main") {
                 for r in rule_names(text) {
                     files.entry(r.clone()).or_insert_with(|| name.to_string());

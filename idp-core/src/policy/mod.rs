@@ -10,3 +10,4 @@ pub use guardrails::{
 };
 pub mod waivers;
 pub use waivers::{Waiver, WaiverRequest, WaiverState};
+pub mod testing;

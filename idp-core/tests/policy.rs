@@ -1,0 +1,379 @@
+//! The policy point end to end: authorization, protected environments and waivers, Rego
+//! guardrails from files, secrets, and the audit trail of all of it.
+
+use std::path::Path;
+
+use idp_core::audit::{AuditFilter, AuditLog};
+use idp_core::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
+use idp_core::{ErrorKind, Operation, Platform, Principal, ServiceRequest};
+use proptest::prelude::*;
+
+fn req() -> ServiceRequest {
+    ServiceRequest::new("payments-api", "team-payments")
+}
+
+fn repos_untouched(ws: &Path) -> bool {
+    let r = ws.join("repos");
+    !r.exists() || std::fs::read_dir(&r).unwrap().next().is_none()
+}
+
+#[test]
+fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let mallory = p.principal("mallory");
+    for op in Operation::ALL {
+        if op == Operation::RequestInfraResource {
+            continue;
+        }
+        let e = p.execute(&mallory, op, &req()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Denied, "{op}: {e}");
+        assert!(e.to_string().contains("deny by default"), "{e}");
+    }
+    assert_eq!(
+        p.plan(&mallory, Operation::RunGoldenPath, &req())
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Denied
+    );
+    assert!(repos_untouched(ws.path()));
+    let denials: Vec<_> = p
+        .audit()
+        .list(&AuditFilter {
+            service: Some("payments-api".into()),
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.principal == "user:default/mallory" && r.event.decision == "deny")
+        .collect();
+    assert_eq!(denials.len(), 6, "one denial record per attempt");
+    assert!(denials.iter().all(|r| r.event.outcome == "denied"));
+    assert!(p.audit().verify().unwrap().ok);
+}
+
+fn approve(p: &Platform, id: &str) -> Waiver {
+    p.approve_waiver(&p.principal("pat"), id).unwrap()
+}
+
+#[test]
+fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    // The first deploy lays down prod's manifests without an approval (prod syncs by hand).
+    p.run_golden_path(&alice, &req()).unwrap();
+    let change = req().param("memory_limit", "512Mi");
+    let before = p
+        .source_control()
+        .read_files(
+            "gitops",
+            None,
+            &["apps/payments-api/prod/deployment.yaml".into()],
+        )
+        .unwrap();
+
+    // Without approval: denied, nothing written.
+    let e = p.provision_gitops(&alice, &change).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    assert!(
+        e.to_string().contains("prod") && e.to_string().contains("waiver"),
+        "{e}"
+    );
+
+    // A pending waiver does not apply; the requester cannot approve it.
+    let w = p
+        .request_waiver(
+            &alice,
+            &WaiverRequest {
+                rule: "protected-environment".into(),
+                service: "payments-api".into(),
+                environment: Some("prod".into()),
+                justification: "raise the memory limit after the OOM incident".into(),
+                expires: "2d".into(),
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        p.provision_gitops(&alice, &change).unwrap_err().kind(),
+        ErrorKind::Denied
+    );
+    assert_eq!(
+        p.approve_waiver(&alice, &w.id).unwrap_err().kind(),
+        ErrorKind::Denied
+    );
+    // Not even an admin approves their own.
+    let own = p.request_waiver(
+        &p.principal("pat"),
+        &WaiverRequest {
+            rule: "naming".into(),
+            service: "payments-api".into(),
+            environment: None,
+            justification: "admin's own exception".into(),
+            expires: "1d".into(),
+        },
+    );
+    // pat is not in team-payments but is an admin: may request; may not approve it.
+    let own = own.unwrap();
+    assert_eq!(
+        p.approve_waiver(&p.principal("pat"), &own.id)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Denied
+    );
+
+    // Approved by someone else: allowed, and the receipt's change lands.
+    approve(&p, &w.id);
+    p.provision_gitops(&alice, &change).unwrap();
+    let after = p
+        .source_control()
+        .read_files(
+            "gitops",
+            None,
+            &["apps/payments-api/prod/deployment.yaml".into()],
+        )
+        .unwrap();
+    assert_ne!(before, after);
+    let used = p
+        .audit()
+        .list(&AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .rev()
+        .find(|r| r.event.operation == "provision_gitops")
+        .unwrap();
+    assert_eq!(used.event.waivers, vec![w.id.clone()]);
+    assert!(
+        used.event
+            .policies
+            .contains(&"owner-protected-with-approval".to_string())
+    );
+
+    // Expired: the same approved waiver no longer applies.
+    let mut expired = p.state().get_waiver(&w.id).unwrap().unwrap();
+    expired.expires_at = "2020-01-01T00:00:00.000Z".into();
+    p.state().put_waiver(&expired).unwrap();
+    let e = p
+        .provision_gitops(&alice, &req().param("memory_limit", "640Mi"))
+        .unwrap_err();
+    assert_eq!(
+        e.kind(),
+        ErrorKind::Denied,
+        "an expired waiver applied: {e}"
+    );
+    let states: Vec<_> = p
+        .list_waivers(Some("payments-api"))
+        .unwrap()
+        .into_iter()
+        .map(|(_, s)| s)
+        .collect();
+    assert!(states.contains(&idp_core::policy::WaiverState::Expired));
+}
+
+#[test]
+fn a_conftest_policy_from_a_file_blocks_a_change_set_until_waived() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("policies/replicas.rego"),
+        r#"package main
+
+# Written for conftest: `conftest test deployment.yaml` gives the same result.
+deny_single_replica[msg] {
+  input.kind == "Deployment"
+  input.spec.replicas < 2
+  msg := sprintf("%s must run at least 2 replicas", [input.metadata.name])
+}
+"#,
+    )
+    .unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let alice = p.principal("alice");
+    let e = p.run_golden_path(&alice, &req()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PolicyViolation, "{e}");
+    assert!(
+        e.to_string()
+            .contains("apps/payments-api/dev/deployment.yaml"),
+        "{e}"
+    );
+    assert!(e.to_string().contains("deny_single_replica"), "{e}");
+    let details = e.details().unwrap().as_array().unwrap();
+    assert!(
+        details
+            .iter()
+            .all(|v| v["rule"] == "deny_single_replica" && v["environment"] == "dev")
+    );
+    assert!(
+        repos_untouched(ws.path()),
+        "a blocked change set wrote something"
+    );
+    // The plan shows the same findings without an error.
+    let plan = p.plan(&alice, Operation::RunGoldenPath, &req()).unwrap();
+    assert!(!plan.allowed);
+    assert!(
+        plan.violations
+            .iter()
+            .any(|v| v.rule == "deny_single_replica")
+    );
+    // The service must exist for a waiver: bootstrap it (that step is not blocked).
+    p.bootstrap_service(&alice, &req()).unwrap();
+    let w = p
+        .request_waiver(
+            &alice,
+            &WaiverRequest {
+                rule: "deny_single_replica".into(),
+                service: "payments-api".into(),
+                environment: Some("dev".into()),
+                justification: "dev runs one replica to save cost".into(),
+                expires: "30d".into(),
+            },
+        )
+        .unwrap();
+    approve(&p, &w.id);
+    let r = p.run_golden_path(&alice, &req()).unwrap();
+    let exceptions: Vec<_> = r
+        .steps
+        .iter()
+        .filter_map(|s| s.outputs.get("exceptions"))
+        .collect();
+    assert_eq!(exceptions.len(), 1);
+    assert_eq!(exceptions[0][0]["waived_by"], w.id.as_str());
+}
+
+/// Every byte idp wrote: files, SQLite databases and WAL, and every git object decompressed.
+fn everything_in(ws: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in walk(ws) {
+        all.extend(std::fs::read(&entry).unwrap_or_default());
+    }
+    let repos = ws.join("repos");
+    if repos.exists() {
+        for r in std::fs::read_dir(repos).unwrap() {
+            let repo = git2::Repository::open_bare(r.unwrap().path()).unwrap();
+            let odb = repo.odb().unwrap();
+            odb.foreach(|oid| {
+                all.extend(odb.read(*oid).unwrap().data());
+                true
+            })
+            .unwrap();
+        }
+    }
+    all
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p))
+        } else {
+            out.push(p)
+        }
+    }
+    out
+}
+
+#[test]
+fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let path_yaml = dir
+        .path()
+        .join("golden-paths/python-fastapi-service/1.0.0/path.yaml");
+    let text = std::fs::read_to_string(&path_yaml).unwrap();
+    let text = text.replace(
+        "    cpu_request:",
+        "    pagerduty_key:\n      type: string\n      writeOnly: true\n      minLength: 8\n    cpu_request:",
+    );
+    std::fs::write(&path_yaml, text).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let alice = p.principal("alice");
+    const SECRET: &str = "pd-SECRET-4f9a7c21";
+    let with_secret = req().param("pagerduty_key", SECRET);
+    let receipt = p.run_golden_path(&alice, &with_secret).unwrap();
+    let plan = p
+        .plan(&alice, Operation::RunGoldenPath, &with_secret)
+        .unwrap();
+    let e1 = p
+        .run_golden_path(&alice, &with_secret.clone().param("port", 1))
+        .unwrap_err();
+    let e2 = p
+        .run_golden_path(&alice, &req().param("pagerduty_key", "{{ x }}"))
+        .unwrap_err();
+    let e3 = p
+        .run_golden_path(&alice, &req().param("pagerduty_key", "pdk1"))
+        .unwrap_err();
+    assert!(!e3.to_string().contains("pdk1"), "{e3}");
+    for text in [
+        receipt.to_json().to_string(),
+        plan.to_json().to_string(),
+        format!("{e1} {:?}", e1.details()),
+        format!("{e2} {:?}", e2.details()),
+        serde_json::to_string(&p.explain("payments-api").unwrap().to_json()).unwrap(),
+    ] {
+        assert!(!text.contains(SECRET), "secret leaked: {text}");
+    }
+    let disk = everything_in(ws.path());
+    assert!(
+        !disk.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+        "secret found in the workspace"
+    );
+    // The run that had a secret cannot be resumed from storage (the secret was never stored).
+    let runs = p.runs(None, 10).unwrap();
+    assert!(!runs.is_empty());
+}
+
+#[test]
+fn the_rust_face_can_ask_the_policy_point_directly() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let d = p
+        .authorize(&AuthzRequest {
+            principal: p.principal("alice"),
+            action: "provision_gitops".into(),
+            resource: AuthzResource::Service {
+                name: "x".into(),
+                owner: "team-payments".into(),
+                golden_path: String::new(),
+            },
+            context: AuthzContext {
+                environment: Some("prod".into()),
+                ..Default::default()
+            },
+        })
+        .unwrap();
+    assert!(!d.allowed);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever strings a face passes as user, groups, service and owner (quotes, slashes,
+    /// unicode, empty), building the Cedar request never panics and never allows an unknown
+    /// principal anything.
+    #[test]
+    fn policy_input_builders_are_total_and_deny_strangers(
+        user in "\\PC{0,40}", group in "\\PC{0,40}", service in "\\PC{0,40}", owner in "\\PC{0,40}",
+        action in prop::sample::select(vec!["bootstrap_service", "plan", "request_waiver", "approve_waiver", "nope"]),
+        env in prop::option::of(prop::sample::select(vec!["dev", "prod", "moon"])),
+    ) {
+        let ws = tempfile::tempdir().unwrap();
+        let p = Platform::builtin(ws.path()).unwrap();
+        let principal = Principal::new(format!("user:default/{user}"), vec![format!("group:default/{group}")]);
+        let resource = if action.ends_with("waiver") {
+            AuthzResource::Waiver { id: "wv-x".into(), rule: "r".into(), service: service.clone(), service_owner: owner.clone(), requested_by: user.clone() }
+        } else {
+            AuthzResource::Service { name: service.clone(), owner: owner.clone(), golden_path: String::new() }
+        };
+        let r = p.authorize(&AuthzRequest { principal, action: action.to_string(), resource, context: AuthzContext { environment: env.map(str::to_string), ..Default::default() } });
+        if let Ok(d) = r {
+            // Only the owning team (same group as owner) can be allowed.
+            if d.allowed {
+                prop_assert_eq!(idp_core::org::entity_ref("group", &group), idp_core::org::entity_ref("group", &owner));
+            }
+        }
+    }
+}
