@@ -24,7 +24,19 @@ fn event(i: usize) -> AuditEvent {
 }
 
 fn open(dir: &Path) -> SqliteAuditLog {
-    SqliteAuditLog::open(&dir.join("audit.db"), &dir.join("audit.key")).unwrap()
+    let log = SqliteAuditLog::open(&dir.join("audit.db"), &dir.join("audit.key")).unwrap();
+    // Every other open verifies in parallel segments, so tampering is tested at segment boundaries.
+    if std::env::var("IDP_TEST_SERIAL_VERIFY").is_err() && rand_parallel() {
+        log.set_parallel_verify_from(0);
+    }
+    log
+}
+
+/// Half of the opens verify in segments (alternating), so both paths meet every tampering case.
+fn rand_parallel() -> bool {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed) % 2 == 1
 }
 
 fn filled(dir: &Path, n: usize) -> SqliteAuditLog {
@@ -168,7 +180,7 @@ fn concurrent_appenders_share_one_gapless_chain() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+        #![proptest_config(ProptestConfig::with_cases(48))]
 
     /// Any single edit, deletion or swap anywhere in a chain of any length is found, at the
     /// first position it affects.

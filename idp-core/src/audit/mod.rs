@@ -13,7 +13,6 @@ use serde_json::Value;
 
 pub use sqlite::SqliteAuditLog;
 
-use crate::digest::sha256_hex;
 use crate::error::Result;
 
 /// The hash that precedes the first record.
@@ -124,7 +123,24 @@ pub fn hashed_bytes(seq: u64, prev_hash: &str, event_canonical: &str) -> String 
 
 /// The hash of a record.
 pub fn record_hash(seq: u64, prev_hash: &str, event_canonical: &str) -> String {
-    sha256_hex(hashed_bytes(seq, prev_hash, event_canonical).as_bytes())
+    let mut hex = [0u8; 64];
+    record_hash_into(seq, prev_hash, event_canonical, &mut hex);
+    String::from_utf8(hex.to_vec()).expect("hex is ASCII")
+}
+
+/// [`record_hash`] without allocating: hashes the pieces of [`hashed_bytes`] incrementally and
+/// writes lowercase hex into `out` (verification runs this once per record).
+pub fn record_hash_into(seq: u64, prev_hash: &str, event_canonical: &str, out: &mut [u8; 64]) {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"{\"event\":");
+    h.update(event_canonical.as_bytes());
+    h.update(b",\"prev_hash\":\"");
+    h.update(prev_hash.as_bytes());
+    h.update(b"\",\"seq\":");
+    h.update(seq.to_string().as_bytes());
+    h.update(b"}");
+    hex::encode_to_slice(h.finalize(), out).expect("64 hex digits fit");
 }
 
 /// What a checkpoint signs.
@@ -149,6 +165,15 @@ impl Default for ChainVerifier {
 }
 
 impl ChainVerifier {
+    /// A verifier that starts at record `seq`, trusting `prev_hash` as the hash before it (for
+    /// verifying a chain in segments; the previous segment checks that hash).
+    pub fn starting_at(seq: u64, prev_hash: &str) -> ChainVerifier {
+        ChainVerifier {
+            prev: prev_hash.to_string(),
+            expected: seq,
+        }
+    }
+
     /// Checks the next record: its position, its link to the previous one, and its hash.
     pub fn push(
         &mut self,
@@ -175,8 +200,10 @@ impl ChainVerifier {
                 self.prev
             ));
         }
-        let computed = record_hash(seq, &self.prev, event_canonical);
-        if computed != hash {
+        let mut computed = [0u8; 64];
+        record_hash_into(seq, &self.prev, event_canonical, &mut computed);
+        if computed.as_slice() != hash.as_bytes() {
+            let computed = String::from_utf8_lossy(&computed);
             return bad(format!(
                 "content does not match its hash (edited): stored {hash}, computed {computed}"
             ));
@@ -245,11 +272,78 @@ pub fn redact(value: &Value, extra: &dyn Fn(&str) -> bool) -> Value {
 }
 
 impl AuditEvent {
-    /// The event's canonical JSON, after redaction of its free-form parts.
-    pub fn canonical(&self) -> String {
+    /// A copy with secret-like values of its free-form parts redacted: what is stored.
+    pub fn redacted(&self) -> AuditEvent {
         let mut e = self.clone();
         e.details = redact(&e.details, &|_| false);
-        crate::digest::canonical_json(&serde_json::to_value(&e).expect("event serializes"))
+        e
+    }
+
+    /// The canonical JSON of an already redacted event. Written field by field in sorted key
+    /// order (appends run this for every record); byte-identical to
+    /// `canonical_json(to_value(self))`, which a test checks.
+    pub fn canonical_of_redacted(&self) -> String {
+        fn string(out: &mut String, s: &str) {
+            out.push('"');
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+        }
+        fn strings(out: &mut String, items: &[String]) {
+            out.push('[');
+            for (i, s) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                string(out, s);
+            }
+            out.push(']');
+        }
+        let mut out = String::with_capacity(384);
+        out.push_str("{\"artifacts\":");
+        out.push_str(&crate::digest::canonical_json(&Value::Array(
+            self.artifacts.clone(),
+        )));
+        out.push_str(",\"correlation_id\":");
+        string(&mut out, &self.correlation_id);
+        out.push_str(",\"decision\":");
+        string(&mut out, &self.decision);
+        out.push_str(",\"details\":");
+        out.push_str(&crate::digest::canonical_json(&self.details));
+        out.push_str(",\"input_digest\":");
+        string(&mut out, &self.input_digest);
+        out.push_str(",\"operation\":");
+        string(&mut out, &self.operation);
+        out.push_str(",\"outcome\":");
+        string(&mut out, &self.outcome);
+        out.push_str(",\"policies\":");
+        strings(&mut out, &self.policies);
+        out.push_str(",\"principal\":");
+        string(&mut out, &self.principal);
+        out.push_str(",\"resource\":");
+        string(&mut out, &self.resource);
+        out.push_str(",\"time\":");
+        string(&mut out, &self.time);
+        out.push_str(",\"waivers\":");
+        strings(&mut out, &self.waivers);
+        out.push('}');
+        out
+    }
+
+    /// The event's canonical JSON, after redaction of its free-form parts.
+    pub fn canonical(&self) -> String {
+        self.redacted().canonical_of_redacted()
     }
 }
 
@@ -269,6 +363,32 @@ mod tests {
             hashed_bytes(1, GENESIS, &canon),
             crate::digest::canonical_json(&value)
         );
+    }
+
+    proptest::proptest! {
+        /// The hand-written canonical form is exactly the generic canonical JSON of the event.
+        #[test]
+        fn fast_canonical_equals_generic_canonical(
+            texts in proptest::collection::vec("\\PC{0,12}|[\\x00-\\x1f\"\\\\]{0,4}", 8),
+            n in 0usize..3,
+        ) {
+            let ev = AuditEvent {
+                time: texts[0].clone(),
+                principal: texts[1].clone(),
+                operation: texts[2].clone(),
+                resource: texts[3].clone(),
+                input_digest: texts[4].clone(),
+                decision: texts[5].clone(),
+                policies: texts.iter().take(n).cloned().collect(),
+                waivers: texts.iter().skip(n).take(n).cloned().collect(),
+                outcome: texts[6].clone(),
+                artifacts: vec![serde_json::json!({"path": texts[7], "sha256": "x"}); n],
+                correlation_id: texts[7].clone(),
+                details: serde_json::json!({"b": texts[0], "a": [1, texts[1]]}),
+            };
+            let generic = crate::digest::canonical_json(&serde_json::to_value(&ev).unwrap());
+            proptest::prop_assert_eq!(ev.canonical_of_redacted(), generic);
+        }
     }
 
     #[test]

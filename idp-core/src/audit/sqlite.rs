@@ -45,8 +45,19 @@ struct Queue {
     next_ticket: u64,
 }
 
+/// The result of verifying one segment of the chain.
+struct Segment {
+    records: u64,
+    head: String,
+    hashes: HashMap<u64, String>,
+    bad: Option<super::BadRecord>,
+}
+
 /// SQLite-backed, hash-chained audit log.
 pub struct SqliteAuditLog {
+    path: std::path::PathBuf,
+    /// Chains longer than this are verified in parallel segments.
+    parallel_from: std::sync::atomic::AtomicU64,
     conn: Mutex<Connection>,
     queue: Mutex<Queue>,
     wake: Condvar,
@@ -92,18 +103,11 @@ impl SqliteAuditLog {
     /// Opens (and creates) the log at `db`, signing checkpoints with the key at `key_path`
     /// (created on first use, mode 0600).
     pub fn open(db: &Path, key_path: &Path) -> Result<SqliteAuditLog> {
-        if let Some(parent) = db.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let conn = Connection::open(db).map_err(|e| {
-            Error::provider(format!("cannot open audit database {}", db.display())).with_source(e)
-        })?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         // Durable: every commit reaches the disk before append returns.
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = crate::state::open_wal(db, "FULL", SCHEMA, "audit")?;
         Ok(SqliteAuditLog {
+            path: db.to_path_buf(),
+            parallel_from: std::sync::atomic::AtomicU64::new(100_000),
             conn: Mutex::new(conn),
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -137,13 +141,14 @@ impl SqliteAuditLog {
             )?;
             for ev in events {
                 seq += 1;
-                let canon = ev.canonical();
+                let event = ev.redacted();
+                let canon = event.canonical_of_redacted();
                 let hash = record_hash(seq, &prev, &canon);
                 ins.execute(params![seq, prev, hash, ev.time, ev.resource, canon])?;
                 if seq % CHECKPOINT_EVERY == 0 {
                     self.insert_checkpoint(&tx, seq, &hash)?;
                 }
-                let event: AuditEvent = serde_json::from_str(&canon)?;
+
                 out.push(AuditRecord {
                     seq,
                     prev_hash: std::mem::replace(&mut prev, hash.clone()),
@@ -173,6 +178,74 @@ impl SqliteAuditLog {
         Ok(cp)
     }
 
+    /// Verifies records `a..=b` (`first`: and anything before; `last`: and anything after).
+    fn verify_segment(
+        &self,
+        a: u64,
+        b: u64,
+        first: bool,
+        last: bool,
+        wanted: &std::collections::HashSet<u64>,
+    ) -> Result<Segment> {
+        let conn =
+            Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let mut chain = if first {
+            ChainVerifier::default()
+        } else {
+            let anchor: Option<String> = conn
+                .query_row("SELECT hash FROM audit WHERE seq = ?1", [a - 1], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            // A missing anchor is reported by the previous segment (it ends early).
+            ChainVerifier::starting_at(a, anchor.as_deref().unwrap_or(GENESIS))
+        };
+        let lo: i64 = if first { i64::MIN } else { a as i64 };
+        let hi: i64 = if last { i64::MAX } else { b as i64 };
+        let mut stmt =
+            conn.prepare("SELECT seq, prev_hash, hash, event FROM audit WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
+        let mut rows = stmt.query(params![lo, hi])?;
+        let mut hashes = HashMap::new();
+        let mut bad = None;
+        while let Some(r) = rows.next()? {
+            let seq: i64 = r.get(0)?;
+            let text = |i: usize| {
+                r.get_ref(i)
+                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+            };
+            let hash = text(2)?;
+            if let Err(e) = chain.push(u64::try_from(seq).unwrap_or(0), text(1)?, hash, text(3)?) {
+                bad = Some(e);
+                break;
+            }
+            if wanted.contains(&(seq as u64)) {
+                hashes.insert(seq as u64, hash.to_string());
+            }
+        }
+        if bad.is_none() && !last && chain.records() < b {
+            bad = Some(super::BadRecord {
+                seq: chain.records() + 1,
+                reason: format!("record {} is missing (deleted)", chain.records() + 1),
+            });
+        }
+        let records = chain.records() + 1 - a;
+        Ok(Segment {
+            records: if first { chain.records() } else { records },
+            head: chain.head().to_string(),
+            hashes,
+            bad,
+        })
+    }
+
+    /// Verify chains longer than `n` records in parallel segments (default 100,000). Tests set it
+    /// low to exercise the segment boundaries.
+    #[doc(hidden)]
+    pub fn set_parallel_verify_from(&self, n: u64) {
+        self.parallel_from
+            .store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// The newest event of `operation`, if any.
     pub fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
         let conn = self
@@ -200,28 +273,67 @@ impl SqliteAuditLog {
             .map_err(|_| Error::internal("audit lock poisoned"))?;
         let cps = read_checkpoints(&conn)?;
         let wanted: std::collections::HashSet<u64> = cps.iter().map(|c| c.seq).collect();
+        let last: u64 =
+            conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
+        drop(conn);
+        // Long chains are verified in segments on every core; segment k starts from the stored
+        // hash before it, which segment k-1 proves.
+        let workers = if last
+            > self
+                .parallel_from
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 4) as u64
+        } else {
+            1
+        };
+        let bounds: Vec<(u64, u64)> = (0..workers)
+            .map(|k| (1 + last * k / workers, last * (k + 1) / workers))
+            .collect();
+        let segments: Vec<Result<Segment>> = std::thread::scope(|s| {
+            let handles: Vec<_> = bounds
+                .iter()
+                .enumerate()
+                .map(|(k, (a, b))| {
+                    let (first, final_) = (k == 0, k as u64 == workers - 1);
+                    let wanted = &wanted;
+                    s.spawn(move || self.verify_segment(*a, *b, first, final_, wanted))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::internal("verify worker panicked")))
+                })
+                .collect()
+        });
         let mut hashes: HashMap<u64, String> = HashMap::new();
-        let mut stmt =
-            conn.prepare("SELECT seq, prev_hash, hash, event FROM audit ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
-        let mut chain = ChainVerifier::default();
+        let mut records = 0u64;
+        let mut head = GENESIS.to_string();
         let mut first_bad = None;
-        while let Some(r) = rows.next()? {
-            let seq: u64 = r.get(0)?;
-            let text = |i: usize| {
-                r.get_ref(i)
-                    .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-            };
-            let hash = text(2)?;
-            if let Err(bad) = chain.push(seq, text(1)?, hash, text(3)?) {
-                first_bad = Some(bad);
+        for seg in segments {
+            let seg = seg?;
+            hashes.extend(seg.hashes);
+            records += seg.records;
+            if seg.records > 0 {
+                head = seg.head;
+            }
+            if seg.bad.is_some() {
+                first_bad = seg.bad;
                 break;
             }
-            if wanted.contains(&seq) {
-                hashes.insert(seq, hash.to_string());
-            }
         }
-        let mut report = chain.report(first_bad);
+        let mut report = VerifyReport {
+            ok: first_bad.is_none(),
+            records,
+            head,
+            checkpoints_verified: 0,
+            first_bad,
+        };
         let trusted = trusted_key
             .map(str::to_string)
             .unwrap_or_else(|| self.public_key());

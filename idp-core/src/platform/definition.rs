@@ -113,7 +113,8 @@ impl PlatformDef {
                 rego.push((full, text));
             }
         }
-        let authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;
+        let mut authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;
+        authz.bind_directory(&directory)?;
         let guardrails = Guardrails::load(
             &config.guardrails,
             &config.labels.required,

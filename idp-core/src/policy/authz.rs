@@ -86,11 +86,17 @@ pub struct EnvFacts {
 
 /// Loaded, validated, indexed Cedar policies.
 pub struct Authz {
-    schema: Schema,
     all: PolicySet,
     index: HashMap<(String, String), PolicySet>,
     ids: Vec<String>,
     authorizer: Authorizer,
+    use_index: bool,
+    /// Entities every request shares: the schema's actions (with their groups) and the teams of
+    /// the bound directory. Each decision adds only its own few entities to a clone.
+    base: Entities,
+    base_uids: HashSet<String>,
+    /// (action, resource type) pairs the schema allows.
+    applies: HashSet<(String, String)>,
 }
 
 fn uid(ty: &str, id: &str) -> EntityUid {
@@ -174,13 +180,53 @@ impl Authz {
         }
         let index = build_index(&schema, &all)?;
         let ids = origin.keys().cloned().collect();
+        let base = schema
+            .action_entities()
+            .map_err(|e| Error::internal(format!("schema actions: {e}")))?;
+        let base_uids = base.iter().map(|e| e.uid().to_string()).collect();
+        let mut applies = HashSet::new();
+        for res in ["Idp::Service", "Idp::Waiver"] {
+            let user = EntityTypeName::from_str("Idp::User").expect("valid type");
+            let rt = EntityTypeName::from_str(res).expect("valid type");
+            for a in schema.actions_for_principal_and_resource(&user, &rt) {
+                applies.insert((a.id().unescaped().to_string(), res.to_string()));
+            }
+        }
         Ok(Authz {
-            schema,
             all,
             index,
             ids,
             authorizer: Authorizer::new(),
+            use_index: true,
+            base,
+            base_uids,
+            applies,
         })
+    }
+
+    /// Turns the (action, resource type) index off, so every decision evaluates every policy.
+    /// For benchmarks that show what the index saves.
+    #[doc(hidden)]
+    pub fn without_index(mut self) -> Authz {
+        self.use_index = false;
+        self
+    }
+
+    /// Adds the teams of `dir` to the entities every decision shares (a decision then builds
+    /// only the principal, the resource and the environment). Decisions must then use `dir`.
+    pub fn bind_directory(&mut self, dir: &Directory) -> Result<()> {
+        let teams: Vec<Entity> = dir
+            .teams()
+            .map(|t| team_entity(dir, &t.entity_ref))
+            .collect::<Result<_>>()?;
+        let uids: Vec<String> = teams.iter().map(|e| e.uid().to_string()).collect();
+        self.base = self
+            .base
+            .clone()
+            .add_entities(teams, None)
+            .map_err(|e| Error::internal(format!("directory entities: {e}")))?;
+        self.base_uids.extend(uids);
+        Ok(())
     }
 
     /// Every policy id.
@@ -205,45 +251,67 @@ impl Authz {
         dir: &Directory,
         env: Option<&EnvFacts>,
     ) -> Result<Decided> {
+        let (resource, res_type, mut entities) = entities_for(req, dir, env, &self.base_uids)?;
+        if !self
+            .applies
+            .contains(&(req.action.clone(), res_type.clone()))
+        {
+            return Err(Error::invalid(format!(
+                "`{}` is not an action on {res_type} in idp's Cedar schema",
+                crate::naming::shown(&req.action)
+            )));
+        }
         let action = action_uid(&req.action);
-        let (resource, res_type, mut entities) = entities_for(req, dir, env)?;
-        let principal = principal_entity(&req.principal, dir, &mut entities)?;
-        let entities = Entities::from_entities(entities, Some(&self.schema))
+        let principal = principal_entity(&req.principal, dir, &self.base_uids, &mut entities)?;
+        // Requests are built here, from typed data, so they are checked once (by the tests of this
+        // builder and the strict validation of every policy at load), not on every decision.
+        let entities = self
+            .base
+            .clone()
+            .add_entities(entities, None)
             .map_err(|e| Error::invalid(format!("authorization input is not valid: {e}")))?;
-        let context = match &req.resource {
-            AuthzResource::Service { .. } => {
-                let mut c = serde_json::json!({
-                    "approved": req.context.approved,
-                    "change_window": req.context.change_window,
-                    "first_deploy": req.context.first_deploy,
-                    "dry_run": req.context.dry_run,
-                });
-                if let Some(e) = &req.context.environment {
-                    c["environment"] =
-                        serde_json::json!({"__entity": {"type": "Idp::Environment", "id": e}});
-                }
-                c
+        let mut pairs = Vec::with_capacity(5);
+        if let AuthzResource::Service { .. } = &req.resource {
+            let c = &req.context;
+            pairs.push((
+                "approved".to_string(),
+                RestrictedExpression::new_bool(c.approved),
+            ));
+            pairs.push((
+                "change_window".to_string(),
+                RestrictedExpression::new_bool(c.change_window),
+            ));
+            pairs.push((
+                "first_deploy".to_string(),
+                RestrictedExpression::new_bool(c.first_deploy),
+            ));
+            pairs.push((
+                "dry_run".to_string(),
+                RestrictedExpression::new_bool(c.dry_run),
+            ));
+            if let Some(e) = &c.environment {
+                pairs.push((
+                    "environment".to_string(),
+                    RestrictedExpression::new_entity_uid(uid("Idp::Environment", e)),
+                ));
             }
-            AuthzResource::Waiver { .. } => serde_json::json!({}),
+        }
+        let context = Context::from_pairs(pairs).map_err(|e| {
+            Error::internal(format!("authorization context for `{}`: {e}", req.action))
+        })?;
+        let request = Request::new(principal, action, resource, context, None).map_err(|e| {
+            Error::invalid(format!(
+                "`{}` is not an action on this resource: {e}",
+                req.action
+            ))
+        })?;
+        let set = if self.use_index {
+            self.index
+                .get(&(req.action.clone(), res_type))
+                .unwrap_or(&self.all)
+        } else {
+            &self.all
         };
-        let context =
-            Context::from_json_value(context, Some((&self.schema, &action))).map_err(|e| {
-                Error::invalid(format!(
-                    "authorization context for `{}` is not valid: {e}",
-                    req.action
-                ))
-            })?;
-        let request = Request::new(principal, action, resource, context, Some(&self.schema))
-            .map_err(|e| {
-                Error::invalid(format!(
-                    "`{}` is not an action on this resource: {e}",
-                    req.action
-                ))
-            })?;
-        let set = self
-            .index
-            .get(&(req.action.clone(), res_type))
-            .unwrap_or(&self.all);
         let resp = self.authorizer.is_authorized(&request, set, &entities);
         let mut policies: Vec<String> =
             resp.diagnostics().reason().map(|p| p.to_string()).collect();
@@ -318,11 +386,17 @@ fn team_entity(dir: &Directory, group_ref: &str) -> Result<Entity> {
     .map_err(|e| Error::internal(format!("team entity: {e}")))
 }
 
-fn principal_entity(p: &Principal, dir: &Directory, out: &mut Vec<Entity>) -> Result<EntityUid> {
+fn principal_entity(
+    p: &Principal,
+    dir: &Directory,
+    known: &HashSet<String>,
+    out: &mut Vec<Entity>,
+) -> Result<EntityUid> {
     let user = crate::org::entity_ref("user", &p.user);
     let mut parents = HashSet::new();
     let mut admin = false;
     let mut seen: HashSet<String> = out.iter().map(|e| e.uid().to_string()).collect();
+    seen.extend(known.iter().cloned());
     for g in &p.groups {
         let g = crate::org::entity_ref("group", g);
         admin |= dir.team(&g).is_some_and(|t| t.platform_admin);
@@ -350,6 +424,7 @@ fn entities_for(
     req: &AuthzRequest,
     dir: &Directory,
     env: Option<&EnvFacts>,
+    known: &HashSet<String>,
 ) -> Result<(EntityUid, String, Vec<Entity>)> {
     let mut out = Vec::new();
     if let (Some(name), Some(facts)) = (&req.context.environment, env) {
@@ -370,7 +445,9 @@ fn entities_for(
     }
     let service = |name: &str, owner: &str, gp: &str, out: &mut Vec<Entity>| -> Result<EntityUid> {
         let owner_ref = crate::org::entity_ref("group", owner);
-        out.push(team_entity(dir, &owner_ref)?);
+        if !known.contains(&uid("Idp::Team", &owner_ref).to_string()) {
+            out.push(team_entity(dir, &owner_ref)?);
+        }
         let attrs = HashMap::from([
             (
                 "owner".to_string(),

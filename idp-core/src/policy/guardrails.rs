@@ -82,7 +82,8 @@ pub struct GuardContext {
 }
 
 struct Rego {
-    engine: Mutex<regorus::Engine>,
+    /// One engine per worker thread (an engine evaluates one input at a time).
+    engines: Vec<Mutex<regorus::Engine>>,
     /// Rule names in package main: `deny`, `deny_x`, `warn`, `violation`, ...
     rules: Vec<String>,
     has_exception: bool,
@@ -173,8 +174,12 @@ impl Guardrails {
                     .any(|l| l.trim_start().starts_with("exception"));
             }
         }
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .clamp(1, 4);
         let rego = any.then(|| Rego {
-            engine: Mutex::new(engine),
+            engines: (0..workers).map(|_| Mutex::new(engine.clone())).collect(),
             rules: rules.into_iter().collect(),
             has_exception,
             files,
@@ -194,6 +199,66 @@ impl Guardrails {
 
     /// Checks every file; returns every finding (nothing is waived here).
     pub fn check(&self, ctx: &GuardContext, files: &[GuardedFile<'_>]) -> Result<Vec<Violation>> {
+        // Files are independent: check them on every core, each worker with its own Rego engine,
+        // and keep the findings in file order.
+        let workers = self.rego.as_ref().map(|r| r.engines.len()).unwrap_or(1);
+        let total: usize = files.iter().map(|f| f.content.len()).sum();
+        if workers < 2 || files.len() < 4 || total < 32 * 1024 {
+            return self.check_with(ctx, files, 0);
+        }
+        // Split by bytes, so that one large file does not leave the other workers idle.
+        let mut chunks: Vec<Vec<usize>> = vec![Vec::new(); workers];
+        let mut load = vec![0usize; workers];
+        let mut order: Vec<usize> = (0..files.len()).collect();
+        order.sort_by_key(|i| std::cmp::Reverse(files[*i].content.len()));
+        for i in order {
+            let w = (0..workers)
+                .min_by_key(|w| load[*w])
+                .expect("at least one worker");
+            load[w] += files[i].content.len();
+            chunks[w].push(i);
+        }
+        type PerFile = Vec<(usize, Vec<Violation>)>;
+        let results: Vec<Result<PerFile>> = std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .enumerate()
+                .map(|(w, idx)| {
+                    s.spawn(move || {
+                        idx.iter()
+                            .map(|i| {
+                                Ok((
+                                    *i,
+                                    self.check_with(ctx, std::slice::from_ref(&files[*i]), w)?,
+                                ))
+                            })
+                            .collect::<Result<Vec<_>>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(Error::internal("guardrail worker panicked")))
+                })
+                .collect()
+        });
+        let mut per_file: Vec<(usize, Vec<Violation>)> = Vec::new();
+        for r in results {
+            per_file.extend(r?);
+        }
+        per_file.sort_by_key(|(i, _)| *i);
+        Ok(per_file.into_iter().flat_map(|(_, v)| v).collect())
+    }
+
+    /// Checks `files` in order on worker `w`'s Rego engine.
+    fn check_with(
+        &self,
+        ctx: &GuardContext,
+        files: &[GuardedFile<'_>],
+        w: usize,
+    ) -> Result<Vec<Violation>> {
         let mut out = Vec::new();
         for f in files {
             let docs = parse_documents(f.path, f.content)?;
@@ -207,7 +272,7 @@ impl Guardrails {
             }
             for doc in &docs {
                 self.conventions_for(ctx, f, doc, &mut out);
-                self.rego_for(f, doc, &mut out)?;
+                self.rego_for(f, doc, w, &mut out)?;
             }
         }
         Ok(out)
@@ -410,19 +475,26 @@ impl Guardrails {
         }
     }
 
-    fn rego_for(&self, f: &GuardedFile<'_>, doc: &Value, out: &mut Vec<Violation>) -> Result<()> {
+    fn rego_for(
+        &self,
+        f: &GuardedFile<'_>,
+        doc: &Value,
+        w: usize,
+        out: &mut Vec<Violation>,
+    ) -> Result<()> {
         let Some(rego) = &self.rego else {
             return Ok(());
         };
         if rego.rules.is_empty() {
             return Ok(());
         }
-        let mut engine = rego
-            .engine
+        let mut engine = rego.engines[w % rego.engines.len()]
             .lock()
             .map_err(|_| Error::internal("rego engine lock poisoned"))?;
         engine.set_input(regorus::Value::from(doc.clone()));
-        let eval = |engine: &mut regorus::Engine, rule: &str| -> Result<Value> {
+        // Evaluate only the rules conftest reads (not helper rules such as a whole pod spec), and
+        // convert only their values.
+        let mut eval = |rule: &str| -> Result<Value> {
             let v = engine.eval_rule(format!("data.main.{rule}")).map_err(|e| {
                 Error::invalid(format!(
                     "Rego rule data.main.{rule} failed on {}: {e}",
@@ -432,7 +504,7 @@ impl Guardrails {
             Ok(serde_json::to_value(&v).unwrap_or(Value::Null))
         };
         let exceptions: BTreeSet<String> = if rego.has_exception {
-            flatten_strings(&eval(&mut engine, "exception")?)
+            flatten_strings(&eval("exception")?)
         } else {
             BTreeSet::new()
         };
@@ -452,7 +524,7 @@ impl Guardrails {
             if !name.is_empty() && exceptions.contains(name) {
                 continue;
             }
-            for msg in messages(&eval(&mut engine, rule)?) {
+            for msg in messages(&eval(rule)?) {
                 out.push(Violation {
                     rule: rule.clone(),
                     severity,

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStateStore;
+pub(crate) use sqlite::open_wal;
 
 use crate::error::Result;
 use crate::golden_path::StepId;

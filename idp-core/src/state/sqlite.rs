@@ -81,18 +81,9 @@ pub struct SqliteStateStore {
 impl SqliteStateStore {
     /// Opens (and creates) the database at `path`.
     pub fn open(path: &Path) -> Result<SqliteStateStore> {
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        let conn = Connection::open(path).map_err(|e| {
-            Error::provider(format!("cannot open state database {}", path.display())).with_source(e)
-        })?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
         // WAL + NORMAL survives a killed process (the case runs must resume from); an OS crash can
         // lose the last transactions, which a resume then redoes idempotently.
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.execute_batch(SCHEMA)?;
+        let conn = open_wal(path, "NORMAL", SCHEMA, "state")?;
         Ok(SqliteStateStore {
             conn: Mutex::new(conn),
         })
@@ -104,6 +95,51 @@ impl SqliteStateStore {
             .lock()
             .map_err(|_| Error::internal("state store lock poisoned"))?;
         f(&conn).map_err(Error::from)
+    }
+}
+
+/// Opens an SQLite database in WAL mode with `synchronous` and creates `schema`. Several
+/// processes may open the same new file at once: switching a fresh database to WAL takes an
+/// exclusive lock that SQLite's busy handler does not wait for, so that step is retried.
+pub(crate) fn open_wal(
+    path: &Path,
+    synchronous: &str,
+    schema: &str,
+    what: &str,
+) -> Result<Connection> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut delay = std::time::Duration::from_millis(2);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let attempt = (|| -> rusqlite::Result<Connection> {
+            let conn = Connection::open(path)?;
+            conn.busy_timeout(std::time::Duration::from_secs(30))?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", synchronous)?;
+            conn.execute_batch(schema)?;
+            Ok(conn)
+        })();
+        match attempt {
+            Ok(c) => return Ok(c),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(
+                    e.code,
+                    rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked
+                ) && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(delay);
+                delay = (delay * 2).min(std::time::Duration::from_millis(100));
+            }
+            Err(e) => {
+                return Err(Error::provider(format!(
+                    "cannot open {what} database {}",
+                    path.display()
+                ))
+                .with_source(e));
+            }
+        }
     }
 }
 

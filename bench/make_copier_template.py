@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""Turn what `idp golden-path run` generated into an equivalent copier template.
+
+Usage: make_copier_template.py SERVICE_CLONE GITOPS_CLONE SCAFFOLD_JSON GITOPS_URL OUT_DIR
+
+SERVICE_CLONE and GITOPS_CLONE are `git clone`s of the service repo and the GitOps repo of a
+workspace that holds exactly one service.  SCAFFOLD_JSON is that service's `.idp/scaffold.json`
+(it names the service, the owner and every golden-path parameter with its value).  GITOPS_URL is
+the GitOps repo's URL as idp wrote it into the Argo CD Applications (the receipt's links.gitops_repo).
+
+OUT_DIR gets a copier template:
+
+    OUT_DIR/copier.yml                    questions: service, owner, gitops_repo_url and every
+                                          golden-path parameter (same defaults)
+    OUT_DIR/template/{{ service }}/...    the service repo's files, each as FILE.jinja
+    OUT_DIR/template/gitops/...           the GitOps repo's files, each as FILE.jinja
+
+In paths and contents the service name becomes `{{ service }}`, the owner `{{ owner }}`, the
+description `{{ description }}` and GITOPS_URL `{{ gitops_repo_url }}`.  Literal text that Jinja would interpret (`{{`, `{%`, `{#`, as in
+GitHub Actions expressions, Grafana legends and Prometheus alert annotations) is wrapped in
+`{% raw %}...{% endraw %}`, so copier renders every file byte for byte.  Prints a JSON summary.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+JINJA_OPENERS = ("{{", "{%", "{#")
+
+
+def tracked_files(repo):
+    out = subprocess.run(
+        ["git", "-C", repo, "ls-files", "-z"], check=True, capture_output=True
+    ).stdout
+    return sorted(p for p in out.decode("utf-8").split("\0") if p)
+
+
+def yaml_scalar(value):
+    # JSON scalars are valid YAML; strings are quoted so nothing is reinterpreted.
+    return json.dumps(value)
+
+
+def question_type(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return "yaml"
+
+
+def main(argv):
+    if len(argv) != 6:
+        sys.exit(__doc__)
+    service_clone, gitops_clone, scaffold_json, gitops_url, out_dir = argv[1:]
+    with open(scaffold_json, encoding="utf-8") as f:
+        scaffold = json.load(f)
+    service = scaffold["service"]
+    owner = scaffold["owner"]
+    params = dict(scaffold.get("parameters", {}))
+
+    # Literal value -> Jinja variable.  Longest first so no value is split by a shorter one.
+    subst = {service: "service", owner: "owner", gitops_url: "gitops_repo_url"}
+    desc = params.get("description")
+    if isinstance(desc, str) and len(desc) >= 8:
+        subst[desc] = "description"
+    for a in subst:
+        for b in subst:
+            if a != b and a in b and subst[b] not in ("description", "gitops_repo_url"):
+                sys.exit(f"error: '{a}' occurs inside '{b}'; pick names that do not overlap")
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(subst, key=len, reverse=True)))
+
+    def literal(text):
+        if any(o in text for o in JINJA_OPENERS):
+            if "endraw" in text:
+                sys.exit("error: file text contains 'endraw'; cannot escape it with {% raw %}")
+            return "{% raw %}" + text + "{% endraw %}"
+        return text
+
+    def templatize(text):
+        out, pos = [], 0
+        for m in pattern.finditer(text):
+            out.append(literal(text[pos : m.start()]))
+            out.append("{{ " + subst[m.group(0)] + " }}")
+            pos = m.end()
+        out.append(literal(text[pos:]))
+        return "".join(out)
+
+    def templatize_path(path):
+        # Only the service name is expected in paths; anything Jinja-like in a path is refused.
+        if any(o in path for o in JINJA_OPENERS):
+            sys.exit(f"error: path {path!r} contains Jinja syntax")
+        return path.replace(service, "{{ service }}")
+
+    tdir = os.path.join(out_dir, "template")
+    os.makedirs(tdir, exist_ok=False)
+    counts = {}
+    escaped = []
+    for top, repo in (("{{ service }}", service_clone), ("gitops", gitops_clone)):
+        files = tracked_files(repo)
+        counts[top] = len(files)
+        for rel in files:
+            with open(os.path.join(repo, rel), "rb") as f:
+                raw = f.read()
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                sys.exit(f"error: {repo}/{rel} is not UTF-8 text")
+            if any(o in text for o in JINJA_OPENERS):
+                escaped.append(f"{top}/{rel}")
+            dest = os.path.join(tdir, top, templatize_path(rel) + ".jinja")
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "w", encoding="utf-8", newline="") as f:
+                f.write(templatize(text))
+
+    lines = [
+        "# Generated by bench/make_copier_template.py from one `idp golden-path run`.",
+        "_subdirectory: template",
+        "_templates_suffix: .jinja",
+        "",
+        "service:",
+        "  type: str",
+        '  help: "Service name"',
+        f"  default: {yaml_scalar(service)}",
+        "owner:",
+        "  type: str",
+        '  help: "Owning team"',
+        f"  default: {yaml_scalar(owner)}",
+        "gitops_repo_url:",
+        "  type: str",
+        '  help: "URL of the GitOps repo (Argo CD Application source)"',
+        f"  default: {yaml_scalar(gitops_url)}",
+    ]
+    for key, value in sorted(params.items()):
+        if key in ("service", "owner"):
+            continue
+        lines += [
+            f"{key}:",
+            f"  type: {question_type(value)}",
+            f"  default: {yaml_scalar(value)}",
+        ]
+    with open(os.path.join(out_dir, "copier.yml"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+    json.dump(
+        {
+            "service": service,
+            "owner": owner,
+            "questions": 3 + len([k for k in params if k not in ("service", "owner")]),
+            "files": sum(counts.values()),
+            "files_per_repo": counts,
+            "escaped_files": escaped,
+        },
+        sys.stdout,
+        indent=2,
+    )
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
