@@ -17,6 +17,7 @@
 //! # Ok::<(), idp_core::Error>(())
 //! ```
 
+pub mod api;
 pub mod audit;
 pub mod changeset;
 pub mod digest;
