@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Builds the native module from source on `npm install` (there are no prebuilt binaries).
+// IDP_NODE_BUILD_PROFILE=dev builds the debug profile: about a third of the build time, several
+// times slower at run time; fine for tests, wrong for a Backstage backend in production.
+'use strict'
+const { spawnSync } = require('node:child_process')
+const path = require('node:path')
+
+const root = path.join(__dirname, '..')
+const args = ['build', '--platform']
+if ((process.env.IDP_NODE_BUILD_PROFILE || 'release') !== 'dev') args.push('--release')
+const cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] })
+const bin = path.join(path.dirname(cli), require(cli).bin.napi)
+const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, stdio: 'inherit' })
+if (r.status !== 0) {
+  console.error(`idp: building the native module failed (napi ${args.join(' ')}); ` +
+    'it needs a Rust toolchain (https://rustup.rs) and a C compiler')
+  process.exit(r.status || 1)
+}

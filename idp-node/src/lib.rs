@@ -1,0 +1,35 @@
+//! The Node face of idp-core (napi-rs): `Platform` with one Promise-returning method per
+//! operation of [`idp_core::api::METHODS`] (camelCase), errors whose `code` is the core's error
+//! kind, and a generated `index.d.ts`. Everything goes through [`idp_core::api::call`].
+
+mod error;
+mod platform;
+
+use napi_derive::napi;
+
+pub use platform::{Call, CallOptions, Platform, PlatformOptions};
+
+/// Every method of the core's `api::call`, snake_case, in the core's order; each is a
+/// camelCase method of `Platform`.
+#[napi]
+pub fn methods() -> Vec<&'static str> {
+    idp_core::api::METHODS.to_vec()
+}
+
+/// Every error kind: the values of `error.code`.
+#[napi]
+pub fn error_kinds() -> Vec<&'static str> {
+    idp_core::ErrorKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .collect()
+}
+
+/// Writes the built-in platform folder to `dir` for a team to edit; returns the file count.
+#[napi]
+pub fn init(env: napi::Env, dir: String) -> napi::Result<u32> {
+    use crate::error::ToJsError;
+    idp_core::Platform::init_dir(dir)
+        .map(|n| n as u32)
+        .map_err(|e| e.to_js_error(&env))
+}

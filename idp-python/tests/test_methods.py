@@ -1,0 +1,155 @@
+"""Every method of the core's api through idp.Platform: same arguments, same results as the
+core and the CLI."""
+
+import json
+import subprocess
+
+import pytest
+
+import idp
+from conftest import ALICE, PAT, REPO, cli_binary, request, stable
+
+
+def test_every_core_method_is_a_method_of_platform_and_of_aio():
+    methods = set(idp._native.METHODS)
+    assert methods == set(idp.METHODS)
+    assert methods <= {m for m in dir(idp.Platform) if not m.startswith("_")}
+    assert methods <= {m for m in dir(idp.aio.Platform) if not m.startswith("_")}
+
+
+def test_golden_path_returns_a_receipt_with_every_step(platform):
+    r = platform.run_golden_path(request())
+    assert isinstance(r, idp.Receipt)
+    assert r.status == "completed"
+    assert [s.step for s in r.steps] == [
+        "bootstrap_service", "wire_ci", "provision_gitops", "attach_observability"
+    ]
+    assert r.steps[0].change_request.id == "payments-api#1"
+    assert r["service"] == "payments-api"
+    d = r.to_dict()
+    assert list(d)[:3] == ["run_id", "operation", "service"]  # the core's key order
+    d["service"] = "changed"
+    assert r.service == "payments-api"  # to_dict is a copy
+
+
+def test_dict_kwargs_and_dataclass_requests_are_the_same_request(platform):
+    a = platform.run_golden_path(request(port=8080))
+    b = platform.run_golden_path(
+        {"service": "payments-api", "owner": "team-payments", "parameters": {"port": 8080}}
+    )
+    c = platform.run_golden_path(service="payments-api", owner="team-payments", parameters={"port": 8080})
+    assert stable(a.to_dict()) == stable(b.to_dict()) == stable(c.to_dict())
+
+
+def test_rerun_with_the_same_request_changes_nothing(platform):
+    first = platform.run_golden_path(request())
+    again = platform.run_golden_path(request())
+    assert stable(first.to_dict()) == stable(again.to_dict())
+    assert len(platform.runs(service="payments-api")) == 2
+
+
+def test_each_step_alone_and_then_the_whole_path(platform):
+    for step in ("bootstrap_service", "wire_ci", "provision_gitops", "attach_observability"):
+        r = getattr(platform, step)(request("orders-api"))
+        assert r.operation == step and r.status == "completed"
+    whole = platform.run_golden_path(request("orders-api"))
+    assert all(s.change_request is None or s.change_request.state == "merged" for s in whole.steps)
+
+
+def test_request_infra_resource_goes_through_the_core(platform):
+    platform.run_golden_path(request())
+    intents = [{"type": "bucket", "id": "logs", "params": {}}]
+    try:
+        r = platform.request_infra_resource(request(), intents=intents)
+    except idp.IdpError as e:
+        # The core decides whether this golden path has the step; the face only maps the error.
+        assert type(e).kind == e.kind
+    else:
+        assert r.operation == "request_infra_resource"
+
+
+def test_plan_writes_nothing_and_explain_runs_and_resume_read_state(platform):
+    plan = platform.plan(operation="run_golden_path", request=request())
+    assert isinstance(plan, idp.Plan) and plan.allowed
+    assert plan.change_sets and platform.runs() == []
+    r = platform.run_golden_path(request())
+    ex = platform.explain(service="payments-api")
+    assert isinstance(ex, idp.Explanation) and ex.service == "payments-api"
+    assert any(f.path == "Dockerfile" for f in ex.files)
+    resumed = platform.resume(run_id=r.run_id)
+    assert resumed.run_id == r.run_id and stable(resumed.to_dict()) == stable(r.to_dict())
+    [run] = platform.runs()
+    assert run.run_id == r.run_id
+    [gp] = platform.golden_paths()
+    assert gp.id == "python-fastapi-service"
+
+
+def test_waivers_authorize_and_policy_tests(platform):
+    platform.run_golden_path(request())
+    w = platform.request_waiver(
+        idp.WaiverRequest(
+            rule="protected-environment", service="payments-api", environment="prod",
+            justification="hotfix for the prod outage", expires="1d",
+        )
+    )
+    assert w.id
+    approved = platform.approve_waiver(id=w.id, as_=PAT)
+    assert approved.id == w.id
+    [listed] = platform.list_waivers(service="payments-api")
+    assert listed.state == "approved"
+    decision = platform.authorize(
+        principal={"user": ALICE, "groups": ["group:default/team-payments"]},
+        action="wire_ci",
+        resource={"type": "service", "name": "payments-api", "owner": "team-payments"},
+    )
+    assert decision.to_dict()["allowed"] is True
+    report = platform.test_policies(dir=str(REPO / "idp-core/platform/policies/tests"))
+    assert report.failed == 0 and report.passed > 0
+
+
+def test_audit_verify_list_and_checkpoint(platform):
+    assert platform.audit_checkpoint() is not None  # the policy load is recorded
+    platform.run_golden_path(request())
+    records = platform.audit_list(service="payments-api")
+    assert records and records[-1].event.operation == "run_golden_path"
+    cp = platform.audit_checkpoint()
+    report = platform.audit_verify()
+    assert report.ok and report.checkpoints_verified >= 1 and cp.seq == report.records
+
+
+def test_module_catalog_and_infra_impact(platform):
+    modules = platform.modules()
+    assert modules and all(isinstance(m, idp.Record) for m in modules)
+    assert isinstance(platform.infra_impact(), idp.Record)
+
+
+def test_principal_with_explicit_groups_acts_for_those_groups(platform):
+    backstage_user = {"user": "user:default/someone", "groups": ["group:default/team-payments"]}
+    r = platform.bootstrap_service(request(), as_=backstage_user)
+    assert r.status == "completed"
+
+
+def test_init_writes_a_platform_folder_that_loads(tmp_path):
+    n = idp.init(tmp_path / "platform")
+    assert n > 5
+    p = idp.Platform.from_dir(tmp_path / "platform", workspace=tmp_path / "ws", as_=ALICE)
+    assert p.run_golden_path(request()).status == "completed"
+
+
+def cli_json(workspace, *args):
+    out = subprocess.run(
+        [cli_binary(), "--workspace", str(workspace), "--as", ALICE, "--json", "-q", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    return json.loads(out)
+
+
+def test_to_dict_equals_the_cli_json_less_run_id_and_timestamps(platform, workspace):
+    py = platform.run_golden_path(request(port=8080)).to_dict()
+    # The same request through the CLI in the same workspace: an idempotent rerun.
+    cli = cli_json(workspace, "golden-path", "run", "--service", "payments-api",
+                   "--owner", "team-payments", "--param", "port=8080")
+    assert json.dumps(stable(py)) == json.dumps(stable(cli))  # same keys, same order
+    assert platform.explain(service="payments-api").to_dict() == cli_json(
+        workspace, "explain", "payments-api"
+    )
