@@ -1,0 +1,139 @@
+'use strict'
+// Every method of the core's api through the Node face: Promises, the core's JSON, the same
+// results as the CLI.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const idp = require('..')
+const { ALICE, PAT, REPO, tempDir, request, stable, camel, cliBinary } = require('./helpers')
+
+function platform() {
+  const ws = path.join(tempDir(), 'ws')
+  return { ws, p: idp.Platform.builtin(ws, { as: ALICE }) }
+}
+
+test('every core method is a camelCase method of Platform that returns a Promise', async () => {
+  const { p } = platform()
+  for (const m of idp.methods()) {
+    assert.equal(typeof p[camel(m)], 'function', m)
+    const pending = p[camel(m)]({})
+    assert.ok(pending instanceof Promise, m)
+    await pending.catch(() => {}) // empty arguments: a result or a typed error
+  }
+})
+
+test('the golden path returns the receipt as a plain object in the core key order', async () => {
+  const { p } = platform()
+  const r = await p.runGoldenPath(request())
+  assert.equal(r.status, 'completed')
+  assert.deepEqual(r.steps.map((s) => s.step),
+    ['bootstrap_service', 'wire_ci', 'provision_gitops', 'attach_observability'])
+  assert.equal(r.steps[0].change_request.id, 'payments-api#1')
+  assert.deepEqual(Object.keys(r).slice(0, 3), ['run_id', 'operation', 'service'])
+  assert.equal(Object.getPrototypeOf(r), Object.prototype)
+})
+
+test('rerunning the same request changes nothing', async () => {
+  const { p } = platform()
+  const a = await p.runGoldenPath(request('orders-api', { port: 8080 }))
+  const b = await p.runGoldenPath(request('orders-api', { port: 8080 }))
+  assert.deepEqual(stable(a), stable(b))
+  assert.equal((await p.runs({ service: 'orders-api' })).length, 2)
+})
+
+test('each step alone, plan, explain, resume, runs and golden paths', async () => {
+  const { p } = platform()
+  for (const step of ['bootstrapService', 'wireCi', 'provisionGitops', 'attachObservability']) {
+    const r = await p[step](request())
+    assert.equal(r.status, 'completed', step)
+  }
+  const plan = await p.plan({ operation: 'run_golden_path', request: request('new-api') })
+  assert.equal(plan.allowed, true)
+  assert.ok(plan.change_sets.length > 0)
+  const r = await p.runGoldenPath(request())
+  const ex = await p.explain({ service: 'payments-api' })
+  assert.ok(ex.files.some((f) => f.path === 'Dockerfile'))
+  const resumed = await p.resume({ run_id: r.run_id })
+  assert.deepEqual(stable(resumed), stable(r))
+  assert.equal((await p.runs())[0].run_id, r.run_id)
+  assert.equal((await p.goldenPaths())[0].id, 'python-fastapi-service')
+  assert.ok((await p.modules()).length > 0)
+  assert.equal(typeof (await p.infraImpact()), 'object')
+  assert.equal((await p.call('explain', { service: 'payments-api' })).service, 'payments-api')
+})
+
+test('request infra resource goes through the core', async () => {
+  const { p } = platform()
+  await p.runGoldenPath(request())
+  try {
+    const r = await p.requestInfraResource({ ...request(), intents: [{ type: 'bucket', id: 'logs', params: {} }] })
+    assert.equal(r.operation, 'request_infra_resource')
+  } catch (e) {
+    // The core decides whether this golden path has the step; the face only maps the error.
+    assert.ok(idp.errorKinds().includes(e.code), e.message)
+  }
+})
+
+test('waivers, authorize, policy tests and the audit log', async () => {
+  const { p } = platform()
+  await p.runGoldenPath(request())
+  const w = await p.requestWaiver({
+    rule: 'protected-environment', service: 'payments-api', environment: 'prod',
+    justification: 'hotfix for the prod outage', expires: '1d',
+  })
+  await p.approveWaiver({ id: w.id }, { as: PAT })
+  assert.equal((await p.listWaivers({ service: 'payments-api' }))[0].state, 'approved')
+  const d = await p.authorize({
+    principal: { user: ALICE, groups: ['group:default/team-payments'] },
+    action: 'wire_ci',
+    resource: { type: 'service', name: 'payments-api', owner: 'team-payments' },
+  })
+  assert.equal(d.allowed, true)
+  const report = await p.testPolicies({ dir: path.join(REPO, 'idp-core/platform/policies/tests') })
+  assert.equal(report.failed, 0)
+  const records = await p.auditList({ service: 'payments-api' })
+  assert.ok(records.length > 0)
+  const cp = await p.auditCheckpoint()
+  const v = await p.auditVerify()
+  assert.equal(v.ok, true)
+  assert.equal(cp.seq, v.records)
+})
+
+test('a principal with explicit groups acts for those groups (Backstage ownership refs)', async () => {
+  const { p } = platform()
+  const r = await p.bootstrapService(request(), {
+    as: { user: 'user:default/someone', groups: ['group:default/team-payments'] },
+  })
+  assert.equal(r.status, 'completed')
+})
+
+test('calls run off the JS thread: timers fire while golden paths run', async () => {
+  const { p } = platform()
+  await p.runGoldenPath(request('warm-up'))
+  let ticks = 0
+  const timer = setInterval(() => { ticks++ }, 1)
+  const receipts = await Promise.all([1, 2, 3, 4].map((i) => p.runGoldenPath(request(`svc-${i}`))))
+  clearInterval(timer)
+  assert.deepEqual(receipts.map((r) => r.status), Array(4).fill('completed'))
+  assert.ok(ticks > 3, `the event loop ticked ${ticks} times`)
+})
+
+test('init writes a platform folder that fromDir loads', async () => {
+  const dir = tempDir()
+  assert.ok(idp.init(path.join(dir, 'platform')) > 5)
+  const p = idp.Platform.fromDir(path.join(dir, 'platform'), path.join(dir, 'ws'), { as: ALICE })
+  assert.equal((await p.runGoldenPath(request())).status, 'completed')
+})
+
+test('results equal the CLI --json output less run id and timestamps', async () => {
+  const { ws, p } = platform()
+  const node = await p.runGoldenPath(request('payments-api', { port: 8080 }))
+  const cli = (...args) => JSON.parse(execFileSync(cliBinary(),
+    ['--workspace', ws, '--as', ALICE, '--json', '-q', ...args], { encoding: 'utf8' }))
+  const fromCli = cli('golden-path', 'run', '--service', 'payments-api', '--owner', 'team-payments',
+    '--param', 'port=8080')
+  assert.equal(JSON.stringify(stable(node)), JSON.stringify(stable(fromCli)))
+  assert.deepEqual(await p.explain({ service: 'payments-api' }), cli('explain', 'payments-api'))
+})
