@@ -25,3 +25,39 @@ run inventory-reconciliation-worker-services \
   --param python_version=3.11 --param port=9000 --param availability_slo=0.999 \
   --param latency_slo_ms=1500 --param 'description=Reconciles "stock" & orders — über fast'
 echo "e2e golden path: both services generated and validated"
+
+# Infrastructure intents: every built-in type, in every environment (as a platform admin, since
+# prod changes need approval), then the Terraform must parse with python-hcl2 (and pass
+# `terraform fmt -check` / `tofu fmt -check` when one is installed), and the service's manifests,
+# now carrying the Secret references, must still validate.
+TOOLS="${TOOLS_DIR:-$ROOT/.ci/tools}"
+for intent in bucket:logs bucket:data postgres queue:events cache; do
+  "$IDP" --workspace "$WS" --as user:default/pat -q request-infra-resource \
+    --service payments-api --owner team-payments --intent "$intent" >/dev/null
+done
+rm -rf "$WORK/infra" && git clone -q "$WS/repos/infra.git" "$WORK/infra"
+TF_FILES=$(find "$WORK/infra" -name '*.tf' | sort)
+[ -n "$TF_FILES" ] || { echo "no Terraform generated" >&2; exit 1; }
+"$TOOLS/hcl-venv/bin/python" - $TF_FILES <<'PY'
+import sys, hcl2
+for path in sys.argv[1:]:
+    with open(path) as f:
+        doc = hcl2.load(f)
+    modules = doc.get("module", [])
+    assert modules, f"{path}: no module block"
+    body = next(iter(modules[0].values()))
+    for key in ("source", "version", "tags"):
+        assert key in body, f"{path}: module has no {key}"
+print(f"python-hcl2: {len(sys.argv) - 1} Terraform file(s) parse, each with source, version and tags")
+PY
+for fmt in terraform tofu; do
+  if command -v "$fmt" >/dev/null; then
+    "$fmt" fmt -check -recursive "$WORK/infra" && echo "$fmt fmt -check: no changes"
+  fi
+done
+rm -rf "$WORK/payments-api" "$WORK/gitops-payments-api"
+git clone -q "$WS/repos/payments-api.git" "$WORK/payments-api"
+git clone -q "$WS/repos/gitops.git" "$WORK/gitops-payments-api"
+grep -q 'secretKeyRef' "$WORK/gitops-payments-api/apps/payments-api/prod/deployment.yaml"
+bash "$ROOT/scripts/validate-generated.sh" "$WORK/payments-api" "$WORK/gitops-payments-api" payments-api >/dev/null
+echo "e2e infrastructure: $(echo "$TF_FILES" | wc -l) Terraform file(s) and the rewired manifests validated"

@@ -54,6 +54,21 @@ enum Command {
     ProvisionGitops(RequestArgs),
     /// Add the Grafana dashboard and SLO burn-rate alerts.
     AttachObservability(RequestArgs),
+    /// Ask for infrastructure by intent (`--intent bucket:logs --param retention_days=90`): an
+    /// org-approved module per environment in the infra repo, wired back to the service.
+    RequestInfraResource {
+        #[command(flatten)]
+        request: RequestArgs,
+        /// Only these environments (repeatable; default: every environment).
+        #[arg(long = "env")]
+        envs: Vec<String>,
+    },
+    /// The module catalog.
+    #[command(subcommand)]
+    Modules(ModulesCmd),
+    /// Infrastructure across services.
+    #[command(subcommand)]
+    Infra(InfraCmd),
     /// Dry run: show the exact change sets (with --diff, the diffs) of OPERATION; writes nothing.
     Plan {
         /// golden-path, bootstrap-service, wire-ci, provision-gitops, attach-observability
@@ -84,6 +99,19 @@ enum Command {
     /// Policies: run policy unit tests.
     #[command(subcommand)]
     Policy(PolicyCmd),
+}
+
+#[derive(Subcommand)]
+enum ModulesCmd {
+    /// List every org-approved module: type, flavour, version, matching rule.
+    List,
+}
+
+#[derive(Subcommand)]
+enum InfraCmd {
+    /// Re-resolve every stored request against the current catalog (e.g. `--platform NEWDIR`)
+    /// and show, per service, what would change. Writes nothing.
+    Impact,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +200,9 @@ struct RequestArgs {
     /// A change window of idp.yaml that pre-approves changes to protected environments.
     #[arg(long = "change-window")]
     change_window: Option<String>,
+    /// Infrastructure intent TYPE[:CLASS[:ID]] (repeatable), e.g. bucket:logs.
+    #[arg(long = "intent", value_name = "TYPE[:CLASS[:ID]]")]
+    intents: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -246,6 +277,10 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
     if a.change_window.is_some() {
         req.change_window = a.change_window.clone();
     }
+    for i in &a.intents {
+        let intent = idp_core::intent::Intent::parse_short(i)?;
+        req.intents.push(serde_json::to_value(intent)?);
+    }
     if req.service.is_empty() {
         return Err(Error::invalid("--service is required").with("field", "service"));
     }
@@ -299,6 +334,53 @@ fn run(cli: Cli) -> idp_core::Result<()> {
         Command::WireCi(a) => operation(&cli, &p, Operation::WireCi, a),
         Command::ProvisionGitops(a) => operation(&cli, &p, Operation::ProvisionGitops, a),
         Command::AttachObservability(a) => operation(&cli, &p, Operation::AttachObservability, a),
+        Command::RequestInfraResource { request, envs } => {
+            // Here --param sets the intent's parameters (typed by the module: numbers and
+            // booleans are parsed, everything else stays a string).
+            let mut args = request.clone();
+            let params = std::mem::take(&mut args.params);
+            let mut req = build_request(&p, &args)?;
+            if req.intents.is_empty() {
+                return Err(
+                    Error::invalid("give at least one --intent TYPE[:CLASS[:ID]]")
+                        .with("field", "intent"),
+                );
+            }
+            if !params.is_empty() && req.intents.len() > 1 {
+                return Err(Error::invalid(
+                    "--param applies to one --intent; use --request FILE for several",
+                )
+                .with("field", "param"));
+            }
+            for kv in &params {
+                let (k, v) = kv
+                    .split_once('=')
+                    .ok_or_else(|| Error::invalid(format!("--param {kv:?} is not KEY=VALUE")))?;
+                let value = match serde_json::from_str::<serde_json::Value>(v) {
+                    Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
+                    _ => serde_json::Value::String(v.to_string()),
+                };
+                req.intents[0]["params"][k.trim()] = value;
+            }
+            if !envs.is_empty() {
+                for i in &mut req.intents {
+                    i["environments"] = serde_json::json!(envs);
+                }
+            }
+            let who = principal(&cli, &p);
+            let receipt = p.execute(&who, Operation::RequestInfraResource, &req)?;
+            output::receipt(&receipt, cli.json);
+            Ok(())
+        }
+        Command::Modules(ModulesCmd::List) => {
+            output::modules(&p.modules(), cli.json);
+            Ok(())
+        }
+        Command::Infra(InfraCmd::Impact) => {
+            let who = principal(&cli, &p);
+            output::impact(&p.infra_impact(&who)?, cli.json);
+            Ok(())
+        }
         Command::Plan {
             operation,
             request,

@@ -24,7 +24,12 @@ pub fn error(e: &Error, as_json: bool) {
     }
     eprintln!("idp: error [{}]: {e}", e.kind());
     if let Some(serde_json::Value::Array(items)) = e.details() {
-        for it in items {
+        // For a denial, the decisions that denied; for other errors, every item.
+        let denied = e.kind() == idp_core::ErrorKind::Denied;
+        for it in items
+            .iter()
+            .filter(|it| !denied || it.get("allowed") == Some(&serde_json::Value::Bool(false)))
+        {
             eprintln!(
                 "  - {}",
                 it.get("message")
@@ -331,6 +336,82 @@ pub fn waivers(list: &[(idp_core::policy::Waiver, idp_core::policy::WaiverState)
             w.environment.as_deref().unwrap_or("*"),
             w.expires_at,
             w.requested_by
+        );
+    }
+}
+
+pub fn modules(list: &[idp_core::platform::ModuleSummary], as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(list).expect("modules serialize"));
+    }
+    for m in list {
+        let d = &m.def;
+        let mut rule = Vec::new();
+        if let Some(c) = &d.rule.class {
+            rule.push(format!("class in [{}]", c.join(", ")));
+        }
+        if let Some(t) = &d.rule.environment_type {
+            rule.push(format!("environment type {t}"));
+        }
+        if let Some(e) = &d.rule.environment {
+            rule.push(format!("environment in [{}]", e.join(", ")));
+        }
+        say!(
+            "{:<9} {:<24} {:<10} {:<8} {}  ({})",
+            d.ty,
+            d.name,
+            format!("{:?}", d.flavour).to_lowercase(),
+            d.version,
+            if rule.is_empty() {
+                "any request".to_string()
+            } else {
+                rule.join(", ")
+            },
+            m.file
+        );
+    }
+}
+
+pub fn impact(r: &idp_core::platform::ImpactReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    if r.affected.is_empty() {
+        say!(
+            "no service's infrastructure would change ({} checked)",
+            r.unchanged.len()
+        );
+    }
+    for s in &r.affected {
+        say!("{} ({})", s.service, s.owner);
+        if let Some(e) = &s.error {
+            say!("  cannot resolve: {e}");
+        }
+        for c in &s.changes {
+            say!(
+                "  {} in {}: {} -> {}",
+                c.intent,
+                c.environment,
+                c.before.as_deref().unwrap_or("(new)"),
+                c.after.as_deref().unwrap_or("(removed)")
+            );
+            for i in &c.inputs {
+                say!(
+                    "      {}: {} -> {}",
+                    i["name"].as_str().unwrap_or(""),
+                    i["before"],
+                    i["after"]
+                );
+            }
+        }
+        for f in &s.files {
+            say!("  {:?} {}", f.action, f.path);
+        }
+    }
+    if !r.not_allowed.is_empty() {
+        say!(
+            "not shown (you may not plan them): {}",
+            r.not_allowed.join(", ")
         );
     }
 }

@@ -34,6 +34,8 @@ pub const METHODS: &[&str] = &[
     "audit_checkpoint",
     "authorize",
     "test_policies",
+    "modules",
+    "infra_impact",
 ];
 
 fn args<T: for<'de> Deserialize<'de>>(method: &str, v: &Value) -> Result<T> {
@@ -207,6 +209,8 @@ pub fn call(p: &Platform, who: &Principal, method: &str, arguments: &Value) -> R
         "test_policies" => Ok(serde_json::to_value(
             p.test_policies(args::<DirArg>(method, &a)?.dir)?,
         )?),
+        "modules" => Ok(serde_json::to_value(p.modules())?),
+        "infra_impact" => Ok(serde_json::to_value(p.infra_impact(who)?)?),
         other => Err(Error::invalid(format!(
             "unknown method {}; known: {}",
             crate::naming::shown(other),

@@ -59,6 +59,10 @@ pub struct Explanation {
     pub change_requests: Vec<ChangeRequestSummary>,
     /// General advice on changing what the golden path generates.
     pub overrides: Vec<String>,
+    /// The service's infrastructure: each intent in each environment, the module chosen (and
+    /// every candidate with why), where each input's value comes from, and the bindings.
+    #[serde(default)]
+    pub infrastructure: Vec<crate::intent::Resolution>,
 }
 
 impl Explanation {
@@ -120,7 +124,15 @@ pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
             (r.as_str(), name, url)
         })
         .collect();
-    let ctx = build_context(&def.config, &team, &gp, service, &params_map, &repo_urls);
+    let ctx = build_context(
+        &def.config,
+        &team,
+        &gp,
+        service,
+        &params_map,
+        &repo_urls,
+        &Default::default(),
+    );
 
     let mut hints: BTreeMap<String, String> = BTreeMap::new();
     for sd in gp.def.steps.values() {
@@ -201,7 +213,12 @@ pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
             })
         })
         .collect();
+    let infrastructure = match p.state().get_infra(service)? {
+        Some((_, r)) => serde_json::from_value(r).unwrap_or_default(),
+        None => Vec::new(),
+    };
     Ok(Explanation {
+        infrastructure,
         service: service.to_string(),
         owner,
         golden_path: gp_id,

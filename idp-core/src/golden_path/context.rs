@@ -54,6 +54,7 @@ pub fn build_context(
     service: &str,
     params: &Parameters,
     repo_urls: &[(&str, String, String)],
+    bindings: &std::collections::BTreeMap<String, Vec<crate::intent::Binding>>,
 ) -> ServiceContext {
     let cost_center = team
         .cost_center
@@ -74,6 +75,8 @@ pub fn build_context(
                 "namespace": naming::namespace(cfg, &team.name, service, &e.name),
                 "replicas": {"min": e.replicas.min, "max": e.replicas.max},
                 "labels": env_labels,
+                                // Environment variables from the service's infrastructure (Secret references).
+                "bindings": bindings.get(&e.name).cloned().unwrap_or_default(),
                 // Grafana dashboard uids are at most 40 characters.
                 "dashboard_uid": naming::truncate_dns(&format!("{service}-{}", e.name), 40),
             })

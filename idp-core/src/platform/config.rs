@@ -328,6 +328,17 @@ impl PlatformConfig {
                 format!("`{u}` must contain the placeholder {{repo}}"),
             ));
         }
+        for (i, t) in self.tags.required.iter().enumerate() {
+            if !crate::intent::resolve::STANDARD_TAGS.contains(&t.as_str()) {
+                return Err(bad(
+                    format!("tags.required[{i}]"),
+                    format!(
+                        "`{t}` is not a tag idp can fill; known: {}",
+                        crate::intent::resolve::STANDARD_TAGS.join(", ")
+                    ),
+                ));
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, w) in self.change_windows.iter().enumerate() {
             let start = chrono::DateTime::parse_from_rfc3339(&w.start);

@@ -22,6 +22,8 @@ pub struct PlatformDef {
     pub authz: Authz,
     /// Conventions from idp.yaml and Rego from `policies/*.rego`.
     pub guardrails: Guardrails,
+    /// The module catalog from `modules/`.
+    pub catalog: crate::intent::Catalog,
     /// SHA-256 over every policy file (names and contents), recorded in the audit log on change.
     pub policy_digest: String,
     /// id -> version -> golden path, versions ascending.
@@ -122,11 +124,13 @@ impl PlatformDef {
             rego.iter().map(|(n, t)| (n.as_str(), *t)),
         )?;
         let policy_digest = crate::digest::sha256_hex(digest_input.as_bytes());
+        let catalog = crate::intent::Catalog::load(files.under("modules/"), &config)?;
         Ok(PlatformDef {
             config,
             directory,
             authz,
             guardrails,
+            catalog,
             policy_digest,
             golden_paths,
             files,

@@ -105,6 +105,9 @@ fn plan_step(
     overlay: Option<&Overlay>,
     with_diffs: bool,
 ) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
+    if step == StepId::RequestInfraResource {
+        return plan_infra(p, prep, overlay, with_diffs);
+    }
     let sd = prep.gp.step(step).ok_or_else(|| {
         Error::invalid(format!(
             "golden path {} has no step {step}",
@@ -267,6 +270,134 @@ fn plan_step(
         },
     };
     Ok((cs, warnings, rendered))
+}
+
+/// Plans the infrastructure step: every resolution rendered into the infra repo, and the files of
+/// earlier resolutions that are no longer produced (a module swapped by a catalog change, an
+/// environment dropped) removed.
+fn plan_infra(
+    p: &Platform,
+    prep: &Prepared,
+    overlay: Option<&Overlay>,
+    with_diffs: bool,
+) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
+    let repo = prep.repo_name(p, RepoRole::Infra);
+    let repo_exists =
+        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo)?;
+    let mut rendered = Vec::new();
+    for r in &prep.resolutions {
+        let module = p
+            .def
+            .catalog
+            .modules
+            .iter()
+            .find(|m| m.def.name == r.module)
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "resolved module {} is not in the catalog",
+                    r.module
+                ))
+            })?;
+        let env = prep
+            .ctx
+            .environments
+            .iter()
+            .find(|e| e["name"] == r.environment.as_str());
+        let namespace = env
+            .and_then(|e| e["namespace"].as_str())
+            .unwrap_or_default();
+        let labels = env.map(|e| e["labels"].clone()).unwrap_or_default();
+        let text = crate::intent::render::render_resolution(r, module, namespace, &labels)?;
+        rendered.push(RenderedFile {
+            path: r.file.clone(),
+            content: Arc::new(text.into_bytes()),
+            ownership: Ownership::Managed,
+            provenance: format!("module:{}@{}", r.module, r.module_version),
+            override_hint: "Managed by idp from your intent: change parameters with `idp request-infra-resource`;                             locked inputs need a change to the module catalog."
+                .into(),
+            environment: Some(r.environment.clone()),
+        });
+    }
+    let mut stale: Vec<String> = Vec::new();
+    if let Some((_, old)) = p.state.get_infra(&prep.service)? {
+        for r in old.as_array().into_iter().flatten() {
+            if let Some(f) = r.get("file").and_then(Value::as_str)
+                && !rendered.iter().any(|x| x.path == f)
+                && !stale.iter().any(|s| s == f)
+            {
+                stale.push(f.to_string());
+            }
+        }
+    }
+    let mut paths: Vec<String> = rendered.iter().map(|f| f.path.clone()).collect();
+    paths.extend(stale.iter().cloned());
+    let mut current = p.scm.read_files(&repo, None, &paths)?;
+    if let Some(o) = overlay {
+        for (i, path) in paths.iter().enumerate() {
+            if let Some(c) = o.files.get(&(repo.clone(), path.clone())) {
+                current[i] = Some(c.as_ref().clone());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    let mut digest_lines = Vec::new();
+    for (f, cur) in rendered.iter().zip(current.iter()) {
+        let hash = sha256_hex(&f.content);
+        digest_lines.push(format!("{}\0{}\n", f.path, hash));
+        let action = match cur {
+            None => FileAction::Create,
+            Some(c) if c.as_slice() == f.content.as_slice() => FileAction::Unchanged,
+            Some(_) => FileAction::Update,
+        };
+        let diff = (with_diffs && action != FileAction::Unchanged)
+            .then(|| unified_diff(&f.path, cur.as_deref(), Some(&f.content)));
+        files.push(FileChange {
+            path: f.path.clone(),
+            action,
+            ownership: Some(Ownership::Managed),
+            provenance: f.provenance.clone(),
+            sha256: hash,
+            diff,
+            note: None,
+            content: Some(f.content.clone()),
+            override_hint: f.override_hint.clone(),
+            environment: f.environment.clone(),
+        });
+    }
+    for (path, cur) in stale.iter().zip(current.iter().skip(rendered.len())) {
+        let Some(cur) = cur else { continue };
+        let environment = path.split('/').nth(1).map(str::to_string);
+        files.push(FileChange {
+            path: path.clone(),
+            action: FileAction::Delete,
+            ownership: Some(Ownership::Managed),
+            provenance: "idp:no-longer-resolved".into(),
+            sha256: sha256_hex(cur),
+            diff: with_diffs.then(|| unified_diff(path, Some(cur), None)),
+            note: Some("no intent resolves to this file any more".into()),
+            content: None,
+            override_hint: String::new(),
+            environment,
+        });
+    }
+    digest_lines.sort();
+    let cs = ChangeSet {
+        step: StepId::RequestInfraResource,
+        repo,
+        repo_role: RepoRole::Infra,
+        creates_repo: !repo_exists,
+        files,
+        digest: sha256_hex(digest_lines.concat().as_bytes()),
+    };
+    Ok((cs, Vec::new(), rendered))
+}
+
+/// The infra change set of `prep` with diffs, for the impact preview.
+pub(crate) fn plan_infra_for_impact(
+    p: &Platform,
+    prep: &Prepared,
+) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
+    plan_infra(p, prep, None, true)
 }
 
 fn to_ref(cr: &ChangeRequestRecord) -> Option<ChangeRequestRef> {
@@ -461,7 +592,17 @@ fn apply_step(
         created_at,
         updated_at: now,
     })?;
-    Ok(step_receipt(plan, cr.as_ref().and_then(to_ref), outcome))
+    let mut receipt = step_receipt(plan, cr.as_ref().and_then(to_ref), outcome);
+    if step == StepId::RequestInfraResource {
+        let resolutions = serde_json::to_value(&prep.resolutions)?;
+        p.state.put_infra(
+            &prep.service,
+            &serde_json::to_value(&prep.intents)?,
+            &resolutions,
+        )?;
+        receipt.outputs.insert("resolutions".into(), resolutions);
+    }
+    Ok(receipt)
 }
 
 fn step_receipt(
@@ -473,7 +614,7 @@ fn step_receipt(
     let artifacts = cs
         .files
         .iter()
-        .filter(|f| !f.is_stamp())
+        .filter(|f| !f.is_stamp() && f.action != FileAction::Delete)
         .map(|f| Artifact {
             repo: cs.repo.clone(),
             path: f.path.clone(),

@@ -8,6 +8,7 @@
 pub mod config;
 mod definition;
 mod engine;
+mod infra;
 mod policy_point;
 mod prepare;
 mod source;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use definition::PlatformDef;
 pub use engine::Plan;
+pub use infra::{ImpactReport, ModuleSummary, ResolutionChange, ServiceImpact};
 pub use policy_point::DecisionRecord;
 pub use source::PlatformFiles;
 

@@ -89,7 +89,17 @@ impl PolicyOutcome {
                     who.user, d.action
                 ),
             };
-            if let Some(env) = &d.environment {
+            if let Some(param) = d.action.strip_prefix("module-override:") {
+                msg = format!(
+                    "{} may not override module parameter `{param}` of {service} in {}: the catalog requires \
+                     approval for this value. Request a waiver (idp waiver request --rule {} --service {service} \
+                     --env {} ...) and have it approved",
+                    who.user,
+                    d.environment.as_deref().unwrap_or("every environment"),
+                    d.action,
+                    d.environment.as_deref().unwrap_or("ENV"),
+                );
+            } else if let Some(env) = &d.environment {
                 msg.push_str(&format!(
                     ". Changes to a protected environment need an approved waiver \
                      (idp waiver request --rule {PROTECTED_ENVIRONMENT} --service {service} --env {env} ...) \
@@ -220,6 +230,24 @@ pub(crate) fn check_change_sets(
                     None
                 },
             });
+        }
+        // Module parameters that need approval (e.g. a bigger database) pass only with a waiver.
+        if cs.step == crate::golden_path::StepId::RequestInfraResource {
+            for r in &prep.resolutions {
+                let written = cs.files.iter().any(|f| f.path == r.file && f.writes());
+                for rule in r.approvals.iter().filter(|_| written) {
+                    let w = waivers
+                        .iter()
+                        .find(|w| w.covers(rule, &prep.service, Some(&r.environment)));
+                    out.decisions.push(DecisionRecord {
+                        action: rule.clone(),
+                        environment: Some(r.environment.clone()),
+                        allowed: w.is_some(),
+                        policies: vec![],
+                        waiver: w.map(|w| w.id.clone()),
+                    });
+                }
+            }
         }
         let files: Vec<GuardedFile<'_>> = cs
             .files

@@ -10,6 +10,7 @@ use super::Platform;
 use crate::error::{Error, Result};
 use crate::golden_path::params::{check_string, check_value, is_secret_key};
 use crate::golden_path::{GoldenPath, Parameters, RepoRole, ServiceContext, StepId, build_context};
+use crate::intent::{Intent, Resolution};
 use crate::naming::{check_service_name, shown};
 use crate::org::Team;
 use crate::request::{Operation, ServiceRequest};
@@ -31,6 +32,10 @@ pub(crate) struct Prepared {
     /// Equal for identical requests.
     pub key: String,
     pub existing: Option<ServiceRecord>,
+    /// Every infrastructure intent of the service (stored, updated by this request).
+    pub intents: Vec<Intent>,
+    /// Each intent resolved in each of its environments.
+    pub resolutions: Vec<Resolution>,
     /// The request named a change window that is open now.
     pub change_window_open: bool,
 }
@@ -39,6 +44,15 @@ impl Prepared {
     /// The name of the repo a role maps to.
     pub fn repo_name(&self, p: &Platform, role: RepoRole) -> String {
         repo_name_for(p, role, &self.service)
+    }
+}
+
+/// The URL generated files use for `repo`: the org's git server (`remote_url`), or the
+/// provider's own URL when none is configured.
+pub(crate) fn remote_url(p: &Platform, repo: &str) -> String {
+    match &p.def.config.providers.source_control.remote_url {
+        Some(pattern) => pattern.replace("{repo}", repo),
+        None => p.scm.repo_url(repo),
     }
 }
 
@@ -178,9 +192,66 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
     })?;
     let params = gp.schema.resolve(&given)?;
 
-    let steps: Vec<StepId> = match op.single_step() {
+    // Infrastructure intents: what the service asked for before, updated by this request.
+    let mut intents: Vec<Intent> = Vec::new();
+    if let Some((stored, _)) = p.state.get_infra(&req.service)? {
+        for v in stored.as_array().into_iter().flatten() {
+            intents.push(serde_json::from_value(v.clone())?);
+        }
+    }
+    for v in &req.intents {
+        let i = Intent::from_json(v, &p.def.catalog, &p.def.config)?;
+        // Sticky, like parameters: asking again for the same resource adds environments and
+        // overrides only the parameters it names. Nothing is dropped by omission (removing cloud
+        // resources is never a side effect of a narrower request).
+        match intents.iter_mut().find(|x| x.key() == i.key()) {
+            Some(slot) => {
+                slot.environments = match (slot.environments.take(), i.environments) {
+                    (Some(mut a), Some(b)) => {
+                        a.extend(b.into_iter().filter(|e| !a.contains(e)).collect::<Vec<_>>());
+                        a.sort();
+                        Some(a)
+                    }
+                    _ => None,
+                };
+                slot.params.extend(i.params);
+            }
+            None => intents.push(i),
+        }
+    }
+    intents.sort_by_key(|i| i.key());
+    let mut resolutions = Vec::new();
+    for i in &intents {
+        for env in &p.def.config.environments {
+            if i.environments
+                .as_ref()
+                .is_none_or(|es| es.contains(&env.name))
+            {
+                resolutions.push(crate::intent::resolve(
+                    &p.def.catalog,
+                    &p.def.config,
+                    &team,
+                    &req.service,
+                    i,
+                    env,
+                )?);
+            }
+        }
+    }
+
+    let mut steps: Vec<StepId> = match op.single_step() {
+        Some(StepId::RequestInfraResource) => {
+            if intents.is_empty() {
+                return Err(Error::invalid(
+                    "request_infra_resource needs at least one intent, e.g. {\"type\": \"bucket\", \"class\": \"logs\"}",
+                )
+                .with("field", "intents"));
+            }
+            // The infra change, then the service's manifests re-rendered with the new bindings.
+            vec![StepId::RequestInfraResource, StepId::ProvisionGitops]
+        }
         Some(step) => {
-            if gp.step(step).is_none() && step != StepId::RequestInfraResource {
+            if gp.step(step).is_none() {
                 return Err(Error::invalid(format!(
                     "golden path {} has no step {step}",
                     gp.id_version()
@@ -192,7 +263,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
             .into_iter()
             .filter(|s| {
                 if *s == StepId::RequestInfraResource {
-                    !req.intents.is_empty()
+                    !intents.is_empty()
                 } else {
                     gp.step(*s).is_some()
                 }
@@ -205,14 +276,47 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
             .into_iter()
             .map(|role| {
                 let name = repo_name_for(p, role, &req.service);
-                let url = p.scm.repo_url(&name);
+                let url = remote_url(p, &name);
                 (role.as_str(), name, url)
             })
             .collect();
-    let ctx = build_context(&p.def.config, &team, &gp, &req.service, &params, &repo_urls);
+    let mut bindings: std::collections::BTreeMap<String, Vec<crate::intent::Binding>> =
+        Default::default();
+    for r in &resolutions {
+        bindings
+            .entry(r.environment.clone())
+            .or_default()
+            .extend(r.bindings.iter().cloned());
+    }
+    let ctx = build_context(
+        &p.def.config,
+        &team,
+        &gp,
+        &req.service,
+        &params,
+        &repo_urls,
+        &bindings,
+    );
 
     if existing.is_none() {
         check_repo_not_taken(p, &gp, &ctx, &team)?;
+    }
+    // Re-render the service's manifests with the new bindings only if it has manifests.
+    if op == Operation::RequestInfraResource {
+        let provisioned = match gp.stamp_path(RepoRole::Gitops, &ctx)? {
+            Some(sp) => {
+                let repo = repo_name_for(p, RepoRole::Gitops, &req.service);
+                p.scm
+                    .read_files(&repo, None, &[sp])?
+                    .pop()
+                    .flatten()
+                    .is_some()
+            }
+            None => false,
+        };
+        if !provisioned {
+            steps.retain(|s| *s != StepId::ProvisionGitops);
+        }
     }
 
     let has_secrets = req.parameters.keys().any(|k| gp.schema.is_secret(k))
@@ -259,6 +363,8 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         has_secrets,
         key,
         existing,
+        intents,
+        resolutions,
         change_window_open,
     })
 }

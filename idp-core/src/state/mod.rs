@@ -115,6 +115,18 @@ pub trait StateStore: Send + Sync {
     ) -> Result<Option<ChangeRequestRecord>>;
     fn list_change_requests(&self, service: Option<&str>) -> Result<Vec<ChangeRequestRecord>>;
 
+    /// The infrastructure a service asked for: its intents and their resolutions (for explain,
+    /// impact previews, and the files to remove when a resolution moves).
+    fn put_infra(
+        &self,
+        service: &str,
+        intents: &serde_json::Value,
+        resolutions: &serde_json::Value,
+    ) -> Result<()>;
+    fn get_infra(&self, service: &str) -> Result<Option<(serde_json::Value, serde_json::Value)>>;
+    /// Services that have infrastructure intents.
+    fn infra_services(&self) -> Result<Vec<String>>;
+
     fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()>;
     fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>>;
     /// Waivers, oldest first; of one service when given.

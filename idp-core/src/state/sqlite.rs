@@ -60,6 +60,12 @@ CREATE TABLE IF NOT EXISTS change_requests (
   seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS cr_lookup ON change_requests(service, step, repo, digest);
+CREATE TABLE IF NOT EXISTS infra (
+  service TEXT PRIMARY KEY,
+  intents TEXT NOT NULL,
+  resolutions TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS waivers (
   id TEXT PRIMARY KEY,
   service TEXT NOT NULL,
@@ -406,6 +412,44 @@ impl StateStore for SqliteStateStore {
                 "SELECT {CR_COLS} FROM change_requests WHERE (?1 IS NULL OR service = ?1) ORDER BY seq"
             ))?;
             let rows = stmt.query_map(params![service], cr_from_row)?;
+            rows.collect()
+        })
+    }
+
+    fn put_infra(
+        &self,
+        service: &str,
+        intents: &serde_json::Value,
+        resolutions: &serde_json::Value,
+    ) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO infra (service, intents, resolutions, updated_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(service) DO UPDATE SET intents = excluded.intents, \
+                 resolutions = excluded.resolutions, updated_at = excluded.updated_at",
+                params![service, intents.to_string(), resolutions.to_string(), now()],
+            )
+            .map(|_| ())
+        })
+    }
+
+    fn get_infra(&self, service: &str) -> Result<Option<(serde_json::Value, serde_json::Value)>> {
+        let row: Option<(String, String)> = self.with(|c| {
+            c.query_row(
+                "SELECT intents, resolutions FROM infra WHERE service = ?1",
+                [service],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })?;
+        row.map(|(i, r)| Ok((serde_json::from_str(&i)?, serde_json::from_str(&r)?)))
+            .transpose()
+    }
+
+    fn infra_services(&self) -> Result<Vec<String>> {
+        self.with(|c| {
+            let mut stmt = c.prepare("SELECT service FROM infra ORDER BY service")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
             rows.collect()
         })
     }
