@@ -1,0 +1,137 @@
+'use strict'
+// The idp scaffolder actions. Each action is the same thin mapping: template input -> the
+// core's ServiceRequest, the Backstage user -> the principal, then one idp call (`plan` when
+// the task is a dry run) and its result as outputs. No logic that idp-core could hold.
+const { createTemplateAction } = require('@backstage/plugin-scaffolder-node')
+
+/** Action id -> core method (snake_case, as in idp's api::METHODS). */
+const ACTIONS = {
+  'idp:golden-path': {
+    method: 'run_golden_path',
+    description: 'Runs every step of an idp golden path for a service: repo, CI, GitOps, observability.',
+  },
+  'idp:bootstrap-service': {
+    method: 'bootstrap_service',
+    description: 'Creates the service repo: app, tests, container, security baselines, catalog entry.',
+  },
+  'idp:wire-ci': {
+    method: 'wire_ci',
+    description: 'Adds the standard CI pipeline to the service repo.',
+  },
+  'idp:provision-gitops': {
+    method: 'provision_gitops',
+    description: 'Writes Argo CD applications and Kubernetes manifests for every environment.',
+  },
+  'idp:attach-observability': {
+    method: 'attach_observability',
+    description: 'Adds the Grafana dashboard and SLO burn-rate alerts.',
+  },
+  'idp:request-infra-resource': {
+    method: 'request_infra_resource',
+    description: 'Maps infrastructure intents ("a bucket for logs") to org-approved modules in the infra repo.',
+  },
+}
+
+const inputSchema = {
+  service: (z) => z.string().describe('Service name (a DNS-1123 label matching the org naming rule)'),
+  owner: (z) => z.string().describe('Owning team, e.g. team-payments or group:default/team-payments'),
+  parameters: (z) => z.record(z.string(), z.unknown()).optional()
+    .describe("Golden-path parameters, checked against the golden path's JSON Schema"),
+  intents: (z) => z.array(z.record(z.string(), z.unknown())).optional()
+    .describe('Infrastructure intents: { type, class?, id?, params }'),
+  goldenPath: (z) => z.string().optional().describe("Golden path id (default: the platform's default)"),
+  version: (z) => z.string().optional().describe("Golden path version (default: the service's current, or the latest)"),
+  changeWindow: (z) => z.string().optional()
+    .describe('A change window of idp.yaml that pre-approves changes to protected environments'),
+}
+
+const outputSchema = {
+  repoUrl: (z) => z.string().optional().describe('The service repository'),
+  links: (z) => z.record(z.string(), z.string()).describe('Repository and change-request URLs by name'),
+  runId: (z) => z.string().optional().describe('The idp run id (absent on a dry run)'),
+  receipt: (z) => z.record(z.string(), z.unknown()).optional().describe('What the operation did (idp receipt)'),
+  plan: (z) => z.record(z.string(), z.unknown()).optional().describe('Dry run: the change sets and policy decisions'),
+}
+
+/** The template input as the core's ServiceRequest (snake_case keys). */
+function serviceRequest(input) {
+  const req = { service: input.service, owner: input.owner }
+  if (input.parameters !== undefined) req.parameters = input.parameters
+  if (input.intents !== undefined) req.intents = input.intents
+  if (input.goldenPath !== undefined) req.golden_path = input.goldenPath
+  if (input.version !== undefined) req.version = input.version
+  if (input.changeWindow !== undefined) req.change_window = input.changeWindow
+  return req
+}
+
+/**
+ * The Backstage user who started the task, as an idp principal: the user entity ref, with the
+ * groups of its `memberOf` relations when the catalog knows them (Backstage is then the source
+ * of ownership), else idp resolves the groups from its own org directory.
+ */
+function principalOf(ctx) {
+  const user = ctx.user
+  if (!user || (!user.ref && !user.entity)) {
+    throw Object.assign(
+      new Error('idp: this scaffolder task has no Backstage user; run the template signed in'),
+      { code: 'Denied' },
+    )
+  }
+  const entity = user.entity
+  const ref = user.ref || `user:${entity.metadata.namespace || 'default'}/${entity.metadata.name}`
+  const groups = ((entity && entity.relations) || [])
+    .filter((r) => r.type === 'memberOf' && typeof r.targetRef === 'string')
+    .map((r) => r.targetRef)
+  return groups.length > 0 ? { user: ref, groups } : ref
+}
+
+/**
+ * The six idp actions over one idp `Platform` (from `@idp/node`).
+ * @param {{ platform: import('@idp/node').Platform }} options
+ */
+function createIdpActions({ platform }) {
+  return Object.entries(ACTIONS).map(([id, { method, description }]) =>
+    createTemplateAction({
+      id,
+      description,
+      supportsDryRun: true,
+      examples: [{
+        description: `${id} for payments-api owned by team-payments`,
+        example: [
+          'steps:',
+          `  - id: ${method.replace(/_/g, '-')}`,
+          `    action: ${id}`,
+          '    input:',
+          '      service: payments-api',
+          '      owner: team-payments',
+          '      parameters: { port: 8080 }',
+        ].join('\n'),
+      }],
+      schema: { input: inputSchema, output: outputSchema },
+      async handler(ctx) {
+        const as = principalOf(ctx)
+        const request = serviceRequest(ctx.input)
+        if (ctx.isDryRun) {
+          ctx.logger.info(`idp: planning ${method} for ${request.service} (dry run, nothing written)`)
+          const plan = await platform.plan({ operation: method, request }, { as })
+          ctx.output('plan', plan)
+          ctx.output('links', {})
+          return
+        }
+        ctx.logger.info(`idp: ${method} for ${request.service} as ${typeof as === 'string' ? as : as.user}`)
+        const receipt = await platform.call(method, request, { as })
+        for (const step of receipt.steps) {
+          const cr = step.change_request
+          ctx.logger.info(`idp: ${step.step}: ${cr ? `${cr.id} ${cr.state} ${cr.url}` : 'no change'}`)
+        }
+        for (const w of receipt.warnings) ctx.logger.warn(`idp: ${w}`)
+        ctx.output('runId', receipt.run_id)
+        ctx.output('links', receipt.links)
+        if (receipt.links.service_repo) ctx.output('repoUrl', receipt.links.service_repo)
+        ctx.output('receipt', receipt)
+      },
+    }),
+  )
+}
+
+module.exports = { createIdpActions, ACTIONS, principalOf, serviceRequest }

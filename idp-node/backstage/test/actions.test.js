@@ -1,0 +1,132 @@
+// The idp scaffolder actions run against a real idp (the @idp/node package) in a temp
+// workspace, through Backstage's own mock action context.
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
+const { Platform } = require('@idp/node')
+const { createIdpActions, ACTIONS } = require('../src')
+
+const ALICE = {
+  ref: 'user:default/alice',
+  entity: {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name: 'alice', namespace: 'default' },
+    spec: { memberOf: ['team-payments'] },
+    relations: [{ type: 'memberOf', targetRef: 'group:default/team-payments' }],
+  },
+}
+
+let workspace
+let actions
+
+beforeEach(() => {
+  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
+  actions = Object.fromEntries(
+    createIdpActions({ platform: Platform.builtin(workspace) }).map((a) => [a.id, a]),
+  )
+})
+
+afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
+
+function context(input, extra = {}) {
+  const ctx = createMockActionContext({ input, user: ALICE, ...extra })
+  const outputs = {}
+  ctx.output = jest.fn((name, value) => { outputs[name] = value })
+  return { ctx, outputs }
+}
+
+const input = { service: 'payments-api', owner: 'team-payments', parameters: { port: 8080 } }
+
+test('the six actions are registered with dry-run support and a JSON schema input', () => {
+  expect(Object.keys(actions).sort()).toEqual([
+    'idp:attach-observability', 'idp:bootstrap-service', 'idp:golden-path',
+    'idp:provision-gitops', 'idp:request-infra-resource', 'idp:wire-ci',
+  ])
+  for (const a of Object.values(actions)) {
+    expect(a.supportsDryRun).toBe(true)
+    const schema = a.schema.input
+    expect(Object.keys(schema.properties).sort()).toEqual(
+      ['changeWindow', 'goldenPath', 'intents', 'owner', 'parameters', 'service', 'version'],
+    )
+    expect(schema.required.sort()).toEqual(['owner', 'service'])
+  }
+})
+
+test('idp:golden-path runs the golden path as the Backstage user and outputs links and the receipt', async () => {
+  const { ctx, outputs } = context(input)
+  await actions['idp:golden-path'].handler(ctx)
+  expect(outputs.receipt.status).toBe('completed')
+  expect(outputs.receipt.steps.map((s) => s.step)).toEqual(
+    ['bootstrap_service', 'wire_ci', 'provision_gitops', 'attach_observability'],
+  )
+  expect(outputs.repoUrl).toBe(outputs.receipt.links.service_repo)
+  expect(outputs.links.gitops_repo).toMatch(/gitops/)
+  expect(outputs.runId).toBe(outputs.receipt.run_id)
+  const [record] = (await Platform.builtin(workspace).auditList({ service: 'payments-api' }))
+    .filter((r) => r.event.operation === 'run_golden_path')
+  expect(record.event.principal).toBe('user:default/alice')
+})
+
+test('each step action runs its own operation', async () => {
+  for (const [id, { method }] of Object.entries(ACTIONS)) {
+    if (id === 'idp:request-infra-resource' || id === 'idp:golden-path') continue
+    const { ctx, outputs } = context(input)
+    await actions[id].handler(ctx)
+    expect(outputs.receipt.operation).toBe(method)
+  }
+})
+
+test('idp:request-infra-resource passes the intents to the core', async () => {
+  await actions['idp:golden-path'].handler(context(input).ctx)
+  const { ctx, outputs } = context({ ...input, intents: [{ type: 'bucket', id: 'logs' }] })
+  try {
+    await actions['idp:request-infra-resource'].handler(ctx)
+    expect(outputs.receipt.operation).toBe('request_infra_resource')
+  } catch (e) {
+    // The core decides whether this golden path has the step; the action passes its error on.
+    expect(['InvalidInput', 'NotFound', 'PolicyViolation']).toContain(e.code)
+  }
+})
+
+test('a dry run outputs the plan and writes nothing', async () => {
+  const { ctx, outputs } = context(input, { isDryRun: true })
+  await actions['idp:golden-path'].handler(ctx)
+  expect(outputs.plan.allowed).toBe(true)
+  expect(outputs.plan.change_sets.length).toBeGreaterThan(0)
+  expect(outputs.receipt).toBeUndefined()
+  expect(await Platform.builtin(workspace).runs()).toEqual([])
+})
+
+test('template input names map to the core request (goldenPath, version)', async () => {
+  const { ctx, outputs } = context(
+    { ...input, goldenPath: 'python-fastapi-service', version: '1.0.0' }, { isDryRun: true },
+  )
+  await actions['idp:bootstrap-service'].handler(ctx)
+  expect(outputs.plan.golden_path).toBe('python-fastapi-service')
+  expect(outputs.plan.scaffold_version).toBe('1.0.0')
+})
+
+test('a user outside the owning team is denied, with the core error code', async () => {
+  const mallory = { ref: 'user:default/mallory' }
+  const { ctx } = context(input, { user: mallory })
+  await expect(actions['idp:golden-path'].handler(ctx)).rejects.toMatchObject({ code: 'Denied' })
+})
+
+test('Backstage group memberships are the principal groups', async () => {
+  // Not in idp's org directory, but a member of the owning team in the Backstage catalog.
+  const bob = {
+    ref: 'user:default/bob',
+    entity: { ...ALICE.entity, metadata: { name: 'bob', namespace: 'default' } },
+  }
+  const { ctx, outputs } = context(input, { user: bob })
+  await actions['idp:golden-path'].handler(ctx)
+  expect(outputs.receipt.status).toBe('completed')
+})
+
+test('a task without a user is refused', async () => {
+  const ctx = createMockActionContext({ input })
+  delete ctx.user
+  await expect(actions['idp:golden-path'].handler(ctx)).rejects.toMatchObject({ code: 'Denied' })
+})

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the Python and Node bindings from source and runs their tests and examples, then the
+# Backstage module's tests; on a fresh machine (Python >= 3.9 with pip, Node >= 20 with npm,
+# Rust). Tools go to a venv under .ci/tools (gitignored) and the packages' node_modules.
+#
+#   pip install ./idp-python   -> pytest idp-python/tests, examples/python/golden_path.py
+#   npm ci in idp-node         -> node --test idp-node/test, examples/node/golden_path.mjs
+#                                 (npm's install script builds the addon; index.d.ts must not drift)
+#   npm ci in idp-node/backstage -> jest (createMockActionContext, startTestBackend)
+#
+# Usage: scripts/test-bindings.sh   (CARGO_TARGET_DIR and TOOLS_DIR are honoured)
+# IDP_BINDINGS_PROFILE=release builds the bindings as users get them (default: dev, which
+# builds in about a third of the time; the tests do not need the speed).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+TOOLS_DIR="${TOOLS_DIR:-$ROOT/.ci/tools}"
+PROFILE="${IDP_BINDINGS_PROFILE:-dev}"
+VENV="$TOOLS_DIR/venv"
+START=$SECONDS
+step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
+
+step "CLI (the tests compare every face with its --json output)"
+cargo build --quiet -p idp-cli
+export IDP_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/idp"
+
+step "python: venv with maturin and pytest in $VENV"
+[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q "maturin>=1.16,<2" "pytest>=8"
+export PATH="$VENV/bin:$PATH"
+
+step "python: pip install ./idp-python (maturin, profile $PROFILE)"
+MATURIN_PEP517_ARGS="--profile $PROFILE" pip install -q --no-build-isolation --no-cache-dir \
+  --force-reinstall --no-deps ./idp-python
+
+step "python: pytest"
+(cd idp-python && python -m pytest -q)
+
+step "python: example"
+python examples/python/golden_path.py
+
+step "node: npm ci in idp-node (builds the addon from source, profile $PROFILE)"
+(cd idp-node && IDP_NODE_BUILD_PROFILE="$PROFILE" npm ci --no-audit --no-fund)
+if git rev-parse --git-dir >/dev/null 2>&1; then
+  git diff --exit-code --stat -- idp-node/index.d.ts idp-node/index.js ||
+    { echo "idp-node/index.d.ts or index.js differs from what the build generates: commit the generated files" >&2; exit 1; }
+fi
+
+step "node: node --test"
+(cd idp-node && node --test test/)
+
+step "node: example"
+node examples/node/golden_path.mjs
+
+step "backstage: npm ci in idp-node/backstage, jest"
+(cd idp-node/backstage && IDP_NODE_BUILD_PROFILE="$PROFILE" npm ci --no-audit --no-fund --loglevel=error \
+  && npx jest --ci)
+
+step "bindings: all green in $((SECONDS - START))s"
