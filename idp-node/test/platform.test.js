@@ -64,16 +64,15 @@ test('each step alone, plan, explain, resume, runs and golden paths', async () =
   assert.equal((await p.call('explain', { service: 'payments-api' })).service, 'payments-api')
 })
 
-test('request infra resource goes through the core', async () => {
+test('request infra resource maps intents to modules', async () => {
   const { p } = platform()
   await p.runGoldenPath(request())
-  try {
-    const r = await p.requestInfraResource({ ...request(), intents: [{ type: 'bucket', id: 'logs', params: {} }] })
-    assert.equal(r.operation, 'request_infra_resource')
-  } catch (e) {
-    // The core decides whether this golden path has the step; the face only maps the error.
-    assert.ok(idp.errorKinds().includes(e.code), e.message)
-  }
+  const r = await p.requestInfraResource({
+    ...request(), intents: [{ type: 'bucket', class: 'logs', environments: ['dev'] }],
+  })
+  assert.equal(r.status, 'completed')
+  assert.ok(r.steps.some((s) => s.step === 'request_infra_resource'))
+  assert.deepEqual((await p.infraImpact()).unchanged, ['payments-api'])
 })
 
 test('waivers, authorize, policy tests and the audit log', async () => {

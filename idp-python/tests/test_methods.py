@@ -56,16 +56,13 @@ def test_each_step_alone_and_then_the_whole_path(platform):
     assert all(s.change_request is None or s.change_request.state == "merged" for s in whole.steps)
 
 
-def test_request_infra_resource_goes_through_the_core(platform):
+def test_request_infra_resource_maps_intents_to_modules(platform):
     platform.run_golden_path(request())
-    intents = [{"type": "bucket", "id": "logs", "params": {}}]
-    try:
-        r = platform.request_infra_resource(request(), intents=intents)
-    except idp.IdpError as e:
-        # The core decides whether this golden path has the step; the face only maps the error.
-        assert type(e).kind == e.kind
-    else:
-        assert r.operation == "request_infra_resource"
+    intents = [{"type": "bucket", "class": "logs", "environments": ["dev"]}]
+    r = platform.request_infra_resource(request(), intents=intents)
+    assert r.operation == "request_infra_resource" and r.status == "completed"
+    assert any(s.step == "request_infra_resource" for s in r.steps)
+    assert platform.infra_impact().unchanged == ["payments-api"]
 
 
 def test_plan_writes_nothing_and_explain_runs_and_resume_read_state(platform):
