@@ -31,7 +31,10 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
 function context(input, extra = {}) {
-  const ctx = createMockActionContext({ input, user: ALICE, ...extra })
+  const { isDryRun, ...options } = extra
+  const ctx = createMockActionContext({ input, user: ALICE, ...options })
+  // createMockActionContext (test-utils 0.3.14) does not pass isDryRun through.
+  if (isDryRun !== undefined) ctx.isDryRun = isDryRun
   const outputs = {}
   ctx.output = jest.fn((name, value) => { outputs[name] = value })
   return { ctx, outputs }

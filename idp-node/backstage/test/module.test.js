@@ -12,7 +12,9 @@ test('backend.add(module) registers the six idp actions on the configured worksp
   const backend = await startTestBackend({
     extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a) => added.push(...a) }]],
     features: [
-      import('../src/index.js'),
+      // What `backend.add(import('@idp/plugin-scaffolder-backend-module-idp'))` passes (jest
+      // runs CommonJS without --experimental-vm-modules, so the module namespace is required).
+      Promise.resolve(require('../src/index.js')),
       mockServices.rootConfig.factory({ data: { idp: { workspace } } }),
     ],
   })
