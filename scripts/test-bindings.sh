@@ -46,6 +46,13 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
     { echo "idp-node/index.d.ts or index.js differs from what the build generates: commit the generated files" >&2; exit 1; }
 fi
 
+step "node: npm install ./idp-node from an app (the package builds itself on install)"
+APP="$(mktemp -d)"
+(cd "$APP" && npm init -y >/dev/null \
+  && IDP_NODE_BUILD_PROFILE="$PROFILE" npm install --no-audit --no-fund --loglevel=error "$ROOT/idp-node" \
+  && node -e "const {Platform, methods} = require('@idp/node'); Platform.builtin('ws'); console.log('installed @idp/node:', methods().length, 'methods')")
+rm -rf "$APP"
+
 step "node: node --test"
 (cd idp-node && node --test test/)
 
