@@ -78,6 +78,7 @@ def test_identical_requests_from_two_threads_execute_once(platform):
 def test_aio_platform_runs_concurrent_requests_and_keeps_the_loop_free(workspace):
     async def main():
         p = idp.aio.Platform.default(workspace=workspace, as_=ALICE)
+        await p.run_golden_path(request("warm-up"))  # creates the shared GitOps repo (see above)
         ticks = 0
 
         async def ticker():
