@@ -26,6 +26,17 @@ run inventory-reconciliation-worker-services \
   --param latency_slo_ms=1500 --param 'description=Reconciles "stock" & orders — über fast'
 echo "e2e golden path: both services generated and validated"
 
+# Upgrades: a service scaffolded at 1.0.0 is validated, moved to the latest version (as a
+# platform admin), and validated again.
+run legacy-api --version 1.0.0
+"$IDP" --workspace "$WS" --as user:default/pat -q upgrade legacy-api >/dev/null
+rm -rf "$WORK/legacy-api" "$WORK/gitops-legacy-api"
+git clone -q "$WS/repos/legacy-api.git" "$WORK/legacy-api"
+git clone -q "$WS/repos/gitops.git" "$WORK/gitops-legacy-api"
+grep -q '"scaffoldVersion": "2.0.0"' "$WORK/legacy-api/.idp/scaffold.json"
+bash "$ROOT/scripts/validate-generated.sh" "$WORK/legacy-api" "$WORK/gitops-legacy-api" legacy-api >/dev/null
+echo "e2e upgrade: legacy-api 1.0.0 -> 2.0.0 validated"
+
 # Infrastructure intents: every built-in type, in every environment (as a platform admin, since
 # prod changes need approval), then the Terraform must parse with python-hcl2 (and pass
 # `terraform fmt -check` / `tofu fmt -check` when one is installed), and the service's manifests,

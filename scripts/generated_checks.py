@@ -185,12 +185,27 @@ def service_files(root: Path, service: str) -> list[str]:
         for key in ("type", "lifecycle", "owner"):
             if not isinstance(spec.get(key), str) or not spec[key]:
                 problems.append(f"catalog-info.yaml: spec.{key} is missing")
-    dependabot = load(".github/dependabot.yml")
-    if isinstance(dependabot, dict):
-        ecosystems = {u.get("package-ecosystem") for u in dependabot.get("updates") or []}
-        for eco in ("pip", "docker", "github-actions"):
-            if eco not in ecosystems:
-                problems.append(f".github/dependabot.yml: no {eco} updates")
+    # Dependency updates: Dependabot (golden path 1.x) or Renovate (2.x), for every ecosystem.
+    if (root / ".github/dependabot.yml").exists():
+        dependabot = load(".github/dependabot.yml")
+        if isinstance(dependabot, dict):
+            ecosystems = {u.get("package-ecosystem") for u in dependabot.get("updates") or []}
+            for eco in ("pip", "docker", "github-actions"):
+                if eco not in ecosystems:
+                    problems.append(f".github/dependabot.yml: no {eco} updates")
+    elif (root / "renovate.json").exists():
+        try:
+            renovate = json.loads((root / "renovate.json").read_text())
+        except ValueError as err:
+            renovate = None
+            problems.append(f"renovate.json: {err}")
+        if isinstance(renovate, dict):
+            managers = {m for r in renovate.get("packageRules") or [] for m in r.get("matchManagers") or []}
+            for manager in ("pep621", "dockerfile", "github-actions"):
+                if manager not in managers:
+                    problems.append(f"renovate.json: no rule for {manager}")
+    else:
+        problems.append("no dependency-update config (.github/dependabot.yml or renovate.json)")
     try:
         pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError) as err:

@@ -63,6 +63,29 @@ enum Command {
         #[arg(long = "env")]
         envs: Vec<String>,
     },
+    /// Move a service (or with --all, the fleet) to a newer golden-path version, keeping the
+    /// team's edits (three-way merge); --plan shows every file's action and diff first.
+    Upgrade {
+        /// The service (omit with --all).
+        service: Option<String>,
+        /// Every service on an older version (of --owner, when given), in parallel.
+        #[arg(long, conflicts_with = "service")]
+        all: bool,
+        /// Target version (default: the latest).
+        #[arg(long)]
+        to: Option<String>,
+        /// With --all: only this team's services.
+        #[arg(long, requires = "all")]
+        owner: Option<String>,
+        /// Show what would happen, with diffs; write nothing.
+        #[arg(long)]
+        plan: bool,
+        /// Keep local edits of platform-managed files instead of replacing them.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// Every service with its golden path, scaffold version, how far behind, and its drift.
+    Fleet,
     /// The module catalog.
     #[command(subcommand)]
     Modules(ModulesCmd),
@@ -370,6 +393,50 @@ fn run(cli: Cli) -> idp_core::Result<()> {
             let who = principal(&cli, &p);
             let receipt = p.execute(&who, Operation::RequestInfraResource, &req)?;
             output::receipt(&receipt, cli.json);
+            Ok(())
+        }
+        Command::Upgrade {
+            service,
+            all,
+            to,
+            owner,
+            plan,
+            keep,
+        } => {
+            let who = principal(&cli, &p);
+            if *all {
+                let r = p.upgrade_fleet(
+                    &who,
+                    &idp_core::platform::FleetUpgradeRequest {
+                        to: to.clone(),
+                        owner: owner.clone(),
+                        keep: *keep,
+                    },
+                    *plan,
+                )?;
+                output::fleet_upgrade(&r, cli.json);
+                if r.failed > 0 {
+                    std::process::exit(1);
+                }
+                return Ok(());
+            }
+            let service = service.clone().ok_or_else(|| {
+                Error::invalid("name a SERVICE, or use --all").with("field", "service")
+            })?;
+            let r = p.upgrade(
+                &who,
+                &idp_core::platform::UpgradeRequest {
+                    service,
+                    to: to.clone(),
+                    keep: *keep,
+                },
+                *plan,
+            )?;
+            output::upgrade(&r, cli.json);
+            Ok(())
+        }
+        Command::Fleet => {
+            output::fleet(&p.fleet()?, cli.json);
             Ok(())
         }
         Command::Modules(ModulesCmd::List) => {

@@ -415,3 +415,129 @@ pub fn impact(r: &idp_core::platform::ImpactReport, as_json: bool) {
         );
     }
 }
+
+pub fn upgrade(r: &idp_core::platform::UpgradeResult, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("result serializes"));
+    }
+    let status = serde_json::to_value(r.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    say!(
+        "{}: {} -> {} ({}): {status}",
+        r.service,
+        r.from,
+        r.to,
+        r.golden_path
+    );
+    for f in &r.files {
+        let action = serde_json::to_value(f.action)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let from = f
+            .renamed_from
+            .as_deref()
+            .map(|o| format!(" (from {o})"))
+            .unwrap_or_default();
+        let note = f
+            .note
+            .as_deref()
+            .map(|n| format!("  - {n}"))
+            .unwrap_or_default();
+        say!("  {action:<12} {}:{}{from}{note}", f.repo, f.path);
+        if let Some(d) = &f.diff {
+            for line in d.lines() {
+                say!("      {line}");
+            }
+        }
+    }
+    for c in &r.change_requests {
+        say!("  change request {} ({}) {}", c.id, c.state.as_str(), c.url);
+    }
+    if !r.conflicts.is_empty() {
+        say!(
+            "  {} file(s) with conflicts: resolve them on the change request's branch and merge",
+            r.conflicts.len()
+        );
+    }
+    for w in &r.warnings {
+        say!("  warning: {w}");
+    }
+}
+
+pub fn fleet_upgrade(r: &idp_core::platform::FleetUpgradeReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    say!(
+        "{:<32} {:<8} {:<8} {:<11} {:>9}  change request / error",
+        "service",
+        "from",
+        "to",
+        "outcome",
+        "conflicts"
+    );
+    for row in &r.rows {
+        let tail = row
+            .error
+            .clone()
+            .unwrap_or_else(|| row.change_requests.join(" "));
+        say!(
+            "{:<32} {:<8} {:<8} {:<11} {:>9}  {tail}",
+            row.service,
+            row.from,
+            row.to,
+            row.outcome,
+            row.conflicts
+        );
+    }
+    say!(
+        "{} upgraded, {} with conflicts, {} up to date, {} failed",
+        r.upgraded,
+        r.conflicts,
+        r.up_to_date,
+        r.failed
+    );
+}
+
+pub fn fleet(rows: &[idp_core::platform::FleetRow], as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(rows).expect("rows serialize"));
+    }
+    say!(
+        "{:<32} {:<16} {:<24} {:<8} {:<7} drift",
+        "service",
+        "owner",
+        "golden path",
+        "version",
+        "behind"
+    );
+    for r in rows {
+        let mut drift = Vec::new();
+        if !r.managed_edits.is_empty() {
+            drift.push(format!("{} managed file(s) edited", r.managed_edits.len()));
+        }
+        if !r.deleted.is_empty() {
+            drift.push(format!("{} deleted", r.deleted.len()));
+        }
+        say!(
+            "{:<32} {:<16} {:<24} {:<8} {:<7} {}",
+            r.service,
+            r.owner,
+            r.golden_path,
+            r.version,
+            if r.behind == 0 {
+                "-".to_string()
+            } else {
+                format!("{} ({})", r.behind, r.latest)
+            },
+            if drift.is_empty() {
+                "none".to_string()
+            } else {
+                drift.join(", ")
+            }
+        );
+    }
+}

@@ -576,3 +576,63 @@ fn policy_test_runs_the_builtin_policy_tests() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn a_crash_mid_upgrade_leaves_the_repo_as_it_was_and_a_rerun_completes() {
+    let ws = tempfile::tempdir().unwrap();
+    let v1 = idp(ws.path())
+        .args(["-q"])
+        .args(RUN)
+        .args(["--version", "1.0.0"])
+        .status()
+        .unwrap();
+    assert!(v1.success());
+    let before = main_commits(ws.path(), "payments-api");
+    let upgrade = |failpoint: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
+        c.arg("--workspace").arg(ws.path()).args([
+            "--as",
+            "user:default/pat",
+            "-q",
+            "--json",
+            "upgrade",
+            "payments-api",
+        ]);
+        if let Some(f) = failpoint {
+            c.env("IDP_FAILPOINT", f);
+        }
+        c.output().unwrap()
+    };
+    let crashed = upgrade(Some("scm:committed"));
+    assert!(!crashed.status.success());
+    assert_eq!(
+        main_commits(ws.path(), "payments-api"),
+        before,
+        "a crashed upgrade moved the repo"
+    );
+    let fleet = json_of(
+        &idp(ws.path())
+            .args(["-q", "--json", "fleet"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(fleet[0]["version"], "1.0.0");
+    let done = upgrade(None);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(json_of(&done)["status"], "upgraded");
+    assert_eq!(
+        main_commits(ws.path(), "payments-api").len(),
+        before.len() + 1,
+        "one upgrade commit"
+    );
+    let again = upgrade(None);
+    assert_eq!(json_of(&again)["status"], "up_to_date");
+    assert_eq!(
+        main_commits(ws.path(), "payments-api").len(),
+        before.len() + 1
+    );
+}

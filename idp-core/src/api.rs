@@ -36,6 +36,10 @@ pub const METHODS: &[&str] = &[
     "test_policies",
     "modules",
     "infra_impact",
+    "upgrade",
+    "upgrade_plan",
+    "upgrade_fleet",
+    "fleet",
 ];
 
 fn args<T: for<'de> Deserialize<'de>>(method: &str, v: &Value) -> Result<T> {
@@ -211,6 +215,38 @@ pub fn call(p: &Platform, who: &Principal, method: &str, arguments: &Value) -> R
         )?),
         "modules" => Ok(serde_json::to_value(p.modules())?),
         "infra_impact" => Ok(serde_json::to_value(p.infra_impact(who)?)?),
+        "upgrade" => Ok(serde_json::to_value(p.upgrade(
+            who,
+            &args(method, &a)?,
+            false,
+        )?)?),
+        "upgrade_plan" => Ok(serde_json::to_value(p.upgrade(
+            who,
+            &args(method, &a)?,
+            true,
+        )?)?),
+        "upgrade_fleet" => {
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct FleetArgs {
+                #[serde(default)]
+                to: Option<String>,
+                #[serde(default)]
+                owner: Option<String>,
+                #[serde(default)]
+                keep: bool,
+                #[serde(default)]
+                plan: bool,
+            }
+            let f: FleetArgs = args(method, &a)?;
+            let req = crate::platform::FleetUpgradeRequest {
+                to: f.to,
+                owner: f.owner,
+                keep: f.keep,
+            };
+            Ok(serde_json::to_value(p.upgrade_fleet(who, &req, f.plan)?)?)
+        }
+        "fleet" => Ok(serde_json::to_value(p.fleet()?)?),
         other => Err(Error::invalid(format!(
             "unknown method {}; known: {}",
             crate::naming::shown(other),

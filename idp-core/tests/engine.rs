@@ -68,7 +68,7 @@ fn golden_path_creates_three_artifact_sets_with_commits_and_receipt() {
         for a in &s.artifacts {
             assert_eq!(a.sha256.len(), 64);
             assert!(
-                a.provenance.starts_with("python-fastapi-service@1.0.0:"),
+                a.provenance.starts_with("python-fastapi-service@2.0.0:"),
                 "{}",
                 a.provenance
             );
@@ -98,7 +98,7 @@ fn golden_path_creates_three_artifact_sets_with_commits_and_receipt() {
         .unwrap();
     let stamp: serde_json::Value = serde_json::from_slice(stamp[0].as_ref().unwrap()).unwrap();
     assert_eq!(stamp["goldenPathId"], "python-fastapi-service");
-    assert_eq!(stamp["scaffoldVersion"], "1.0.0");
+    assert_eq!(stamp["scaffoldVersion"], "2.0.0");
     assert_eq!(stamp["files"]["Dockerfile"]["ownership"], "merged");
     assert!(stamp["files"][".github/workflows/ci.yml"]["sha256"].is_string());
 }
@@ -330,7 +330,7 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
                 Some(std::sync::Arc::new(b"# ours\n".to_vec())),
             ),
             (
-                "SECURITY.md".into(),
+                ".github/SECURITY.md".into(),
                 Some(std::sync::Arc::new(b"# ours\n".to_vec())),
             ),
         ],
@@ -343,6 +343,7 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
             email: "a@x".into(),
         },
         trailers: vec![],
+        hold: false,
     };
     p.source_control().submit(&spec).unwrap();
     let r = p
@@ -356,7 +357,10 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
         .read_files(
             "payments-api",
             None,
-            &["src/payments_api/main.py".into(), "SECURITY.md".into()],
+            &[
+                "src/payments_api/main.py".into(),
+                ".github/SECURITY.md".into(),
+            ],
         )
         .unwrap();
     assert_eq!(
@@ -370,7 +374,7 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
         "managed file kept a local edit"
     );
     assert!(
-        r.warnings.iter().any(|w| w.contains("SECURITY.md")),
+        r.warnings.iter().any(|w| w.contains(".github/SECURITY.md")),
         "{:?}",
         r.warnings
     );

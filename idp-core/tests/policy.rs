@@ -281,7 +281,7 @@ fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
     Platform::init_dir(dir.path()).unwrap();
     let path_yaml = dir
         .path()
-        .join("golden-paths/python-fastapi-service/1.0.0/path.yaml");
+        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     let text = text.replace(
         "    cpu_request:",

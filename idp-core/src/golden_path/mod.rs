@@ -179,9 +179,67 @@ pub struct GoldenPathDef {
     pub parameters: serde_json::Value,
     pub repos: BTreeMap<RepoRole, RepoDef>,
     pub steps: BTreeMap<StepId, StepDef>,
-    /// Declarative migrations from the previous version (see `idp upgrade`).
+    /// Declarative migrations from earlier versions (see `idp upgrade`).
     #[serde(default)]
-    pub migrations: Vec<serde_json::Value>,
+    pub migrations: Vec<MigrationSet>,
+}
+
+/// The migrations that take a service from version `from` to this one, in order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationSet {
+    pub from: String,
+    /// Each step is a one-key map: `- rename: {from, to}`, `- delete: {path}`, `- set: {...}`.
+    #[serde(with = "serde_norway::with::singleton_map_recursive")]
+    pub steps: Vec<MigrationStep>,
+}
+
+/// One declarative migration step. Paths are templates, like file paths in `steps`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationStep {
+    /// Moves a file (the team's edits move with it).
+    Rename {
+        from: String,
+        to: String,
+        #[serde(default = "service_repo")]
+        repo: RepoRole,
+    },
+    /// Removes a file the platform no longer ships.
+    Delete {
+        path: String,
+        #[serde(default = "service_repo")]
+        repo: RepoRole,
+    },
+    /// Sets a key in a YAML, JSON or TOML file as it is in the repo (a path of keys).
+    Set {
+        file: String,
+        key: Vec<String>,
+        value: serde_json::Value,
+        #[serde(default = "service_repo")]
+        repo: RepoRole,
+    },
+}
+
+fn service_repo() -> RepoRole {
+    RepoRole::Service
+}
+
+/// A migration step with its paths rendered for one service.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Migration {
+    Rename {
+        from: String,
+        to: String,
+    },
+    Delete {
+        path: String,
+    },
+    Set {
+        file: String,
+        key: Vec<String>,
+        value: serde_json::Value,
+    },
 }
 
 /// A loaded, compiled golden path version: definition, parameter schema and templates.
@@ -213,6 +271,10 @@ pub struct RenderedFile {
 
 fn path_tpl_name(step: StepId, i: usize) -> String {
     format!("__path__/{}/{i}", step.as_str())
+}
+
+fn migration_tpl_name(set: usize, step: usize, k: usize) -> String {
+    format!("__migration__/{set}/{step}/{k}")
 }
 
 fn stamp_tpl_name(role: RepoRole) -> String {
@@ -280,6 +342,41 @@ impl GoldenPath {
                             format!("bad path template: {}", tera_msg(&e)),
                         )
                     })?;
+            }
+        }
+        for (n, set) in def.migrations.iter().enumerate() {
+            if Version::parse(&set.from).is_none_or(|f| f >= version) {
+                return Err(bad(
+                    &format!("migrations[{n}].from"),
+                    format!(
+                        "`{}` must be an earlier X.Y.Z version than {}",
+                        set.from, def.version
+                    ),
+                ));
+            }
+            for (s, step) in set.steps.iter().enumerate() {
+                let paths: Vec<&String> = match step {
+                    MigrationStep::Rename { from, to, .. } => vec![from, to],
+                    MigrationStep::Delete { path, .. } => vec![path],
+                    MigrationStep::Set { file, key, .. } => {
+                        if key.is_empty() {
+                            return Err(bad(
+                                &format!("migrations[{n}].steps[{s}].key"),
+                                "a key path is required".into(),
+                            ));
+                        }
+                        vec![file]
+                    }
+                };
+                for (k, p) in paths.into_iter().enumerate() {
+                    tera.add_raw_template(&migration_tpl_name(n, s, k), p)
+                        .map_err(|e| {
+                            bad(
+                                &format!("migrations[{n}].steps[{s}]"),
+                                format!("bad path template: {}", tera_msg(&e)),
+                            )
+                        })?;
+                }
             }
         }
         for (role, rd) in &def.repos {
@@ -355,6 +452,49 @@ impl GoldenPath {
                     self.id_version(),
                     f.path
                 )));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The migrations from `from` to this version for the repo of `role`, paths rendered.
+    pub fn migrations_from(
+        &self,
+        from: &Version,
+        role: RepoRole,
+        ctx: &ServiceContext,
+    ) -> Result<Vec<Migration>> {
+        let tctx = ctx.tera_context(None);
+        let mut out = Vec::new();
+        for (n, set) in self.def.migrations.iter().enumerate() {
+            if Version::parse(&set.from).as_ref() != Some(from) {
+                continue;
+            }
+            for (s, step) in set.steps.iter().enumerate() {
+                let path = |k: usize| -> Result<String> {
+                    let p = self.render(&migration_tpl_name(n, s, k), &tctx)?;
+                    check_repo_path(&p)
+                        .map_err(|m| Error::invalid(format!("migration path `{p}` {m}")))
+                };
+                match step {
+                    MigrationStep::Rename { repo, .. } if *repo == role => {
+                        out.push(Migration::Rename {
+                            from: path(0)?,
+                            to: path(1)?,
+                        })
+                    }
+                    MigrationStep::Delete { repo, .. } if *repo == role => {
+                        out.push(Migration::Delete { path: path(0)? })
+                    }
+                    MigrationStep::Set {
+                        key, value, repo, ..
+                    } if *repo == role => out.push(Migration::Set {
+                        file: path(0)?,
+                        key: key.clone(),
+                        value: value.clone(),
+                    }),
+                    _ => {}
+                }
             }
         }
         Ok(out)

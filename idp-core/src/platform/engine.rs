@@ -78,6 +78,11 @@ fn branch_for(p: &Platform, service: &str, step: StepId) -> String {
     }
 }
 
+/// The per-service lock, for other platform operations (upgrades).
+pub(crate) fn lock_service_pub(p: &Platform, service: &str) -> Result<File> {
+    lock_service(p, service)
+}
+
 fn lock_service(p: &Platform, service: &str) -> Result<File> {
     let dir = p.workspace.join("locks");
     std::fs::create_dir_all(&dir)?;
@@ -536,6 +541,7 @@ fn apply_step(
                 email: bot.email.clone(),
             },
             trailers,
+            hold: false,
         };
         let submitted = p.scm.submit(&spec)?;
         failpoint::hit(&format!("step:{step}:submitted"));

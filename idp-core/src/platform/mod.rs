@@ -12,6 +12,7 @@ mod infra;
 mod policy_point;
 mod prepare;
 mod source;
+mod upgrade;
 mod waivers;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,10 @@ pub use engine::Plan;
 pub use infra::{ImpactReport, ModuleSummary, ResolutionChange, ServiceImpact};
 pub use policy_point::DecisionRecord;
 pub use source::PlatformFiles;
+pub use upgrade::{
+    FleetRow, FleetUpgradeReport, FleetUpgradeRequest, FleetUpgradeRow, UpgradeRequest,
+    UpgradeResult, UpgradeStatus,
+};
 
 use crate::audit::{AuditEvent, AuditLog, SqliteAuditLog};
 use crate::error::{Error, Result};

@@ -347,7 +347,7 @@ impl SourceControl for LocalGit {
                 repo.reference(&format!("refs/change-requests/{n}"), oid, true, &log)?;
             }
             repo.reference(&Self::branch_ref(&found.branch), oid, true, &log)?;
-            if self.auto_merge && found.state != ChangeRequestState::Merged {
+            if self.auto_merge && !spec.hold && found.state != ChangeRequestState::Merged {
                 self.merge(&repo, oid, &format!("idp: merge {}", found.id))?;
                 return self.outcome(&spec.repo, &repo, oid, &found.branch);
             }
@@ -401,7 +401,7 @@ impl SourceControl for LocalGit {
         repo.reference(&format!("refs/change-requests/{n}"), commit, false, &log)?;
         repo.reference(&Self::branch_ref(&spec.branch), commit, true, &log)?;
         crate::failpoint::hit("scm:recorded");
-        if self.auto_merge {
+        if self.auto_merge && !spec.hold {
             self.merge(&repo, commit, &format!("idp: merge {id}"))?;
         }
         let mut o = self.outcome(&spec.repo, &repo, commit, &spec.branch)?;
@@ -455,6 +455,7 @@ mod tests {
             author: sig.clone(),
             committer: sig,
             trailers: vec![],
+            hold: false,
         }
     }
 

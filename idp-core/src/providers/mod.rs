@@ -37,6 +37,9 @@ pub struct ChangeRequestSpec {
     pub committer: Signature,
     /// Extra `Key: value` trailers for the commit message (principal, run id, ...).
     pub trailers: Vec<(String, String)>,
+    /// Leave the change request open even when the provider auto-merges (e.g. it carries
+    /// conflict markers for a person to resolve).
+    pub hold: bool,
 }
 
 /// What the provider did with a [`ChangeRequestSpec`].

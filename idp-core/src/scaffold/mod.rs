@@ -1,8 +1,11 @@
 //! Scaffolding: the stamp a golden path leaves in every repo it writes to, and (in
 //! [`upgrade`](crate::scaffold)) moving a service to a newer version.
 
+mod merge;
 mod stamp;
+pub mod upgrade;
 
+pub use merge::{Format, Labels, Merged, merge_file, merge_text, merge_values, set_key};
 pub use stamp::{STAMP_SCHEMA, Stamp, StampFile};
 
 /// Pretty JSON with object keys sorted at every level and a trailing newline: the stable form of

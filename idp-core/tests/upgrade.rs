@@ -1,0 +1,391 @@
+//! Upgrades: a service scaffolded at 1.0.0, edited by its team, moved to 2.0.0 — and the fleet.
+
+use std::sync::Arc;
+
+use idp_core::platform::{FleetUpgradeRequest, UpgradeRequest, UpgradeStatus};
+use idp_core::providers::{ChangeRequestSpec, Signature};
+use idp_core::scaffold::upgrade::UpgradeAction;
+use idp_core::{Platform, ServiceRequest};
+
+fn at_v1(p: &Platform, service: &str) {
+    let req = ServiceRequest {
+        version: Some("1.0.0".into()),
+        ..ServiceRequest::new(service, "team-payments")
+    };
+    p.run_golden_path(&p.principal("alice"), &req).unwrap();
+}
+
+/// The team changes files on the default branch, as a push would.
+fn team_edit(p: &Platform, repo: &str, files: &[(&str, Option<&str>)]) {
+    let sig = Signature {
+        name: "team".into(),
+        email: "team@acme.example".into(),
+    };
+    p.source_control()
+        .submit(&ChangeRequestSpec {
+            key: format!("team-{}", idp_core::digest::random_hex(4)),
+            repo: repo.into(),
+            branch: "team/edits".into(),
+            title: "team edits".into(),
+            body: String::new(),
+            files: files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.map(|c| Arc::new(c.as_bytes().to_vec()))))
+                .collect(),
+            author: sig.clone(),
+            committer: sig,
+            trailers: vec![],
+            hold: false,
+        })
+        .unwrap();
+}
+
+fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
+    p.source_control()
+        .read_files(repo, None, &[path.into()])
+        .unwrap()[0]
+        .clone()
+        .map(|b| String::from_utf8(b).unwrap())
+}
+
+fn head(p: &Platform, repo: &str) -> git2::Oid {
+    git2::Repository::open_bare(p.workspace().join(format!("repos/{repo}.git")))
+        .unwrap()
+        .refname_to_id("refs/heads/main")
+        .unwrap()
+}
+
+fn upgrade(p: &Platform, service: &str) -> idp_core::platform::UpgradeResult {
+    p.upgrade(
+        &p.principal("pat"),
+        &UpgradeRequest {
+            service: service.into(),
+            to: None,
+            keep: false,
+        },
+        false,
+    )
+    .unwrap()
+}
+
+#[test]
+fn edits_to_different_keys_and_far_lines_merge_cleanly_and_both_are_kept() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    // YAML: a new key next to the annotation 2.0.0 adds (neighbouring lines, different keys).
+    let catalog = read(&p, "payments-api", "catalog-info.yaml")
+        .unwrap()
+        .replace(
+            "    backstage.io/kubernetes-label-selector:",
+            "    pagerduty.com/service-id: PX1234\n    backstage.io/kubernetes-label-selector:",
+        );
+    // Text: a line far from 2.0.0's Dockerfile changes.
+    let docker = read(&p, "payments-api", "Dockerfile")
+        .unwrap()
+        .replace("WORKDIR /build", "WORKDIR /src");
+    team_edit(
+        &p,
+        "payments-api",
+        &[
+            ("catalog-info.yaml", Some(&catalog)),
+            ("Dockerfile", Some(&docker)),
+        ],
+    );
+    let r = upgrade(&p, "payments-api");
+    assert_eq!(r.status, UpgradeStatus::Upgraded, "{:?}", r.conflicts);
+    assert!(r.conflicts.is_empty());
+    let cat = read(&p, "payments-api", "catalog-info.yaml").unwrap();
+    assert!(cat.contains("PX1234"), "team edit lost: {cat}");
+    assert!(
+        cat.contains("backstage.io/source-location"),
+        "platform change lost: {cat}"
+    );
+    assert!(
+        cat.contains("idp.dev/scaffold-version: 2.0.0") || cat.contains("\"2.0.0\""),
+        "{cat}"
+    );
+    let d = read(&p, "payments-api", "Dockerfile").unwrap();
+    assert!(
+        d.contains("WORKDIR /src") && d.contains("--interval=15s") && d.contains("Renovate"),
+        "{d}"
+    );
+    let action = |path: &str| r.files.iter().find(|f| f.path == path).unwrap().action;
+    assert_eq!(action("Dockerfile"), UpgradeAction::MergeClean);
+    assert_eq!(action("catalog-info.yaml"), UpgradeAction::MergeClean);
+    // The migration set a key in the team's pyproject.
+    assert!(
+        read(&p, "payments-api", "pyproject.toml")
+            .unwrap()
+            .contains("xfail_strict = true")
+    );
+    // The stamp moved, and the registry with it.
+    assert!(
+        read(&p, "payments-api", ".idp/scaffold.json")
+            .unwrap()
+            .contains("\"scaffoldVersion\": \"2.0.0\"")
+    );
+    assert_eq!(p.fleet().unwrap()[0].behind, 0);
+}
+
+#[test]
+fn an_edit_on_the_same_line_conflicts_with_markers_and_nothing_else_is_lost() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    let docker = read(&p, "payments-api", "Dockerfile")
+        .unwrap()
+        .replace("--retries=3", "--retries=5");
+    let catalog = read(&p, "payments-api", "catalog-info.yaml")
+        .unwrap()
+        .replace("    - fastapi\n", "    - fastapi\n    - payments\n");
+    team_edit(
+        &p,
+        "payments-api",
+        &[
+            ("Dockerfile", Some(&docker)),
+            ("catalog-info.yaml", Some(&catalog)),
+        ],
+    );
+    let before = head(&p, "payments-api");
+    let r = upgrade(&p, "payments-api");
+    assert_eq!(r.status, UpgradeStatus::Conflicts);
+    assert_eq!(r.conflicts, vec!["payments-api:Dockerfile"]);
+    // Main is untouched; the change request is open with the markers.
+    assert_eq!(head(&p, "payments-api"), before);
+    let cr = r
+        .change_requests
+        .iter()
+        .find(|c| c.repo == "payments-api")
+        .unwrap();
+    assert_eq!(cr.state, idp_core::receipt::ChangeRequestState::Open);
+    let on_branch = |path: &str| {
+        String::from_utf8(
+            p.source_control()
+                .read_files("payments-api", Some(&cr.branch), &[path.into()])
+                .unwrap()[0]
+                .clone()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let d = on_branch("Dockerfile");
+    assert!(
+        d.contains("<<<<<<< ours (your edits)")
+            && d.contains(">>>>>>> theirs (python-fastapi-service@2.0.0)"),
+        "{d}"
+    );
+    assert!(
+        d.contains("--retries=5") && d.contains("--interval=15s"),
+        "both sides are in the conflict: {d}"
+    );
+    assert!(
+        d.contains("Renovate"),
+        "the clean change elsewhere in the file is applied: {d}"
+    );
+    assert!(
+        on_branch("catalog-info.yaml").contains("- payments"),
+        "the other edit is kept"
+    );
+    // Rerunning does not commit again.
+    let again = upgrade(&p, "payments-api");
+    assert_eq!(
+        again
+            .change_requests
+            .iter()
+            .find(|c| c.repo == "payments-api")
+            .unwrap()
+            .commit,
+        cr.commit
+    );
+}
+
+#[test]
+fn deleted_stays_deleted_renames_are_followed_and_upgrading_twice_is_a_no_op() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    team_edit(
+        &p,
+        "payments-api",
+        &[(".dockerignore", None), (".gitignore", None)],
+    );
+    let r = upgrade(&p, "payments-api");
+    assert_eq!(r.status, UpgradeStatus::Upgraded);
+    assert_eq!(
+        read(&p, "payments-api", ".dockerignore"),
+        None,
+        "a deleted managed file came back"
+    );
+    assert_eq!(
+        read(&p, "payments-api", ".gitignore"),
+        None,
+        "a deleted merged file came back"
+    );
+    assert_eq!(read(&p, "payments-api", "SECURITY.md"), None);
+    assert!(
+        read(&p, "payments-api", ".github/SECURITY.md")
+            .unwrap()
+            .contains("Renovate")
+    );
+    let renamed = r
+        .files
+        .iter()
+        .find(|f| f.path == ".github/SECURITY.md")
+        .unwrap();
+    assert_eq!(
+        (renamed.action, renamed.renamed_from.as_deref()),
+        (UpgradeAction::Rename, Some("SECURITY.md"))
+    );
+    assert_eq!(read(&p, "payments-api", ".github/dependabot.yml"), None);
+    assert!(read(&p, "payments-api", "renovate.json").is_some());
+    let heads = (head(&p, "payments-api"), head(&p, "gitops"));
+    let second = upgrade(&p, "payments-api");
+    assert_eq!(second.status, UpgradeStatus::UpToDate);
+    assert_eq!(heads, (head(&p, "payments-api"), head(&p, "gitops")));
+}
+
+#[test]
+fn a_plan_writes_nothing_and_managed_edits_are_reported_or_kept() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    team_edit(
+        &p,
+        "payments-api",
+        &[(".github/workflows/ci.yml", Some("# ours\n"))],
+    );
+    assert_eq!(
+        p.fleet().unwrap()[0].managed_edits,
+        vec!["payments-api:.github/workflows/ci.yml"]
+    );
+    let heads = (head(&p, "payments-api"), head(&p, "gitops"));
+    let pat = p.principal("pat");
+    let plan = p
+        .upgrade(
+            &pat,
+            &UpgradeRequest {
+                service: "payments-api".into(),
+                to: Some("2.0.0".into()),
+                keep: false,
+            },
+            true,
+        )
+        .unwrap();
+    assert_eq!(plan.status, UpgradeStatus::Planned);
+    assert!(plan.files.iter().all(|f| !f.writes() || f.diff.is_some()));
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("ci.yml")),
+        "{:?}",
+        plan.warnings
+    );
+    assert_eq!(heads, (head(&p, "payments-api"), head(&p, "gitops")));
+    // --keep keeps the local edit of the managed file.
+    let kept = p
+        .upgrade(
+            &pat,
+            &UpgradeRequest {
+                service: "payments-api".into(),
+                to: None,
+                keep: true,
+            },
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        read(&p, "payments-api", ".github/workflows/ci.yml").as_deref(),
+        Some("# ours\n")
+    );
+    assert_eq!(
+        kept.files
+            .iter()
+            .find(|f| f.path == ".github/workflows/ci.yml")
+            .unwrap()
+            .action,
+        UpgradeAction::Keep
+    );
+}
+
+#[test]
+fn an_outsider_cannot_upgrade_and_prod_needs_approval_for_the_team() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    let req = UpgradeRequest {
+        service: "payments-api".into(),
+        to: None,
+        keep: false,
+    };
+    assert_eq!(
+        p.upgrade(&p.principal("mallory"), &req, true)
+            .unwrap_err()
+            .kind(),
+        idp_core::ErrorKind::Denied
+    );
+    let e = p.upgrade(&p.principal("alice"), &req, false).unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::Denied);
+    assert!(e.to_string().contains("prod"), "{e}");
+    // The team can still see the plan, with the decision that would stop it.
+    let plan = p.upgrade(&p.principal("alice"), &req, true).unwrap();
+    assert!(
+        plan.decisions
+            .iter()
+            .any(|d| d.environment.as_deref() == Some("prod") && !d.allowed)
+    );
+}
+
+#[test]
+fn the_fleet_upgrades_in_parallel_with_a_summary() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    for s in ["svc-a", "svc-b", "svc-c"] {
+        at_v1(&p, s);
+    }
+    let docker = read(&p, "svc-b", "Dockerfile")
+        .unwrap()
+        .replace("--retries=3", "--retries=4");
+    team_edit(&p, "svc-b", &[("Dockerfile", Some(&docker))]);
+    let rows = p.fleet().unwrap();
+    assert!(rows.iter().all(|r| r.version == "1.0.0" && r.behind == 1));
+    let report = p
+        .upgrade_fleet(&p.principal("pat"), &FleetUpgradeRequest::default(), false)
+        .unwrap();
+    let outcome: Vec<(&str, &str)> = report
+        .rows
+        .iter()
+        .map(|r| (r.service.as_str(), r.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        outcome,
+        [
+            ("svc-a", "upgraded"),
+            ("svc-b", "conflicts"),
+            ("svc-c", "upgraded")
+        ]
+    );
+    assert_eq!(
+        (report.upgraded, report.conflicts, report.failed),
+        (2, 1, 0)
+    );
+    let rows = p.fleet().unwrap();
+    let v: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r.service.as_str(), r.version.as_str()))
+        .collect();
+    assert_eq!(
+        v,
+        [("svc-a", "2.0.0"), ("svc-b", "1.0.0"), ("svc-c", "2.0.0")]
+    );
+    // Only one team's services.
+    let none = p
+        .upgrade_fleet(
+            &p.principal("pat"),
+            &FleetUpgradeRequest {
+                owner: Some("platform-team".into()),
+                ..Default::default()
+            },
+            false,
+        )
+        .unwrap();
+    assert!(none.rows.is_empty());
+}
