@@ -3,18 +3,19 @@
 # machine, same run, all three built in release; and the binding call overhead of a trivial call
 # (explain). Each face runs the same workload in one process (bench/bindings/{native.rs,
 # python.py,node.mjs}): SERVICES golden paths for svc-0..N, one call at a time, then EXPLAIN
-# explain calls. Rounds are interleaved (native, python, node, native, ...) and the median
-# counts, so a burst of load elsewhere on the machine hits every face alike.
+# explain calls. Rounds are interleaved, each starting with the next face (native python node,
+# python node native, ...), dirty pages are synced before every run, and the median round per
+# face counts, so a burst of load elsewhere on the machine hits every face alike.
 #
-# Usage: bench/bindings.sh            (SERVICES=200 EXPLAIN=2000 ROUNDS=3 to change)
+# Usage: bench/bindings.sh            (SERVICES=100 EXPLAIN=1000 ROUNDS=5 to change)
 # Builds: cargo build --release (native example), pip install ./idp-python (release) into
 # .ci/tools/bench-venv, napi build --release in idp-node. Don't run it beside a build.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-SERVICES="${SERVICES:-200}"
-EXPLAIN="${EXPLAIN:-2000}"
-ROUNDS="${ROUNDS:-3}"
+SERVICES="${SERVICES:-100}"
+EXPLAIN="${EXPLAIN:-1000}"
+ROUNDS="${ROUNDS:-5}"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 VENV="${TOOLS_DIR:-$ROOT/.ci/tools}/bench-venv"
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -32,10 +33,19 @@ log "built in $((SECONDS - START)) s"
 
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
+run_face() {
+  sync
+  case "$1" in
+    native) "$TARGET/release/examples/native_baseline" "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
+    python) "$VENV/bin/python" bench/bindings/python.py "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
+    node) node bench/bindings/node.mjs "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
+  esac
+}
+FACES=(native python node)
 for round in $(seq "$ROUNDS"); do
   log "round $round/$ROUNDS"
-  "$TARGET/release/examples/native_baseline" "$OUT/native-$round" "$SERVICES" "$EXPLAIN"
-  "$VENV/bin/python" bench/bindings/python.py "$OUT/python-$round" "$SERVICES" "$EXPLAIN"
-  node bench/bindings/node.mjs "$OUT/node-$round" "$SERVICES" "$EXPLAIN"
+  for k in 0 1 2; do
+    run_face "${FACES[$(((round + k) % 3))]}" "$round"
+  done
 done | tee "$OUT/runs.jsonl" >&2
 python3 bench/bindings/report.py < "$OUT/runs.jsonl"

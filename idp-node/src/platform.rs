@@ -70,8 +70,10 @@ pub struct Call {
     arguments: Value,
 }
 
-/// A call's result: the core's JSON, converted to plain JS values on the JS thread.
-pub struct Json(Value);
+/// A call's result as a JS value. The core's JSON is serialized on the worker thread and parsed
+/// with V8's `JSON.parse` on the JS thread: several times faster than building the objects one
+/// napi call per property, and keys keep the core's order.
+pub struct Json(napi::sys::napi_value);
 
 impl TypeName for Json {
     fn type_name() -> &'static str {
@@ -84,24 +86,27 @@ impl TypeName for Json {
 }
 
 impl ToNapiValue for Json {
-    unsafe fn to_napi_value(env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
-        // SAFETY: the same contract as ours: a valid env, on the JS thread.
-        unsafe { Value::to_napi_value(env, val.0) }
+    unsafe fn to_napi_value(_env: napi::sys::napi_env, val: Self) -> Result<napi::sys::napi_value> {
+        Ok(val.0)
     }
 }
 
 impl Task for Call {
-    type Output = std::result::Result<Value, idp_core::Error>;
+    type Output = std::result::Result<String, idp_core::Error>;
     type JsValue = Json;
 
     fn compute(&mut self) -> Result<Self::Output> {
         let p = &self.platform;
         Ok(api::principal(p, &self.principal)
-            .and_then(|who| api::call(p, &who, &self.method, &self.arguments)))
+            .and_then(|who| api::call(p, &who, &self.method, &self.arguments))
+            .and_then(|v| Ok(serde_json::to_string(&v)?)))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Json> {
-        output.map(Json).map_err(|e| e.to_js_error(&env))
+        let text = output.map_err(|e| e.to_js_error(&env))?;
+        let json: Object = env.get_global()?.get_named_property("JSON")?;
+        let parse: Function<String, Unknown> = json.get_named_property("parse")?;
+        Ok(Json(parse.call(text)?.raw()))
     }
 }
 
