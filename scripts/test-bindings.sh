@@ -22,7 +22,10 @@ step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 step "CLI (the tests compare every face with its --json output)"
 cargo build --quiet -p idp-cli
-export IDP_CLI="${CARGO_TARGET_DIR:-$ROOT/target}/debug/idp"
+# A private copy: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug/idp.
+mkdir -p "$TOOLS_DIR/bin"
+cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/idp" "$TOOLS_DIR/bin/idp"
+export IDP_CLI="$TOOLS_DIR/bin/idp"
 
 step "python: venv with maturin and pytest in $VENV"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
