@@ -360,6 +360,43 @@ impl Platform {
         self.task("infra_impact", a, o)
     }
 
+    /// Upgrades `service` to version `to` (default: the latest) with a three-way merge; `keep`
+    /// keeps local edits of platform-managed files.
+    #[napi(
+        ts_args_type = "args: { service: string; to?: string; keep?: boolean }, options?: CallOptions",
+        ts_return_type = "Promise<Record<string, any>>"
+    )]
+    pub fn upgrade(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
+        self.task("upgrade", a, o)
+    }
+
+    /// What `upgrade` would change, conflicts included. Writes nothing.
+    #[napi(
+        ts_args_type = "args: { service: string; to?: string; keep?: boolean }, options?: CallOptions",
+        ts_return_type = "Promise<Record<string, any>>"
+    )]
+    pub fn upgrade_plan(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
+        self.task("upgrade_plan", a, o)
+    }
+
+    /// Upgrades every service (`owner`: one team's) to `to`; `plan` writes nothing.
+    #[napi(
+        ts_args_type = "args?: { to?: string; owner?: string; keep?: boolean; plan?: boolean }, options?: CallOptions",
+        ts_return_type = "Promise<Record<string, any>>"
+    )]
+    pub fn upgrade_fleet(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
+        self.task("upgrade_fleet", a, o)
+    }
+
+    /// Every service with its golden path, scaffold version, how far behind it is, and drift.
+    #[napi(
+        ts_args_type = "args?: {}, options?: CallOptions",
+        ts_return_type = "Promise<Array<Record<string, any>>>"
+    )]
+    pub fn fleet(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
+        self.task("fleet", a, o)
+    }
+
     /// Runs the policy unit tests in `dir` against this platform's policies.
     #[napi(
         ts_args_type = "args: { dir: string }, options?: CallOptions",

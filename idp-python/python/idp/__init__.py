@@ -287,6 +287,25 @@ class Platform:
         """The golden paths and versions, with their parameter schemas."""
         return self._list("golden_paths", request, as_, kwargs)
 
+    # Upgrades: move services to newer golden-path versions, keeping the team's edits.
+
+    def upgrade(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        """Upgrades ``service`` to version ``to`` (default: the latest) with a three-way merge;
+        ``keep=True`` keeps local edits of platform-managed files."""
+        return self._record(Record, "upgrade", request, as_, kwargs)
+
+    def upgrade_plan(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        """What :meth:`upgrade` would change, conflicts included. Writes nothing."""
+        return self._record(Record, "upgrade_plan", request, as_, kwargs)
+
+    def upgrade_fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        """Upgrades every service (``owner=`` one team's) to ``to``; ``plan=True`` writes nothing."""
+        return self._record(Record, "upgrade_fleet", request, as_, kwargs)
+
+    def fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
+        """Every service with its golden path, scaffold version, how far behind it is, and drift."""
+        return self._list("fleet", request, as_, kwargs)
+
     # Policy: waivers, authorization, policy tests.
 
     def request_waiver(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:

@@ -115,3 +115,15 @@ class Platform:
 
     async def infra_impact(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
         return await asyncio.to_thread(self.sync.infra_impact, request, as_=as_, **kwargs)
+
+    async def upgrade(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        return await asyncio.to_thread(self.sync.upgrade, request, as_=as_, **kwargs)
+
+    async def upgrade_plan(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        return await asyncio.to_thread(self.sync.upgrade_plan, request, as_=as_, **kwargs)
+
+    async def upgrade_fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
+        return await asyncio.to_thread(self.sync.upgrade_fleet, request, as_=as_, **kwargs)
+
+    async def fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
+        return await asyncio.to_thread(self.sync.fleet, request, as_=as_, **kwargs)
