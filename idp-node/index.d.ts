@@ -72,6 +72,17 @@ export declare class Platform {
    * again against the current module catalog. Writes nothing.
    */
   infraImpact(args?: {}, options?: CallOptions): Promise<Record<string, any>>
+  /**
+   * Upgrades `service` to version `to` (default: the latest) with a three-way merge; `keep`
+   * keeps local edits of platform-managed files.
+   */
+  upgrade(args: { service: string; to?: string; keep?: boolean }, options?: CallOptions): Promise<Record<string, any>>
+  /** What `upgrade` would change, conflicts included. Writes nothing. */
+  upgradePlan(args: { service: string; to?: string; keep?: boolean }, options?: CallOptions): Promise<Record<string, any>>
+  /** Upgrades every service (`owner`: one team's) to `to`; `plan` writes nothing. */
+  upgradeFleet(args?: { to?: string; owner?: string; keep?: boolean; plan?: boolean }, options?: CallOptions): Promise<Record<string, any>>
+  /** Every service with its golden path, scaffold version, how far behind it is, and drift. */
+  fleet(args?: {}, options?: CallOptions): Promise<Array<Record<string, any>>>
   /** Runs the policy unit tests in `dir` against this platform's policies. */
   testPolicies(args: { dir: string }, options?: CallOptions): Promise<Record<string, any>>
 }

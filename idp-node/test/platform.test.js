@@ -100,6 +100,21 @@ test('waivers, authorize, policy tests and the audit log', async () => {
   assert.equal(cp.seq, v.records)
 })
 
+test('upgrade plan, upgrade, fleet upgrade and fleet', async () => {
+  const { p } = platform()
+  await p.runGoldenPath({ ...request(), version: '1.0.0' })
+  const [row] = await p.fleet()
+  assert.equal(row.service, 'payments-api')
+  const plan = await p.upgradePlan({ service: 'payments-api' })
+  assert.equal(plan.from, '1.0.0')
+  assert.deepEqual((await p.fleet())[0], row) // the plan wrote nothing
+  // prod is protected: alice would need a waiver; the platform admin may upgrade.
+  const done = await p.upgrade({ service: 'payments-api' }, { as: PAT })
+  assert.equal(done.to, plan.to)
+  assert.notEqual(done.to, '1.0.0')
+  assert.equal(typeof (await p.upgradeFleet({ plan: true }, { as: PAT })), 'object')
+})
+
 test('a principal with explicit groups acts for those groups (Backstage ownership refs)', async () => {
   const { p } = platform()
   const r = await p.bootstrapService(request(), {

@@ -120,6 +120,20 @@ def test_module_catalog_and_infra_impact(platform):
     assert isinstance(platform.infra_impact(), idp.Record)
 
 
+def test_upgrade_plan_upgrade_fleet_and_fleet(platform):
+    platform.run_golden_path(request(), version="1.0.0")
+    [row] = platform.fleet()
+    assert row.service == "payments-api"
+    plan = platform.upgrade_plan(service="payments-api")
+    assert plan["from"] == "1.0.0"  # `from` is a Python keyword: item access
+    assert platform.fleet()[0].to_dict() == row.to_dict()  # the plan wrote nothing
+    # prod is protected: alice would need a waiver; the platform admin may upgrade.
+    done = platform.upgrade(service="payments-api", as_=PAT)
+    assert done["to"] == plan["to"] != "1.0.0"
+    fleet_plan = platform.upgrade_fleet(plan=True, as_=PAT)
+    assert isinstance(fleet_plan, idp.Record)
+
+
 def test_principal_with_explicit_groups_acts_for_those_groups(platform):
     backstage_user = {"user": "user:default/someone", "groups": ["group:default/team-payments"]}
     r = platform.bootstrap_service(request(), as_=backstage_user)
