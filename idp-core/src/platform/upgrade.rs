@@ -847,7 +847,10 @@ impl Platform {
                                 to: req.to.clone(),
                                 keep: req.keep,
                             };
-                            rows.push(match self.upgrade(who, &one, plan) {
+                            let result = crate::policy::guardrails::sequentially(|| {
+                                self.upgrade(who, &one, plan)
+                            });
+                            rows.push(match result {
                                 Ok(r) => FleetUpgradeRow {
                                     service: r.service,
                                     owner: r.owner,

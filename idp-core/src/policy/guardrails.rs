@@ -91,6 +91,19 @@ struct Rego {
     files: BTreeMap<String, String>,
 }
 
+thread_local! {
+    static SEQUENTIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` with guardrail checks on this thread kept on this thread (for callers that already
+/// use every core, such as a fleet upgrade).
+pub fn sequentially<R>(f: impl FnOnce() -> R) -> R {
+    SEQUENTIAL.with(|s| s.set(true));
+    let r = f();
+    SEQUENTIAL.with(|s| s.set(false));
+    r
+}
+
 /// Loaded guardrails.
 pub struct Guardrails {
     conventions: BTreeMap<String, Enforcement>,
@@ -201,7 +214,11 @@ impl Guardrails {
     pub fn check(&self, ctx: &GuardContext, files: &[GuardedFile<'_>]) -> Result<Vec<Violation>> {
         // Files are independent: check them on every core, each worker with its own Rego engine,
         // and keep the findings in file order.
-        let workers = self.rego.as_ref().map(|r| r.engines.len()).unwrap_or(1);
+        let workers = if SEQUENTIAL.with(|s| s.get()) {
+            1
+        } else {
+            self.rego.as_ref().map(|r| r.engines.len()).unwrap_or(1)
+        };
         let total: usize = files.iter().map(|f| f.content.len()).sum();
         if workers < 2 || files.len() < 4 || total < 32 * 1024 {
             return self.check_with(ctx, files, 0);

@@ -24,6 +24,34 @@ pub struct LocalGit {
     root: PathBuf,
     default_branch: String,
     auto_merge: bool,
+    /// Open repository handles, reused across calls (opening a repo reads its config and
+    /// probes paths; a golden path or an upgrade reads each repo several times).
+    pool: std::sync::Mutex<std::collections::HashMap<String, Vec<Repository>>>,
+}
+
+/// A pooled repository handle; goes back to the pool when dropped.
+struct Handle<'a> {
+    git: &'a LocalGit,
+    name: String,
+    repo: Option<Repository>,
+}
+
+impl std::ops::Deref for Handle<'_> {
+    type Target = Repository;
+    fn deref(&self) -> &Repository {
+        self.repo.as_ref().expect("present until drop")
+    }
+}
+
+impl Drop for Handle<'_> {
+    fn drop(&mut self) {
+        if let (Some(r), Ok(mut pool)) = (self.repo.take(), self.git.pool.lock()) {
+            let v = pool.entry(std::mem::take(&mut self.name)).or_default();
+            if v.len() < 4 {
+                v.push(r);
+            }
+        }
+    }
 }
 
 impl LocalGit {
@@ -36,6 +64,7 @@ impl LocalGit {
             );
         }
         Ok(LocalGit {
+            pool: Default::default(),
             root,
             default_branch: default_branch.to_string(),
             auto_merge,
@@ -47,15 +76,32 @@ impl LocalGit {
         self.root.join(format!("{repo}.git"))
     }
 
-    fn open(&self, repo: &str) -> Result<Option<Repository>> {
+    fn open(&self, repo: &str) -> Result<Option<Handle<'_>>> {
         check_repo_name(repo)?;
+        if let Some(r) = self
+            .pool
+            .lock()
+            .ok()
+            .and_then(|mut p| p.get_mut(repo).and_then(Vec::pop))
+        {
+            return Ok(Some(Handle {
+                git: self,
+                name: repo.to_string(),
+                repo: Some(r),
+            }));
+        }
         let p = self.repo_path(repo);
-        if !p.exists() {
+        if !p.join("HEAD").exists() {
             return Ok(None);
         }
-        Repository::open_bare(&p).map(Some).map_err(|e| {
+        let r = Repository::open_bare(&p).map_err(|e| {
             Error::provider(format!("cannot open repository {}", p.display())).with_source(e)
-        })
+        })?;
+        Ok(Some(Handle {
+            git: self,
+            name: repo.to_string(),
+            repo: Some(r),
+        }))
     }
 
     fn lock(&self, repo: &str) -> Result<File> {
@@ -139,14 +185,30 @@ impl LocalGit {
             .map(Some)
     }
 
-    fn next_number(repo: &Repository) -> Result<u64> {
-        let mut max = 0u64;
-        for name in repo.references_glob("refs/change-requests/*")?.names() {
-            if let Some(n) = name?.rsplit('/').next().and_then(|n| n.parse::<u64>().ok()) {
-                max = max.max(n);
+    /// The next change request number. Kept in a counter file next to the repo (read and
+    /// bumped under the repo lock) so that numbering does not scan every ref on each commit; the
+    /// refs are the fallback when the counter is missing or behind.
+    fn next_number(&self, repo_name: &str, repo: &Repository) -> Result<u64> {
+        let counter = self.repo_path(repo_name).join("idp-change-requests");
+        let mut max = std::fs::read_to_string(&counter)
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok());
+        let taken = |n: u64| {
+            repo.find_reference(&format!("refs/change-requests/{n}"))
+                .is_ok()
+        };
+        if max.is_none_or(|m| taken(m + 1)) {
+            let mut m = 0u64;
+            for name in repo.references_glob("refs/change-requests/*")?.names() {
+                if let Some(n) = name?.rsplit('/').next().and_then(|n| n.parse::<u64>().ok()) {
+                    m = m.max(n);
+                }
             }
+            max = Some(m);
         }
-        Ok(max + 1)
+        let next = max.unwrap_or(0) + 1;
+        std::fs::write(&counter, next.to_string())?;
+        Ok(next)
     }
 
     /// Fast-forwards the default branch to `commit` (which descends from it).
@@ -265,9 +327,11 @@ impl SourceControl for LocalGit {
         opts.bare(true)
             .initial_head(&self.default_branch)
             .description(description);
-        Repository::init_opts(&p, &opts).map_err(|e| {
+        let repo = Repository::init_opts(&p, &opts).map_err(|e| {
             Error::provider(format!("cannot create repository {}", p.display())).with_source(e)
         })?;
+        // Objects are written once per change and read rarely: fast compression is the better trade.
+        repo.config()?.set_i32("core.looseCompression", 1)?;
         Ok(())
     }
 
@@ -378,7 +442,7 @@ impl SourceControl for LocalGit {
             return Ok(o);
         }
 
-        let n = Self::next_number(&repo)?;
+        let n = self.next_number(&spec.repo, &repo)?;
         let id = format!("{}#{n}", spec.repo);
         let mut msg = format!("{}\n\n{}\n\n", spec.title.trim(), spec.body.trim());
         for (k, v) in &spec.trailers {
