@@ -77,8 +77,9 @@ def test_plan_writes_nothing_and_explain_runs_and_resume_read_state(platform):
     assert resumed.run_id == r.run_id and stable(resumed.to_dict()) == stable(r.to_dict())
     [run] = platform.runs()
     assert run.run_id == r.run_id
-    [gp] = platform.golden_paths()
-    assert gp.id == "python-fastapi-service"
+    paths = platform.golden_paths()
+    assert {gp.id for gp in paths} == {"python-fastapi-service"}
+    assert "1.0.0" in {gp.version for gp in paths}
 
 
 def test_waivers_authorize_and_policy_tests(platform):
