@@ -26,7 +26,7 @@ fn main() {
     let golden_path_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     for _ in 0..calls {
-        p.explain("svc-0").unwrap();
+        p.explain(&who, "svc-0").unwrap();
     }
     let explain_s = t.elapsed().as_secs_f64();
     println!(

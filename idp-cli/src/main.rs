@@ -101,6 +101,9 @@ enum Command {
         /// Show unified diffs.
         #[arg(long)]
         diff: bool,
+        /// With request-infra-resource: only these environments (repeatable).
+        #[arg(long = "env")]
+        envs: Vec<String>,
     },
     /// What idp created for SERVICE, and how to override each file safely.
     Explain { service: String },
@@ -164,11 +167,15 @@ enum AuditCmd {
 enum WaiverCmd {
     /// Ask for an exception to RULE for a service (and environment) until --expires.
     Request {
-        /// The rule: protected-environment, a guardrail rule (image-tag-pinned, deny_privileged, ...).
+        /// The rule: protected-environment, a guardrail rule (image-tag-pinned, deny_privileged,
+        /// ...), or module-override:PARAM for a module parameter that needs approval.
         #[arg(long)]
         rule: String,
         #[arg(long)]
         service: String,
+        /// The owning team, for a service idp has not created yet.
+        #[arg(long)]
+        owner: Option<String>,
         #[arg(long = "env")]
         environment: Option<String>,
         #[arg(long)]
@@ -321,6 +328,46 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
     Ok(req)
 }
 
+/// A request-infra-resource request: here --param sets the intent's parameters (typed by the
+/// module: numbers and booleans are parsed, everything else stays a string), and --env limits
+/// the environments.
+fn infra_request(
+    p: &Platform,
+    request: &RequestArgs,
+    envs: &[String],
+) -> idp_core::Result<ServiceRequest> {
+    let mut args = request.clone();
+    let params = std::mem::take(&mut args.params);
+    let mut req = build_request(p, &args)?;
+    if req.intents.is_empty() {
+        return Err(
+            Error::invalid("give at least one --intent TYPE[:CLASS[:ID]]").with("field", "intent"),
+        );
+    }
+    if !params.is_empty() && req.intents.len() > 1 {
+        return Err(Error::invalid(
+            "--param applies to one --intent; use --request FILE for several",
+        )
+        .with("field", "param"));
+    }
+    for kv in &params {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| Error::invalid(format!("--param {kv:?} is not KEY=VALUE")))?;
+        let value = match serde_json::from_str::<serde_json::Value>(v) {
+            Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
+            _ => serde_json::Value::String(v.to_string()),
+        };
+        req.intents[0]["params"][k.trim()] = value;
+    }
+    if !envs.is_empty() {
+        for i in &mut req.intents {
+            i["environments"] = serde_json::json!(envs);
+        }
+    }
+    Ok(req)
+}
+
 fn operation(cli: &Cli, p: &Platform, op: Operation, a: &RequestArgs) -> idp_core::Result<()> {
     let who = principal(cli, p);
     let req = build_request(p, a)?;
@@ -358,38 +405,7 @@ fn run(cli: Cli) -> idp_core::Result<()> {
         Command::ProvisionGitops(a) => operation(&cli, &p, Operation::ProvisionGitops, a),
         Command::AttachObservability(a) => operation(&cli, &p, Operation::AttachObservability, a),
         Command::RequestInfraResource { request, envs } => {
-            // Here --param sets the intent's parameters (typed by the module: numbers and
-            // booleans are parsed, everything else stays a string).
-            let mut args = request.clone();
-            let params = std::mem::take(&mut args.params);
-            let mut req = build_request(&p, &args)?;
-            if req.intents.is_empty() {
-                return Err(
-                    Error::invalid("give at least one --intent TYPE[:CLASS[:ID]]")
-                        .with("field", "intent"),
-                );
-            }
-            if !params.is_empty() && req.intents.len() > 1 {
-                return Err(Error::invalid(
-                    "--param applies to one --intent; use --request FILE for several",
-                )
-                .with("field", "param"));
-            }
-            for kv in &params {
-                let (k, v) = kv
-                    .split_once('=')
-                    .ok_or_else(|| Error::invalid(format!("--param {kv:?} is not KEY=VALUE")))?;
-                let value = match serde_json::from_str::<serde_json::Value>(v) {
-                    Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
-                    _ => serde_json::Value::String(v.to_string()),
-                };
-                req.intents[0]["params"][k.trim()] = value;
-            }
-            if !envs.is_empty() {
-                for i in &mut req.intents {
-                    i["environments"] = serde_json::json!(envs);
-                }
-            }
+            let req = infra_request(&p, request, envs)?;
             let who = principal(&cli, &p);
             let receipt = p.execute(&who, Operation::RequestInfraResource, &req)?;
             output::receipt(&receipt, cli.json);
@@ -452,16 +468,21 @@ fn run(cli: Cli) -> idp_core::Result<()> {
             operation,
             request,
             diff,
+            envs,
         } => {
             let op = Operation::parse(operation)?;
             let who = principal(&cli, &p);
-            let req = build_request(&p, request)?;
+            let req = if op == Operation::RequestInfraResource {
+                infra_request(&p, request, envs)?
+            } else {
+                build_request(&p, request)?
+            };
             let plan = p.plan(&who, op, &req)?;
             output::plan(&plan, cli.json, *diff);
             Ok(())
         }
         Command::Explain { service } => {
-            let e = p.explain(service)?;
+            let e = p.explain(&principal(&cli, &p), service)?;
             output::explanation(&e, cli.json);
             Ok(())
         }
@@ -528,6 +549,7 @@ fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
         WaiverCmd::Request {
             rule,
             service,
+            owner,
             environment,
             justification,
             expires,
@@ -540,6 +562,7 @@ fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
                     environment: environment.clone(),
                     justification: justification.clone(),
                     expires: expires.clone(),
+                    owner: owner.clone(),
                 },
             )?;
             output::json_or(&serde_json::to_value(&w)?, cli.json, || {

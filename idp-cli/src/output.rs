@@ -134,6 +134,33 @@ pub fn plan(p: &Plan, as_json: bool, diff: bool) {
     for w in &p.warnings {
         say!("  warning: {w}");
     }
+    for d in p.decisions.iter().filter(|d| !d.allowed) {
+        say!(
+            "  denied: {}{} ({})",
+            d.action,
+            d.environment
+                .as_deref()
+                .map(|e| format!(" in {e}"))
+                .unwrap_or_default(),
+            if d.policies.is_empty() {
+                "no policy permits it".to_string()
+            } else {
+                d.policies.join(", ")
+            }
+        );
+    }
+    for v in p.violations.iter().filter(|v| v.blocks()) {
+        say!(
+            "  blocked: {}:{}: {} [{}]",
+            v.repo,
+            v.path,
+            v.message,
+            v.rule
+        );
+    }
+    if !p.allowed {
+        say!("  applying this plan would be refused by the policy point (see above)");
+    }
     if !p.has_changes() {
         say!("  nothing to do: everything is up to date");
     }
@@ -189,6 +216,36 @@ pub fn explanation(e: &Explanation, as_json: bool) {
             f.provenance,
             f.how_to_override
         );
+    }
+    if !e.infrastructure.is_empty() {
+        say!("\n  infrastructure:");
+        for r in &e.infrastructure {
+            let why = r
+                .candidates
+                .iter()
+                .find(|c| c.chosen)
+                .map(|c| c.reasons.join("; "))
+                .unwrap_or_default();
+            say!(
+                "    {} in {}: {}@{} ({}) -> {}",
+                r.intent,
+                r.environment,
+                r.module,
+                r.module_version,
+                why,
+                r.file
+            );
+            for i in &r.inputs {
+                let source = serde_json::to_value(i.source)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default();
+                say!("      {:<28} {:<20} {}", i.name, source, i.value);
+            }
+            for b in &r.bindings {
+                say!("      env {} <- secret {} key {}", b.name, b.secret, b.key);
+            }
+        }
     }
     if !e.change_requests.is_empty() {
         say!("\n  change requests:");
@@ -376,11 +433,13 @@ pub fn impact(r: &idp_core::platform::ImpactReport, as_json: bool) {
     if as_json {
         return json(&serde_json::to_value(r).expect("report serializes"));
     }
-    if r.affected.is_empty() {
+    if r.affected.is_empty() && !r.unchanged.is_empty() {
         say!(
             "no service's infrastructure would change ({} checked)",
             r.unchanged.len()
         );
+    } else if r.affected.is_empty() && r.not_allowed.is_empty() {
+        say!("no service has infrastructure yet");
     }
     for s in &r.affected {
         say!("{} ({})", s.service, s.owner);

@@ -154,7 +154,7 @@ pub fn call(p: &Platform, who: &Principal, method: &str, arguments: &Value) -> R
                 .to_json())
         }
         "explain" => Ok(p
-            .explain(&args::<ServiceArg>(method, &a)?.service)?
+            .explain(who, &args::<ServiceArg>(method, &a)?.service)?
             .to_json()),
         "resume" => Ok(p
             .resume(who, &args::<RunArg>(method, &a)?.run_id)?

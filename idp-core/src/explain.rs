@@ -71,7 +71,11 @@ impl Explanation {
     }
 }
 
-pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
+pub(crate) fn explain(
+    p: &Platform,
+    who: &crate::org::Principal,
+    service: &str,
+) -> Result<Explanation> {
     crate::golden_path::params::check_string("service", service, false)?;
     if !crate::naming::is_dns1123_label(service) {
         return Err(Error::invalid(format!(
@@ -91,7 +95,20 @@ pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
         None => {
             // No state (lost, or another workspace): the service repo's stamp still knows.
             let gp = def.golden_path(None, None)?;
-            let path = ".idp/scaffold.json".to_string();
+            let path = gp
+                .stamp_path(
+                    RepoRole::Service,
+                    &build_context(
+                        &def.config,
+                        &anonymous(""),
+                        &gp,
+                        service,
+                        &Default::default(),
+                        &[],
+                        &Default::default(),
+                    ),
+                )?
+                .unwrap_or_else(|| ".idp/scaffold.json".to_string());
             let bytes = p
                 .source_control()
                 .read_files(service, None, std::slice::from_ref(&path))?
@@ -102,18 +119,52 @@ pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
                         .with("field", "service")
                 })?;
             let s = Stamp::parse(&path, &bytes)?;
-            let _ = gp;
             (s.golden_path_id, s.scaffold_version, s.owner, s.parameters)
         }
     };
+    // Reading what a service is made of is an operation like any other: the owning team and
+    // platform admins may, and the answer is recorded either way.
+    let decision = p.authorize(&crate::policy::AuthzRequest {
+        principal: who.clone(),
+        action: "explain".into(),
+        resource: crate::policy::AuthzResource::Service {
+            name: service.into(),
+            owner: owner.clone(),
+            golden_path: gp_id.clone(),
+        },
+        context: Default::default(),
+    })?;
+    let event = crate::audit::AuditEvent {
+        time: crate::platform::now_rfc3339(),
+        principal: who.user.clone(),
+        operation: "explain".into(),
+        resource: format!("service:{service}"),
+        decision: if decision.allowed { "allow" } else { "deny" }.into(),
+        policies: decision.policies.clone(),
+        outcome: if decision.allowed {
+            "completed"
+        } else {
+            "denied"
+        }
+        .into(),
+        ..Default::default()
+    };
+    crate::audit::AuditLog::append(p.audit(), event)?;
+    if !decision.allowed {
+        return Err(Error::new(
+            crate::ErrorKind::Denied,
+            format!(
+                "{} may not explain {service}: only its owning team and platform admins may",
+                who.user
+            ),
+        ));
+    }
     let gp = def.golden_path(Some(&gp_id), Some(&version))?;
-    let team = def.directory.team(&owner).cloned().unwrap_or_else(|| Team {
-        name: owner.clone(),
-        entity_ref: format!("group:default/{owner}"),
-        cost_center: None,
-        platform_admin: false,
-        members: BTreeSet::new(),
-    });
+    let team = def
+        .directory
+        .team(&owner)
+        .cloned()
+        .unwrap_or_else(|| anonymous(&owner));
     let params_map = params.as_object().cloned().unwrap_or_default();
     let roles = [RepoRole::Service, RepoRole::Gitops, RepoRole::Infra];
     let repo_urls: Vec<(&str, String, String)> = roles
@@ -235,4 +286,15 @@ pub(crate) fn explain(p: &Platform, service: &str) -> Result<Explanation> {
             "Seeded files are yours; merged files keep your edits through upgrades (three-way merge).".into(),
         ],
     })
+}
+
+/// A team known only by name (no longer in the directory).
+fn anonymous(name: &str) -> Team {
+    Team {
+        name: name.to_string(),
+        entity_ref: format!("group:default/{name}"),
+        cost_center: None,
+        platform_admin: false,
+        members: BTreeSet::new(),
+    }
 }

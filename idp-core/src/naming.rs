@@ -25,18 +25,30 @@ pub fn compile_pattern(p: &str) -> std::result::Result<regex::Regex, regex::Erro
 
 const PLACEHOLDERS: [&str; 6] = ["org", "team", "service", "env", "type", "id"];
 
+/// Placeholders a namespace pattern may use (a namespace has no resource type or id).
+pub const NAMESPACE_PLACEHOLDERS: [&str; 4] = ["org", "team", "service", "env"];
+
 /// Checks that a `{placeholder}` pattern only uses known placeholders.
 pub fn check_placeholders(pattern: &str) -> std::result::Result<(), String> {
+    check_placeholders_in(pattern, &PLACEHOLDERS)
+}
+
+/// Checks that a `{placeholder}` pattern only uses the placeholders in `known`.
+pub fn check_placeholders_in(pattern: &str, known: &[&str]) -> std::result::Result<(), String> {
     let mut rest = pattern;
     while let Some(start) = rest.find('{') {
         let Some(end) = rest[start..].find('}') else {
             return Err(format!("unclosed `{{` in `{pattern}`"));
         };
         let name = &rest[start + 1..start + end];
-        if !PLACEHOLDERS.contains(&name) {
+        if !known.contains(&name) {
             return Err(format!(
                 "unknown placeholder `{{{name}}}` in `{pattern}`; known: {}",
-                PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                known
+                    .iter()
+                    .map(|p| format!("{{{p}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         rest = &rest[start + end + 1..];

@@ -385,7 +385,7 @@ fn explain_lists_every_file_with_ownership_and_override_advice() {
     let ws = tempfile::tempdir().unwrap();
     let p = platform(ws.path());
     let r = p.run_golden_path(&p.principal("alice"), &req()).unwrap();
-    let e = p.explain("payments-api").unwrap();
+    let e = p.explain(&p.principal("alice"), "payments-api").unwrap();
     let artifacts: usize = r.steps.iter().map(|s| s.artifacts.len()).sum();
     assert_eq!(e.files.len(), artifacts);
     let main = e
@@ -401,9 +401,12 @@ fn explain_lists_every_file_with_ownership_and_override_advice() {
         .unwrap();
     assert!(ci.managed_by_platform && ci.how_to_override.contains("separate workflow"));
     assert_eq!(e.change_requests.len(), 4);
-    assert_eq!(p.explain("nope").unwrap_err().kind(), ErrorKind::NotFound);
     assert_eq!(
-        p.explain("../x").unwrap_err().kind(),
+        p.explain(&p.principal("alice"), "nope").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        p.explain(&p.principal("alice"), "../x").unwrap_err().kind(),
         ErrorKind::InvalidInput
     );
 }

@@ -143,7 +143,7 @@ fn the_same_intent_in_dev_picks_the_dev_rule_and_says_why() {
         "{claim}"
     );
     // explain shows the infrastructure part.
-    let e = p.explain("payments-api").unwrap();
+    let e = p.explain(&p.principal("alice"), "payments-api").unwrap();
     assert_eq!(e.infrastructure.len(), 1);
     assert_eq!(e.infrastructure[0].module, "crossplane-bucket");
 }
@@ -242,6 +242,7 @@ fn an_override_that_needs_approval_goes_through_a_waiver() {
                 environment: Some("prod".into()),
                 justification: "load test results need the bigger instance".into(),
                 expires: "7d".into(),
+                owner: None,
             },
         )
         .unwrap();

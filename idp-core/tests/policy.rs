@@ -36,7 +36,12 @@ fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
             .kind(),
         ErrorKind::Denied
     );
-    assert!(repos_untouched(ws.path()));
+    // Reading what the service is made of is the team's business too.
+    p.run_golden_path(&p.principal("alice"), &req()).unwrap();
+    assert_eq!(
+        p.explain(&mallory, "payments-api").unwrap_err().kind(),
+        ErrorKind::Denied
+    );
     let denials: Vec<_> = p
         .audit()
         .list(&AuditFilter {
@@ -47,7 +52,7 @@ fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
         .into_iter()
         .filter(|r| r.event.principal == "user:default/mallory" && r.event.decision == "deny")
         .collect();
-    assert_eq!(denials.len(), 6, "one denial record per attempt");
+    assert_eq!(denials.len(), 7, "one denial record per attempt");
     assert!(denials.iter().all(|r| r.event.outcome == "denied"));
     assert!(p.audit().verify().unwrap().ok);
 }
@@ -91,6 +96,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
                 environment: Some("prod".into()),
                 justification: "raise the memory limit after the OOM incident".into(),
                 expires: "2d".into(),
+                owner: None,
             },
         )
         .unwrap();
@@ -111,6 +117,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
             environment: None,
             justification: "admin's own exception".into(),
             expires: "1d".into(),
+            owner: None,
         },
     );
     // pat is not in team-payments but is an admin: may request; may not approve it.
@@ -227,6 +234,7 @@ deny_single_replica[msg] {
                 environment: Some("dev".into()),
                 justification: "dev runs one replica to save cost".into(),
                 expires: "30d".into(),
+                owner: None,
             },
         )
         .unwrap();
@@ -312,7 +320,12 @@ fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
         plan.to_json().to_string(),
         format!("{e1} {:?}", e1.details()),
         format!("{e2} {:?}", e2.details()),
-        serde_json::to_string(&p.explain("payments-api").unwrap().to_json()).unwrap(),
+        serde_json::to_string(
+            &p.explain(&p.principal("alice"), "payments-api")
+                .unwrap()
+                .to_json(),
+        )
+        .unwrap(),
     ] {
         assert!(!text.contains(SECRET), "secret leaked: {text}");
     }
@@ -376,4 +389,78 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn only_the_first_manifests_of_prod_skip_approval() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    // provision_gitops alone lays down prod (first deploy).
+    p.bootstrap_service(&alice, &req()).unwrap();
+    p.provision_gitops(&alice, &req()).unwrap();
+    // attach_observability later writes only new files to prod, but prod is running already:
+    // that is a change to a protected environment, not a first deploy.
+    let e = p.attach_observability(&alice, &req()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    assert!(e.to_string().contains("prod"), "{e}");
+}
+
+#[test]
+fn a_waiver_can_be_asked_for_before_the_service_exists() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let ask = |owner: Option<&str>| {
+        p.request_waiver(
+            &p.principal("alice"),
+            &WaiverRequest {
+                rule: "image-tag-pinned".into(),
+                service: "brand-new".into(),
+                environment: None,
+                justification: "vendor image has no version tags yet".into(),
+                expires: "1d".into(),
+                owner: owner.map(str::to_string),
+            },
+        )
+    };
+    assert_eq!(ask(None).unwrap_err().kind(), ErrorKind::NotFound);
+    let w = ask(Some("team-payments")).unwrap();
+    assert_eq!(w.owner.as_deref(), Some("team-payments"));
+    p.approve_waiver(&p.principal("pat"), &w.id).unwrap();
+    // Mallory cannot ask for someone else's new service either way.
+    let m = p.request_waiver(
+        &p.principal("mallory"),
+        &WaiverRequest {
+            rule: "naming".into(),
+            service: "brand-new".into(),
+            environment: None,
+            justification: "because I want to".into(),
+            expires: "1d".into(),
+            owner: Some("team-payments".into()),
+        },
+    );
+    assert_eq!(m.unwrap_err().kind(), ErrorKind::Denied);
+    // A refused request is audited too.
+    let rejected = p
+        .audit()
+        .list(&AuditFilter {
+            since: Some("2000-01-01T00:00:00Z".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(
+        rejected
+            .iter()
+            .any(|r| r.event.operation == "request_waiver" && r.event.outcome == "rejected")
+    );
+    assert_eq!(
+        p.audit()
+            .list(&AuditFilter {
+                since: Some("yesterday".into()),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
 }

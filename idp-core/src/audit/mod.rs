@@ -27,7 +27,8 @@ pub struct AuditEvent {
     pub principal: String,
     /// `run_golden_path`, `plan`, `request_waiver`, `policy_load`, ...
     pub operation: String,
-    /// What it acted on: `service:payments-api`, `waiver:wv-…`, `platform:…`.
+    /// What it acted on: `service:payments-api` (waiver actions too, with the waiver id in
+    /// `waivers`), or `platform:…` for policy loads.
     pub resource: String,
     /// SHA-256 of the canonical, redacted request.
     pub input_digest: String,

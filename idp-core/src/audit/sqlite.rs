@@ -462,6 +462,25 @@ impl AuditLog for SqliteAuditLog {
     }
 
     fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        // Times are stored as RFC 3339 UTC with milliseconds; compare like with like.
+        let since = filter
+            .since
+            .as_deref()
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| {
+                        t.with_timezone(&chrono::Utc)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                    })
+                    .map_err(|_| {
+                        Error::invalid(format!(
+                            "--since {} is not an RFC 3339 time (2026-11-26T10:00:00Z)",
+                            crate::naming::shown(s)
+                        ))
+                        .with("field", "since")
+                    })
+            })
+            .transpose()?;
         let conn = self
             .conn
             .lock()
@@ -472,7 +491,7 @@ impl AuditLog for SqliteAuditLog {
              AND (?2 IS NULL OR time >= ?2) ORDER BY seq LIMIT ?3",
         )?;
         let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
-        let rows = stmt.query_map(params![resource, filter.since, limit], |r| {
+        let rows = stmt.query_map(params![resource, since, limit], |r| {
             let event: String = r.get(3)?;
             Ok((
                 r.get::<_, u64>(0)?,

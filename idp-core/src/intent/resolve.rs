@@ -368,11 +368,16 @@ pub fn resolve(
     }
     let mut approvals = Vec::new();
     for (p, pd) in &def.params {
+        // The environment's own default wins over its type's, parameter by parameter.
         let env_default = def
             .environment_defaults
             .get(&env.name)
-            .or_else(|| def.environment_defaults.get(&env.env_type))
-            .and_then(|d| d.get(p));
+            .and_then(|d| d.get(p))
+            .or_else(|| {
+                def.environment_defaults
+                    .get(&env.env_type)
+                    .and_then(|d| d.get(p))
+            });
         let (value, source) = match (intent.params.get(p), env_default) {
             (Some(v), _) => (v.clone(), InputSource::Developer),
             (None, Some(v)) => (v.clone(), InputSource::EnvironmentDefault),

@@ -314,12 +314,13 @@ impl PlatformConfig {
                 )
             })?;
         }
-        for (field, pattern) in [
-            ("naming.namespace", &self.naming.namespace),
-            ("naming.resource", &self.naming.resource),
-        ] {
-            crate::naming::check_placeholders(pattern).map_err(|m| bad(field.into(), m))?;
-        }
+        crate::naming::check_placeholders_in(
+            &self.naming.namespace,
+            &crate::naming::NAMESPACE_PLACEHOLDERS,
+        )
+        .map_err(|m| bad("naming.namespace".into(), m))?;
+        crate::naming::check_placeholders(&self.naming.resource)
+            .map_err(|m| bad("naming.resource".into(), m))?;
         if let Some(u) = &self.providers.source_control.remote_url
             && !u.contains("{repo}")
         {

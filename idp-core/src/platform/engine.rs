@@ -229,6 +229,7 @@ fn plan_step(
                 f.path.clone(),
                 StampFile {
                     sha256: sha256_hex(&f.content),
+                    environment: f.environment.clone(),
                     ownership: f.ownership,
                     template: f
                         .provenance
@@ -318,7 +319,7 @@ fn plan_infra(
             content: Arc::new(text.into_bytes()),
             ownership: Ownership::Managed,
             provenance: format!("module:{}@{}", r.module, r.module_version),
-            override_hint: "Managed by idp from your intent: change parameters with `idp request-infra-resource`;                             locked inputs need a change to the module catalog."
+            override_hint: "Managed by idp from your intent: change parameters with `idp request-infra-resource`; locked inputs need a change to the module catalog."
                 .into(),
             environment: Some(r.environment.clone()),
         });
@@ -758,7 +759,10 @@ pub(crate) fn execute(
     };
     if outcome.allowed() {
         let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
-        let checked = policy_point::check_change_sets(p, who, &prep, &sets, false)?;
+        // Steps this run already applied (before an interruption) are part of the same first
+        // deploy, not an earlier one.
+        let same_run: std::collections::BTreeSet<StepId> = done.keys().copied().collect();
+        let checked = policy_point::check_change_sets(p, who, &prep, &sets, false, &same_run)?;
         outcome.decisions.extend(checked.decisions);
         outcome.violations.extend(checked.violations);
     }
@@ -968,7 +972,7 @@ pub(crate) fn plan(
         op.as_str(),
         true,
     )?);
-    let checked = policy_point::check_change_sets(p, who, &prep, &sets, true)?;
+    let checked = policy_point::check_change_sets(p, who, &prep, &sets, true, &Default::default())?;
     outcome.decisions.extend(checked.decisions);
     outcome.violations.extend(checked.violations);
     let mut warnings: Vec<String> = plans
@@ -1009,6 +1013,41 @@ pub(crate) fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Rece
         ))
     })?;
     if run.status == RunStatus::Completed {
+        // Reading a finished run's receipt is reading the service: the owning team and admins.
+        let owner = run
+            .request
+            .get("owner")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let d = p.authorize(&crate::policy::AuthzRequest {
+            principal: who.clone(),
+            action: "plan".into(),
+            resource: crate::policy::AuthzResource::Service {
+                name: run.service.clone(),
+                owner,
+                golden_path: String::new(),
+            },
+            context: Default::default(),
+        })?;
+        if !d.allowed {
+            policy_point::audit(
+                p,
+                &who.user,
+                crate::audit::AuditEvent {
+                    operation: "resume".into(),
+                    resource: format!("service:{}", run.service),
+                    decision: "deny".into(),
+                    outcome: "denied".into(),
+                    correlation_id: run.id.clone(),
+                    ..Default::default()
+                },
+            )?;
+            return Err(Error::new(
+                crate::ErrorKind::Denied,
+                format!("{} may not read run {run_id} of {}", who.user, run.service),
+            ));
+        }
         let r = run
             .receipt
             .ok_or_else(|| Error::internal(format!("run {run_id} completed without a receipt")))?;

@@ -317,8 +317,8 @@ impl Platform {
     }
 
     /// What idp created for `service`, and how to override each file safely.
-    pub fn explain(&self, service: &str) -> Result<crate::explain::Explanation> {
-        crate::explain::explain(self, service)
+    pub fn explain(&self, who: &Principal, service: &str) -> Result<crate::explain::Explanation> {
+        crate::explain::explain(self, who, service)
     }
 
     pub(crate) fn emit(

@@ -179,6 +179,7 @@ pub(crate) fn check_change_sets(
     prep: &Prepared,
     sets: &[ChangeSet],
     dry_run: bool,
+    same_run: &std::collections::BTreeSet<crate::golden_path::StepId>,
 ) -> Result<PolicyOutcome> {
     let now = super::now_rfc3339();
     let waivers: Vec<Waiver> = p
@@ -205,7 +206,7 @@ pub(crate) fn check_change_sets(
                     environment: Some(env.to_string()),
                     approved: approval.is_some(),
                     change_window: prep.change_window_open,
-                    first_deploy: cs.first_in(env),
+                    first_deploy: first_deploy(p, cs, env, same_run)?,
                     dry_run,
                 },
             };
@@ -290,6 +291,36 @@ pub(crate) fn check_change_sets(
         }
     }
     Ok(out)
+}
+
+/// True when nothing of the service exists in `env` yet: every file the change set has there is
+/// new, and the service's stamp in the repo records no file of that environment (another step,
+/// such as provision_gitops before attach_observability, may have deployed there already).
+fn first_deploy(
+    p: &Platform,
+    cs: &ChangeSet,
+    env: &str,
+    same_run: &std::collections::BTreeSet<crate::golden_path::StepId>,
+) -> Result<bool> {
+    if !cs.first_in(env) {
+        return Ok(false);
+    }
+    let Some(stamp) = cs.files.iter().find(|f| f.is_stamp()) else {
+        return Ok(true);
+    };
+    let Some(bytes) = p
+        .scm
+        .read_files(&cs.repo, None, std::slice::from_ref(&stamp.path))?
+        .pop()
+        .flatten()
+    else {
+        return Ok(true);
+    };
+    let old = crate::scaffold::Stamp::parse(&stamp.path, &bytes)?;
+    Ok(!old
+        .files
+        .values()
+        .any(|f| f.environment.as_deref() == Some(env) && !same_run.contains(&f.step)))
 }
 
 /// Appends an audit event, filling time and principal. Audit failures fail the operation: an

@@ -405,6 +405,7 @@ impl Platform {
                             f.path.clone(),
                             StampFile {
                                 sha256: sha256_hex(&f.content),
+                                environment: f.environment.clone(),
                                 ownership: f.ownership,
                                 template: f
                                     .provenance

@@ -11,14 +11,13 @@ use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, parse_expiry}
 use crate::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
 
 fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
-    let owner = p
-        .state
-        .get_service(&w.service)?
-        .map(|s| s.owner)
-        .ok_or_else(|| {
-            Error::not_found(format!("idp has no service called {}", w.service))
-                .with("field", "service")
-        })?;
+    let owner = p.state.get_service(&w.service)?.map(|s| s.owner).or_else(|| w.owner.clone()).ok_or_else(|| {
+        Error::not_found(format!(
+            "idp has no service called {}; to ask for a waiver before it exists, name its owning team (--owner)",
+            w.service
+        ))
+        .with("field", "service")
+    })?;
     Ok(AuthzResource::Waiver {
         id: w.id.clone(),
         rule: w.rule.clone(),
@@ -26,6 +25,18 @@ fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
         service_owner: owner,
         requested_by: w.requested_by.clone(),
     })
+}
+
+/// The audit record of a waiver request refused before any decision.
+fn rejected(operation: &str, resource: String, e: &Error) -> AuditEvent {
+    AuditEvent {
+        operation: operation.into(),
+        resource,
+        decision: "none".into(),
+        outcome: "rejected".into(),
+        details: json!({"error": {"kind": e.kind().as_str(), "message": e.message()}}),
+        ..Default::default()
+    }
 }
 
 fn event(
@@ -57,7 +68,49 @@ impl Platform {
     /// Asks for an exception to `req.rule` for a service (and environment), until `req.expires`.
     /// The waiver applies only once another principal approves it.
     pub fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
+        self.request_waiver_checked(who, req).inspect_err(|e| {
+            // Denials are recorded where they are decided; refusals of bad requests here.
+            if e.kind() != ErrorKind::Denied {
+                let resource = if crate::naming::is_dns1123_label(&req.service) {
+                    format!("service:{}", req.service)
+                } else {
+                    format!("service:{}", crate::naming::shown(&req.service))
+                };
+                let _ =
+                    policy_point::audit(self, &who.user, rejected("request_waiver", resource, e));
+            }
+        })
+    }
+
+    fn request_waiver_checked(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
         check_request(req)?;
+        let owner = match (self.state.get_service(&req.service)?, &req.owner) {
+            (Some(s), Some(o))
+                if crate::org::entity_ref("group", o)
+                    != crate::org::entity_ref("group", &s.owner) =>
+            {
+                return Err(Error::conflict(format!(
+                    "{} is owned by {}, not {o}",
+                    req.service, s.owner
+                ))
+                .with("field", "owner"));
+            }
+            (Some(_), _) => None,
+            (None, Some(o)) => Some(
+                self.def
+                    .directory
+                    .team(o)
+                    .map(|t| t.name.clone())
+                    .ok_or_else(|| {
+                        Error::not_found(format!(
+                            "owner team {} does not exist",
+                            crate::naming::shown(o)
+                        ))
+                        .with("field", "owner")
+                    })?,
+            ),
+            (None, None) => None,
+        };
         crate::naming::check_service_name(&self.def.config, &req.service)?;
         if let Some(env) = &req.environment
             && self.def.config.environment(env).is_none()
@@ -86,6 +139,7 @@ impl Platform {
             expires_at: parse_expiry(&req.expires, now)?,
             approved_by: None,
             approved_at: None,
+            owner,
         };
         let resource = waiver_resource(self, &w)?;
         let d = self.authorize(&AuthzRequest {
@@ -119,6 +173,25 @@ impl Platform {
 
     /// Approves waiver `id`. The approver must be allowed by policy and must not be the requester.
     pub fn approve_waiver(&self, who: &Principal, id: &str) -> Result<Waiver> {
+        self.approve_waiver_checked(who, id).inspect_err(|e| {
+            if matches!(
+                e.kind(),
+                ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::InvalidInput
+            ) {
+                let _ = policy_point::audit(
+                    self,
+                    &who.user,
+                    rejected(
+                        "approve_waiver",
+                        format!("waiver:{}", crate::naming::shown(id)),
+                        e,
+                    ),
+                );
+            }
+        })
+    }
+
+    fn approve_waiver_checked(&self, who: &Principal, id: &str) -> Result<Waiver> {
         let mut w = self.state.get_waiver(id)?.ok_or_else(|| {
             Error::not_found(format!(
                 "waiver {} does not exist",

@@ -558,6 +558,9 @@ impl Guardrails {
     }
 }
 
+/// Resource types whose data must be encrypted at rest.
+const STORAGE_TYPES: [&str; 4] = ["bucket", "postgres", "queue", "cache"];
+
 /// True for `repo/image:1.2.3` and `image@sha256:…`; false for no tag or `:latest`.
 pub fn image_pinned(image: &str) -> bool {
     if image.contains("@sha256:") {
@@ -603,12 +606,18 @@ fn cloud_resources(doc: &Value) -> Vec<CloudResource> {
                 body
             };
             let tags = body.get("tags").and_then(Value::as_object).cloned();
+            // Storage: anything with encryption settings, and every module idp names after a
+            // storage type (`bucket_logs`, `postgres_main`, ...) — so a module that has no
+            // encryption input at all is caught too.
             let storage = body
                 .get("idp_storage")
                 .and_then(Value::as_bool)
                 .unwrap_or(false)
                 || body.get("encryption").is_some()
-                || body.get("kms_key_id").is_some();
+                || body.get("kms_key_id").is_some()
+                || STORAGE_TYPES
+                    .iter()
+                    .any(|t| name.starts_with(&format!("{t}_")));
             out.push((format!("module {name}"), tags, storage, encrypted(body)));
         }
     }
@@ -815,6 +824,20 @@ exception contains rules if {
             )
             .unwrap();
         assert_eq!(v[0].rule, "image-tag-pinned");
+    }
+
+    #[test]
+    fn a_storage_module_without_encryption_or_tags_is_caught() {
+        let gr = g(&[]);
+        let tf = "module \"bucket_data\" {\n  source = \"x\"\n  bucket_name = \"b\"\n}\n";
+        let v = gr
+            .check(&GuardContext::default(), &[file("infra/prod/b.tf", tf)])
+            .unwrap();
+        let rules: BTreeSet<&str> = v.iter().map(|v| v.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            BTreeSet::from(["storage-encryption", "tags-required"])
+        );
     }
 
     #[test]

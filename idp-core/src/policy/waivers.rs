@@ -29,6 +29,9 @@ pub struct Waiver {
     pub expires_at: String,
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
+    /// The owning team named at request time, for a service idp has not created yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
 }
 
 /// Where a waiver stands.
@@ -79,6 +82,10 @@ pub struct WaiverRequest {
     pub justification: String,
     /// RFC 3339 time, or a duration from now: `12h`, `7d`.
     pub expires: String,
+    /// The owning team, needed only for a service idp has not created yet (e.g. one whose
+    /// first run a guardrail stops).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// Parses `expires` into an RFC 3339 UTC time after `now`, at most [`MAX_DAYS`] ahead.
@@ -153,6 +160,7 @@ mod tests {
             expires_at: expires.into(),
             approved_by: approved.then(|| "user:default/p".into()),
             approved_at: None,
+            owner: None,
         }
     }
 

@@ -72,6 +72,7 @@ pub trait SourceControl: Send + Sync {
     /// Every file path under `prefix` at `branch` (default branch when `None`).
     fn list_files(&self, repo: &str, branch: Option<&str>, prefix: &str) -> Result<Vec<String>>;
     fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool>;
+
     /// Commits the files on the change request's branch and opens (or, with auto-merge, merges)
     /// the change request. Idempotent on `spec.key`.
     fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome>;

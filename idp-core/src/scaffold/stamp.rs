@@ -22,6 +22,9 @@ pub struct StampFile {
     /// The template it was rendered from.
     pub template: String,
     pub step: StepId,
+    /// The environment of a per-environment file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 /// The scaffold stamp of one service in one repo.
