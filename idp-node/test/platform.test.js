@@ -45,17 +45,19 @@ test('rerunning the same request changes nothing', async () => {
 
 test('each step alone, plan, explain, resume, runs and golden paths', async () => {
   const { p } = platform()
+  // Once GitOps exists, prod is no longer a first deploy and needs an approval: the steps
+  // after provisionGitops run as the platform admin.
   for (const step of ['bootstrapService', 'wireCi', 'provisionGitops', 'attachObservability']) {
-    const r = await p[step](request())
+    const r = await p[step](request(), { as: PAT })
     assert.equal(r.status, 'completed', step)
   }
   const plan = await p.plan({ operation: 'run_golden_path', request: request('new-api') })
   assert.equal(plan.allowed, true)
   assert.ok(plan.change_sets.length > 0)
-  const r = await p.runGoldenPath(request())
+  const r = await p.runGoldenPath(request(), { as: PAT })
   const ex = await p.explain({ service: 'payments-api' })
   assert.ok(ex.files.some((f) => f.path === 'Dockerfile'))
-  const resumed = await p.resume({ run_id: r.run_id })
+  const resumed = await p.resume({ run_id: r.run_id }, { as: PAT })
   assert.deepEqual(stable(resumed), stable(r))
   assert.equal((await p.runs())[0].run_id, r.run_id)
   assert.equal((await p.goldenPaths())[0].id, 'python-fastapi-service')

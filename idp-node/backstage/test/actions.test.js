@@ -75,7 +75,8 @@ test('idp:golden-path runs the golden path as the Backstage user and outputs lin
 test('each step action runs its own operation', async () => {
   for (const [id, { method }] of Object.entries(ACTIONS)) {
     if (id === 'idp:request-infra-resource') continue
-    const { ctx, outputs } = context(input)
+    // After provision-gitops, prod needs an approval; the platform admin may go on.
+    const { ctx, outputs } = context(input, { user: { ref: 'user:default/pat' } })
     await actions[id].handler(ctx)
     expect(outputs.receipt.operation).toBe(method)
   }
