@@ -22,4 +22,10 @@ cargo test --workspace --quiet
 step "golden path: generate with the CLI and validate with kubernetes-validate, actionlint, hadolint, promtool, pytest"
 bash scripts/e2e-golden-path.sh
 
+step "rust: example"
+cargo run --quiet -p idp-example
+
+step "bindings: Python, Node, Backstage, parity across the four faces, examples"
+bash scripts/test-bindings.sh
+
 step "all green in $((SECONDS - START))s"

@@ -7,6 +7,8 @@
 #   npm ci in idp-node         -> node --test idp-node/test, examples/node/golden_path.mjs
 #                                 (npm's install script builds the addon; index.d.ts must not drift)
 #   npm ci in idp-node/backstage -> jest (createMockActionContext, startTestBackend)
+#   tests/parity/run.py          -> the request vectors through Rust, Python, Node and the CLI:
+#                                   byte-identical results
 #
 # Usage: scripts/test-bindings.sh   (CARGO_TARGET_DIR and TOOLS_DIR are honoured)
 # IDP_BINDINGS_PROFILE=release builds the bindings as users get them (default: dev, which
@@ -20,12 +22,12 @@ VENV="$TOOLS_DIR/venv"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
-step "CLI (the tests compare every face with its --json output)"
-cargo build --quiet -p idp-cli
-# A private copy: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug/idp.
+step "CLI and the Rust parity face (the tests compare every face with them)"
+cargo build --quiet -p idp-cli -p idp-parity
+# Private copies: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug.
 mkdir -p "$TOOLS_DIR/bin"
-cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/idp" "$TOOLS_DIR/bin/idp"
-export IDP_CLI="$TOOLS_DIR/bin/idp"
+for b in idp idp-parity-rust; do cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/$b" "$TOOLS_DIR/bin/$b"; done
+export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust"
 
 step "python: venv with maturin and pytest in $VENV"
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
@@ -67,5 +69,8 @@ step "backstage: npm ci in idp-node/backstage, jest"
 # needs an install script.
 (cd idp-node/backstage && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
   && npx jest --ci)
+
+step "parity: every request vector through Rust, Python, Node and the CLI"
+python tests/parity/run.py
 
 step "bindings: all green in $((SECONDS - START))s"

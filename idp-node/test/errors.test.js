@@ -31,6 +31,9 @@ test('bad input is InvalidInput naming the field', async () => {
   let err = await p.runGoldenPath({ service: 'Bad_Name', owner: 'team-payments' }).catch((e) => e)
   assert.equal(err.code, 'InvalidInput')
   assert.deepEqual(err.context, { field: 'service' })
+  // `reason` is the message alone (the CLI's JSON `message`); `message` adds the context.
+  assert.match(err.reason, /^service name "Bad_Name" is not allowed/)
+  assert.equal(err.message, `${err.reason} (field: service)`)
   err = await p.explain({ service: 7 }).catch((e) => e)
   assert.equal(err.code, 'InvalidInput')
   err = await p.call('no_such_method').catch((e) => e)

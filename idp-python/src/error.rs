@@ -1,5 +1,5 @@
 //! The core's error kinds as Python exceptions: one class per [`ErrorKind`] under `idp.IdpError`,
-//! each instance carrying `.kind`, `.context` and `.details`. The mapping lives in [`ToPyErr`]
+//! each instance carrying `.kind`, `.reason`, `.context` and `.details`. The mapping lives in [`ToPyErr`]
 //! (one extension trait, as in every face) and nowhere else.
 
 use idp_core::{Error, ErrorKind};
@@ -12,7 +12,8 @@ create_exception!(
     idp,
     IdpError,
     PyException,
-    "Base of every idp error. `.kind` is the core's error kind (`Denied`, ...), `.context` a dict \
+    "Base of every idp error. `.kind` is the core's error kind (`Denied`, ...), `.reason` the message \
+     alone (`str(e)` adds the context), `.context` a dict \
      of what the error is about (file, field, ...), `.details` structured details or None."
 );
 create_exception!(
@@ -95,10 +96,11 @@ impl ToPyErr for Error {
     }
 }
 
-/// Sets `.kind`, `.context` and `.details` on the exception instance.
+/// Sets `.kind`, `.reason`, `.context` and `.details` on the exception instance.
 fn attach(py: Python<'_>, err: &PyErr, e: &Error) -> PyResult<()> {
     let value = err.value(py);
     value.setattr("kind", e.kind().as_str())?;
+    value.setattr("reason", e.message())?;
     let context = PyDict::new(py);
     for (k, v) in e.context() {
         context.set_item(*k, v)?;
@@ -117,6 +119,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     let base = py.get_type::<IdpError>();
     base.setattr("kind", py.None())?;
+    base.setattr("reason", "")?;
     base.setattr("context", PyDict::new(py))?;
     base.setattr("details", py.None())?;
     m.add("IdpError", base)?;

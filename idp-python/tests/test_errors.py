@@ -38,6 +38,9 @@ def test_a_bad_service_name_is_invalid_input_naming_the_field(platform):
     with pytest.raises(idp.InvalidInputError) as e:
         platform.run_golden_path(service="Bad_Name", owner="team-payments")
     assert e.value.context == {"field": "service"}
+    # .reason is the message alone (the CLI's JSON `message`); str() adds the context.
+    assert e.value.reason.startswith('service name "Bad_Name" is not allowed')
+    assert str(e.value) == f"{e.value.reason} (field: service)"
 
 
 def test_a_wrongly_typed_or_unknown_argument_is_invalid_input(platform):

@@ -106,9 +106,9 @@ pub struct ParamDef {
     #[serde(default)]
     pub description: String,
     pub default: Value,
-    #[serde(default)]
+    #[serde(default, serialize_with = "bound")]
     pub minimum: Option<f64>,
-    #[serde(default)]
+    #[serde(default, serialize_with = "bound")]
     pub maximum: Option<f64>,
     #[serde(default, rename = "enum")]
     pub allowed: Option<Vec<Value>>,
@@ -119,11 +119,21 @@ pub struct ParamDef {
     #[serde(default)]
     pub approval: bool,
     /// Values below this need an approved waiver.
-    #[serde(default)]
+    #[serde(default, serialize_with = "bound")]
     pub approval_below: Option<f64>,
     /// Values above this need an approved waiver.
-    #[serde(default)]
+    #[serde(default, serialize_with = "bound")]
     pub approval_above: Option<f64>,
+}
+
+/// Writes an integral bound as a JSON integer (`365`, not `365.0`). JSON has one number type
+/// and JavaScript cannot tell `1.0` from `1`, so this is what keeps the catalog byte-identical
+/// in every face (see tests/parity).
+fn bound<S: serde::Serializer>(v: &Option<f64>, s: S) -> std::result::Result<S::Ok, S::Error> {
+    match v {
+        Some(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => s.serialize_some(&(*x as i64)),
+        other => other.serialize(s),
+    }
 }
 
 /// An output the module provides.

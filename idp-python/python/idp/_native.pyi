@@ -20,6 +20,7 @@ def init(dir: Union[str, os.PathLike[str]]) -> int: ...
 
 class IdpError(Exception):
     kind: Optional[str]
+    reason: str
     context: dict[str, str]
     details: Optional[Any]
 

@@ -1,0 +1,27 @@
+// The Node face of the parity suite: runs every call of a request vector through @idp/node
+// (the camelCase async methods, `{ as }` for the principal) and prints one JSON result per
+// call: what the Promise resolved to, or {error: {kind, message, context, details}} from the
+// Error it rejected with (`code` is the core's error kind).
+//
+//   node node_face.mjs VECTOR.json WORKSPACE > results.json
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const { Platform } = require('../../../idp-node')
+
+const [vectorPath, workspace] = process.argv.slice(2)
+const vector = JSON.parse(readFileSync(vectorPath, 'utf8'))
+const platform = Platform.builtin(workspace)
+const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
+const results = []
+for (const c of vector.calls) {
+  const as = c.as ?? vector.as ?? 'user:default/alice'
+  try {
+    results.push(await platform[camel(c.method)](c.args ?? {}, { as }))
+  } catch (e) {
+    if (typeof e.code !== 'string') throw e
+    results.push({ error: { kind: e.code, message: e.reason, context: e.context, details: e.details } })
+  }
+}
+process.stdout.write(JSON.stringify(results, null, 2) + '\n')
