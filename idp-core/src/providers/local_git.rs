@@ -323,16 +323,39 @@ impl SourceControl for LocalGit {
             return Ok(());
         }
         std::fs::create_dir_all(&self.root)?;
-        let mut opts = RepositoryInitOptions::new();
-        opts.bare(true)
-            .initial_head(&self.default_branch)
-            .description(description);
-        let repo = Repository::init_opts(&p, &opts).map_err(|e| {
-            Error::provider(format!("cannot create repository {}", p.display())).with_source(e)
-        })?;
-        // Objects are written once per change and read rarely: fast compression is the better trade.
-        repo.config()?.set_i32("core.looseCompression", 1)?;
-        Ok(())
+        // Built aside and renamed into place, so that a repository appears whole or not at all:
+        // two first runs creating the shared GitOps repo at once (threads or processes) must not
+        // both initialize it in place, where the loser fails on git's `config.lock`.
+        static ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self
+            .root
+            .join(format!(".{repo}.creating-{}-{n}", std::process::id()));
+        let built = (|| -> Result<()> {
+            let mut opts = RepositoryInitOptions::new();
+            opts.bare(true)
+                .initial_head(&self.default_branch)
+                .description(description);
+            let r = Repository::init_opts(&tmp, &opts).map_err(|e| {
+                Error::provider(format!("cannot create repository {}", p.display())).with_source(e)
+            })?;
+            // Objects are written once per change and read rarely: fast compression is the
+            // better trade.
+            r.config()?.set_i32("core.looseCompression", 1)?;
+            Ok(())
+        })();
+        let placed = built.and_then(|()| match std::fs::rename(&tmp, &p) {
+            Ok(()) => Ok(()),
+            // Another creator won the race: its repository is as good as ours.
+            Err(_) if p.join("HEAD").exists() => Ok(()),
+            Err(e) => Err(
+                Error::provider(format!("cannot create repository {}", p.display())).with_source(e),
+            ),
+        });
+        if tmp.exists() {
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        placed
     }
 
     fn read_files(
@@ -545,6 +568,39 @@ mod tests {
         let mut files = g.list_files("r", None, "").unwrap();
         files.sort();
         assert_eq!(files, vec!["a/b/c.txt", "top"]);
+    }
+
+    #[test]
+    fn concurrent_creators_of_one_repo_all_succeed_and_leave_one_repo() {
+        let d = tempfile::tempdir().unwrap();
+        let g = std::sync::Arc::new(LocalGit::new(d.path().to_path_buf(), "main", true).unwrap());
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (g, b) = (g.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    b.wait();
+                    g.create_repo("gitops", "shared")
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap().unwrap();
+        }
+        let entries: Vec<String> = std::fs::read_dir(d.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            entries,
+            vec!["gitops.git"],
+            "no half-made or temporary repos left"
+        );
+        g.submit(&ChangeRequestSpec {
+            repo: "gitops".into(),
+            ..spec("k1", &[("f", Some("1"))])
+        })
+        .unwrap();
     }
 
     #[test]
