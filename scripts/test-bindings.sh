@@ -23,10 +23,11 @@ START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
 step "CLI and the Rust parity face (the tests compare every face with them)"
-cargo build --quiet -p idp-cli -p idp-parity
+cargo build --quiet --workspace --bins
 # Private copies: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug.
 mkdir -p "$TOOLS_DIR/bin"
-for b in idp idp-parity-rust; do cp "${CARGO_TARGET_DIR:-$ROOT/target}/debug/$b" "$TOOLS_DIR/bin/$b"; done
+BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug"
+for b in idp idp-parity-rust; do cp "$BIN_DIR/$b" "$TOOLS_DIR/bin/$b"; done
 export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust"
 
 step "python: venv with maturin and pytest in $VENV"
@@ -35,7 +36,7 @@ step "python: venv with maturin and pytest in $VENV"
 export PATH="$VENV/bin:$PATH"
 
 step "python: pip install ./idp-python (maturin, profile $PROFILE)"
-MATURIN_PEP517_ARGS="--profile $PROFILE" pip install -q --no-build-isolation --no-cache-dir \
+MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}" pip install -q --no-build-isolation --no-cache-dir \
   --force-reinstall --no-deps ./idp-python
 
 step "python: pytest"
