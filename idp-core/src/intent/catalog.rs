@@ -540,3 +540,22 @@ fn xrd_spec_schema(file: &str, text: &str) -> Result<(Value, jsonschema::Validat
         .map_err(|e| bad(&format!("spec schema does not compile: {e}")))?;
     Ok((spec, validator))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integral_bounds_serialize_as_integers_and_others_as_they_are() {
+        let p: ParamDef = serde_norway::from_str(
+            "type: number\ndefault: 1\nminimum: 1\nmaximum: 365.0\napproval_below: 0.5\n",
+        )
+        .unwrap();
+        let v = serde_json::to_string(&p).unwrap();
+        assert!(v.contains(r#""minimum":1,"maximum":365,"#), "{v}");
+        assert!(
+            v.contains(r#""approval_below":0.5,"approval_above":null"#),
+            "{v}"
+        );
+    }
+}
