@@ -1,0 +1,100 @@
+// The example Software Template (examples/backstage/template.yaml) runs as written: every idp
+// step through the module's real actions as a team member, with its `${{ }}` inputs filled the
+// way the scaffolder fills them, and every output it reads from a step is one that step sets.
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const YAML = require('yaml')
+const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
+const { Platform } = require('@idp/node')
+const { createIdpActions } = require('../src')
+
+const TEMPLATE = path.join(__dirname, '../../../examples/backstage/template.yaml')
+const ALICE = { ref: 'user:default/alice' }
+
+// `${{ parameters.x }}` and `${{ steps['id'].output.a.b }}`: the two forms the template uses.
+function lookup(expr, scope) {
+  const m = /^\s*(parameters|steps\['([^']+)'\]\.output)((?:\.[A-Za-z_][\w-]*)*)\s*$/.exec(expr)
+  if (!m) throw new Error(`unsupported template expression: ${expr}`)
+  let v = m[1] === 'parameters' ? scope.parameters : scope.steps[m[2]]
+  if (v === undefined) throw new Error(`${expr}: step ${m[2]} has not run`)
+  for (const key of m[3].split('.').filter(Boolean)) {
+    if (v === undefined || v === null || !(key in v)) throw new Error(`${expr}: no ${key}`)
+    v = v[key]
+  }
+  return v
+}
+
+function fill(value, scope) {
+  if (typeof value === 'string') {
+    const whole = /^\$\{\{(.*)\}\}$/.exec(value)
+    if (whole && !whole[1].includes('}}')) return lookup(whole[1], scope)
+    return value.replace(/\$\{\{(.*?)\}\}/g, (_, e) => String(lookup(e, scope)))
+  }
+  if (Array.isArray(value)) return value.map((v) => fill(v, scope))
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, scope)]))
+  }
+  return value
+}
+
+let workspace
+beforeEach(() => { workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-template-')) })
+afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
+
+async function runTemplate(parameters, { isDryRun = false } = {}) {
+  const template = YAML.parse(fs.readFileSync(TEMPLATE, 'utf8'))
+  const actions = Object.fromEntries(
+    createIdpActions({ platform: Platform.builtin(workspace) }).map((a) => [a.id, a]),
+  )
+  const scope = { parameters, steps: {} }
+  const ran = []
+  for (const step of template.spec.steps) {
+    if (step.if !== undefined && !fill(step.if, scope)) continue
+    if (!step.action.startsWith('idp:')) {
+      // Another plugin's action (skipped in a dry run, as Backstage skips actions without
+      // dry-run support): its inputs must still resolve from what the idp steps output.
+      if (!isDryRun) fill(step.input, scope)
+      continue
+    }
+    expect(Object.keys(actions)).toContain(step.action)
+    const ctx = createMockActionContext({ input: fill(step.input, scope), user: ALICE })
+    ctx.isDryRun = isDryRun
+    const outputs = {}
+    ctx.output = (name, value) => { outputs[name] = value }
+    await actions[step.action].handler(ctx)
+    scope.steps[step.id] = outputs
+    ran.push(step.id)
+  }
+  return { scope, ran, filledOutput: isDryRun ? null : fill(template.spec.output, scope) }
+}
+
+test('the example template runs as written, as a member of the owning team', async () => {
+  const { scope, ran, filledOutput } = await runTemplate(
+    { service: 'tmpl-svc', owner: 'team-payments', port: 8081, logsBucket: true },
+  )
+  expect(ran).toEqual(['golden-path', 'infra'])
+  expect(scope.steps['golden-path'].receipt.status).toBe('completed')
+  expect(scope.steps.infra.receipt.status).toBe('completed')
+  expect(filledOutput.links[0].url).toMatch(/tmpl-svc\.git$/)
+  expect(filledOutput.text[0].content).toContain('idp explain tmpl-svc')
+})
+
+test('the template skips the infrastructure step when not asked, and a dry run writes nothing', async () => {
+  const { ran, scope } = await runTemplate(
+    { service: 'tmpl-dry', owner: 'team-payments', port: 8080, logsBucket: false },
+    { isDryRun: true },
+  )
+  expect(ran).toEqual(['golden-path'])
+  expect(scope.steps['golden-path'].plan.allowed).toBe(true)
+  expect(await Platform.builtin(workspace).runs()).toEqual([])
+})
+
+test("the template's name field rejects what idp would reject", () => {
+  const template = YAML.parse(fs.readFileSync(TEMPLATE, 'utf8'))
+  const { pattern, maxLength } = template.spec.parameters[0].properties.service
+  for (const bad of ['../../etc', 'Payments', '-x', 'x'.repeat(64)]) {
+    expect(new RegExp(pattern).test(bad) && bad.length <= maxLength).toBe(false)
+  }
+  expect(new RegExp(pattern).test('payments-api')).toBe(true)
+})
