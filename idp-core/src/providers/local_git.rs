@@ -68,9 +68,17 @@ impl LocalGit {
         // upgrade went to SHA-1), and a new tree's entries are not looked up one by one — idp
         // writes every blob it references just before. `git fsck` still verifies everything.
         static GIT_OPTIONS: std::sync::Once = std::sync::Once::new();
+        // And large trees are cached: libgit2 caches no tree over 4 KiB by default, so every
+        // path looked up in a GitOps repo with many services inflated and parsed its `apps/`
+        // and `argocd/applications/` trees again.
         GIT_OPTIONS.call_once(|| {
             git2::opts::strict_hash_verification(false);
             git2::opts::strict_object_creation(false);
+            // SAFETY: process-wide libgit2 options, set before this provider opens any repo.
+            // The total stays bounded (64 MiB, a quarter of libgit2's default): old versions
+            // of the big trees are what fills it.
+            let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 1 << 20) };
+            let _ = unsafe { git2::opts::set_cache_max_size(64 << 20) };
         });
         Ok(LocalGit {
             pool: Default::default(),
