@@ -1,7 +1,8 @@
 //! The core's errors as JavaScript `Error`s: `code` is the core's error kind (`'Denied'`,
 //! `'InvalidInput'`, ...), `message` the human text with its context, `reason` the message
 //! alone (the CLI's JSON `message`), `context` an object of what the error is about, `details`
-//! structured details or `null`. The mapping lives in [`ToJsError`] (one extension trait, as in every face).
+//! structured details or `null`. The mapping lives in [`ToJsError`] (one extension trait, as in
+//! every face).
 
 use idp_core::Error;
 use napi::bindgen_prelude::*;

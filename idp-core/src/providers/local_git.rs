@@ -63,14 +63,15 @@ impl LocalGit {
                     .with("field", "providers.source_control.default_branch"),
             );
         }
-        // As git itself does: objects are not re-hashed on every read (a GitOps repo's tree of a
-        // thousand services is read and hashed again on every commit otherwise: 15% of a fleet
-        // upgrade went to SHA-1), and a new tree's entries are not looked up one by one — idp
-        // writes every blob it references just before. `git fsck` still verifies everything.
+        // libgit2 options, process-wide (an embedding app's own git2 use sees them too):
+        // - as git itself does, objects are not re-hashed on every read (a GitOps repo's tree of
+        //   a thousand services is read and hashed again on every commit otherwise: 15% of a
+        //   fleet upgrade went to SHA-1), and a new tree's entries are not looked up one by one
+        //   (idp writes every blob it references just before); `git fsck` still verifies;
+        // - large trees are cached: libgit2 caches no tree over 4 KiB by default, so every path
+        //   looked up in a GitOps repo with many services inflated and parsed its `apps/` and
+        //   `argocd/applications/` trees again (29% of a fleet upgrade in libz).
         static GIT_OPTIONS: std::sync::Once = std::sync::Once::new();
-        // And large trees are cached: libgit2 caches no tree over 4 KiB by default, so every
-        // path looked up in a GitOps repo with many services inflated and parsed its `apps/`
-        // and `argocd/applications/` trees again.
         GIT_OPTIONS.call_once(|| {
             git2::opts::strict_hash_verification(false);
             git2::opts::strict_object_creation(false);
