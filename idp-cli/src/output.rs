@@ -220,12 +220,7 @@ pub fn explanation(e: &Explanation, as_json: bool) {
     if !e.infrastructure.is_empty() {
         say!("\n  infrastructure:");
         for r in &e.infrastructure {
-            let why = r
-                .candidates
-                .iter()
-                .find(|c| c.chosen)
-                .map(|c| c.reasons.join("; "))
-                .unwrap_or_default();
+            let why = r.why();
             say!(
                 "    {} in {}: {}@{} ({}) -> {}",
                 r.intent,

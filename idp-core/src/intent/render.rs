@@ -24,12 +24,7 @@ pub fn render_resolution(
 }
 
 fn header(r: &Resolution) -> Vec<String> {
-    let why = r
-        .candidates
-        .iter()
-        .find(|c| c.chosen)
-        .map(|c| c.reasons.join("; "))
-        .unwrap_or_default();
+    let why = r.why();
     vec![
         format!("Managed by idp: {} in {} -> {}@{} ({why}).", r.intent, r.environment, r.module, r.module_version),
         "Locked inputs are set by the platform. To change a parameter, run `idp request-infra-resource`;".into(),

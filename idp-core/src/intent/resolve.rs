@@ -208,6 +208,17 @@ pub struct Resolution {
     pub approvals: Vec<String>,
 }
 
+impl Resolution {
+    /// Why the chosen module won: its matching reasons, joined (empty if none was chosen).
+    pub fn why(&self) -> String {
+        self.candidates
+            .iter()
+            .find(|c| c.chosen)
+            .map(|c| c.reasons.join("; "))
+            .unwrap_or_default()
+    }
+}
+
 /// The tags every cloud resource gets, by name.
 pub fn standard_tags(
     cfg: &PlatformConfig,

@@ -225,21 +225,9 @@ fn plan_step(
             if change.action == FileAction::Keep && stamp.files.contains_key(&f.path) {
                 continue;
             }
-            stamp.files.insert(
-                f.path.clone(),
-                StampFile {
-                    sha256: sha256_hex(&f.content),
-                    environment: f.environment.clone(),
-                    ownership: f.ownership,
-                    template: f
-                        .provenance
-                        .rsplit(':')
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                    step,
-                },
-            );
+            stamp
+                .files
+                .insert(f.path.clone(), StampFile::rendered(f, step));
         }
         let bytes = Arc::new(stamp.to_bytes());
         let cur = current.last().cloned().flatten();

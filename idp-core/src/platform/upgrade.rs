@@ -401,21 +401,7 @@ impl Platform {
                                 })
                             })
                             .unwrap_or(StepId::BootstrapService);
-                        (
-                            f.path.clone(),
-                            StampFile {
-                                sha256: sha256_hex(&f.content),
-                                environment: f.environment.clone(),
-                                ownership: f.ownership,
-                                template: f
-                                    .provenance
-                                    .rsplit(':')
-                                    .next()
-                                    .unwrap_or_default()
-                                    .to_string(),
-                                step,
-                            },
-                        )
+                        (f.path.clone(), StampFile::rendered(f, step))
                     })
                     .collect(),
             };

@@ -27,6 +27,25 @@ pub struct StampFile {
     pub environment: Option<String>,
 }
 
+impl StampFile {
+    /// The entry for `f` as rendered by `step`: its hash, ownership, environment and template
+    /// (the part of its provenance after `golden-path@version:`).
+    pub fn rendered(f: &crate::golden_path::RenderedFile, step: StepId) -> StampFile {
+        StampFile {
+            sha256: crate::digest::sha256_hex(&f.content),
+            environment: f.environment.clone(),
+            ownership: f.ownership,
+            template: f
+                .provenance
+                .rsplit(':')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+            step,
+        }
+    }
+}
+
 /// The scaffold stamp of one service in one repo.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
