@@ -9,28 +9,13 @@ Writes OUT_DIR/report.txt and OUT_DIR/summary.json, and prints the report.
 """
 import json
 import os
-import statistics
 import sys
+
+from report import load, stats  # bench/report.py: hyperfine JSON, pooled runs
 
 TARGET_RATIO = 50.0
 TARGET_FLEET = 1000
 TARGET_FLEET_S = 10.0
-
-
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def stats(path):
-    res = load(path)["results"]
-    t = [x * 1000 for r in res for x in r["times"]]
-
-    def mean_of(key):  # mean CPU time per result, weighted by its run count
-        return sum(r.get(key, float("nan")) * len(r["times"]) for r in res) / len(t) * 1000
-
-    return {"runs": len(t), "min": min(t), "median": statistics.median(t), "max": max(t),
-            "user": mean_of("user"), "system": mean_of("system")}
 
 
 def others(out, key, st):
