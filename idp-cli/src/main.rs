@@ -434,6 +434,9 @@ fn run(cli: Cli) -> idp_core::Result<()> {
                 if r.failed > 0 {
                     std::process::exit(1);
                 }
+                if r.conflicts > 0 {
+                    std::process::exit(idp_core::ErrorKind::Conflict.exit_code());
+                }
                 return Ok(());
             }
             let service = service.clone().ok_or_else(|| {
@@ -449,6 +452,11 @@ fn run(cli: Cli) -> idp_core::Result<()> {
                 *plan,
             )?;
             output::upgrade(&r, cli.json);
+            // The change requests are open with conflict markers: not done until a person
+            // resolves them, which scripts must be able to tell from the exit code.
+            if r.status == idp_core::platform::UpgradeStatus::Conflicts {
+                std::process::exit(idp_core::ErrorKind::Conflict.exit_code());
+            }
             Ok(())
         }
         Command::Fleet => {

@@ -636,3 +636,51 @@ fn a_crash_mid_upgrade_leaves_the_repo_as_it_was_and_a_rerun_completes() {
         before.len() + 1
     );
 }
+
+#[test]
+fn an_upgrade_with_conflicts_exits_with_the_conflict_code_alone_and_in_the_fleet() {
+    let ws = tempfile::tempdir().unwrap();
+    assert!(
+        idp(ws.path())
+            .args(["-q"])
+            .args(RUN)
+            .args(["--version", "1.0.0"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The team edits the line 2.0.0 changes, as a push to main would.
+    let clone = ws.path().join("clone");
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@x"])
+            .args(args)
+            .current_dir(ws.path())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["clone", "-q", "repos/payments-api.git", "clone"]);
+    let docker = std::fs::read_to_string(clone.join("Dockerfile"))
+        .unwrap()
+        .replace("--retries=3", "--retries=5");
+    std::fs::write(clone.join("Dockerfile"), docker).unwrap();
+    git(&["-C", "clone", "commit", "-qam", "more retries"]);
+    git(&["-C", "clone", "push", "-q", "origin", "main"]);
+    let upgrade = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_idp"))
+            .arg("--workspace")
+            .arg(ws.path())
+            .args(["--as", "user:default/pat", "-q", "--json", "upgrade"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let one = upgrade(&["payments-api"]);
+    assert_eq!(json_of(&one)["status"], "conflicts");
+    assert_eq!(one.status.code(), Some(4), "the conflict exit code");
+    let fleet = upgrade(&["--all"]);
+    assert_eq!(json_of(&fleet)["conflicts"], 1);
+    assert_eq!(fleet.status.code(), Some(4));
+}

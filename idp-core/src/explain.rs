@@ -84,7 +84,7 @@ pub(crate) fn explain(
         )));
     }
     let def = p.definition();
-    let record = p.state().get_service(service)?;
+    let record = p.service_record(service)?;
     let (gp_id, version, owner, params) = match &record {
         Some(r) => (
             r.golden_path.clone(),

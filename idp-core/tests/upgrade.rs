@@ -389,3 +389,217 @@ fn the_fleet_upgrades_in_parallel_with_a_summary() {
         .unwrap();
     assert!(none.rows.is_empty());
 }
+
+/// Runs git in `dir`, as a team member would.
+fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=Team", "-c", "user.email=team@acme.example"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The documented flow: clone, check out the upgrade branch, resolve the markers (keeping the
+/// team's side), commit, and merge the branch into main by pushing it.
+fn resolve_and_merge(p: &Platform, repo: &str, branch: &str, resolve: &[&str]) {
+    let work = tempfile::tempdir().unwrap();
+    let url = p.source_control().repo_url(repo);
+    git(work.path(), &["clone", "-q", &url, "w"]);
+    let w = work.path().join("w");
+    git(&w, &["checkout", "-q", branch]);
+    for path in resolve {
+        let text = std::fs::read_to_string(w.join(path)).unwrap();
+        let mut out = String::new();
+        let mut side = None;
+        for line in text.lines() {
+            if line.starts_with("<<<<<<< ") {
+                side = Some(true);
+            } else if line == "=======" && side.is_some() {
+                side = Some(false);
+            } else if line.starts_with(">>>>>>> ") {
+                side = None;
+            } else if side != Some(false) {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        std::fs::write(w.join(path), out).unwrap();
+        git(&w, &["add", path]);
+    }
+    if !resolve.is_empty() {
+        git(&w, &["commit", "-q", "-m", "resolve upgrade conflicts"]);
+    }
+    git(&w, &["push", "-q", "origin", &format!("{branch}:main")]);
+}
+
+/// payments-api at 1.0.0 with a team edit that conflicts with 2.0.0, upgraded; `before` runs
+/// just before the upgrade.
+/// payments-api run again by its team, with its current parameters.
+fn rerun(p: &Platform) -> idp_core::Result<idp_core::Receipt> {
+    let req = ServiceRequest::new("payments-api", "team-payments");
+    p.run_golden_path(&p.principal("alice"), &req)
+}
+
+fn conflicted_at_v1(p: &Platform, before: impl FnOnce()) -> idp_core::platform::UpgradeResult {
+    at_v1(p, "payments-api");
+    let docker = read(p, "payments-api", "Dockerfile")
+        .unwrap()
+        .replace("--retries=3", "--retries=5");
+    team_edit(p, "payments-api", &[("Dockerfile", Some(&docker))]);
+    before();
+    let r = upgrade(p, "payments-api");
+    assert_eq!(r.status, UpgradeStatus::Conflicts);
+    r
+}
+
+#[test]
+fn a_conflicted_upgrade_holds_every_repo_so_the_service_never_runs_at_two_versions() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let mut gitops_before = None;
+    let r = conflicted_at_v1(&p, || gitops_before = Some(head(&p, "gitops")));
+    // The GitOps repo merges cleanly, but is held with the service repo.
+    assert_eq!(Some(head(&p, "gitops")), gitops_before);
+    let held: Vec<_> = r
+        .change_requests
+        .iter()
+        .map(|c| (c.repo.as_str(), c.state))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            ("payments-api", idp_core::receipt::ChangeRequestState::Open),
+            ("gitops", idp_core::receipt::ChangeRequestState::Open)
+        ]
+    );
+    // Until then the service is at 1.0.0 everywhere, and runs go on rendering 1.0.0.
+    let again = rerun(&p).unwrap();
+    assert_eq!(again.scaffold_version, "1.0.0");
+}
+
+#[test]
+fn resolving_a_conflicted_upgrade_as_documented_moves_the_service_to_the_new_version_for_good() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let r = conflicted_at_v1(&p, || ());
+    for cr in &r.change_requests {
+        let resolve: &[&str] = if cr.repo == "payments-api" {
+            &["Dockerfile"]
+        } else {
+            &[]
+        };
+        resolve_and_merge(&p, &cr.repo, &cr.branch, resolve);
+    }
+    let alice = p.principal("alice");
+    assert_eq!(
+        p.explain(&alice, "payments-api").unwrap().scaffold_version,
+        "2.0.0",
+        "explain follows the merged stamps"
+    );
+    let pat = p.principal("pat");
+    let up = p
+        .upgrade(
+            &pat,
+            &UpgradeRequest {
+                service: "payments-api".into(),
+                to: None,
+                keep: false,
+            },
+            false,
+        )
+        .unwrap();
+    assert_eq!(up.status, UpgradeStatus::UpToDate);
+    // The next run renders 2.0.0: nothing of the upgrade is stripped, the team's resolution kept.
+    let heads = (head(&p, "payments-api"), head(&p, "gitops"));
+    let rerun = rerun(&p).unwrap();
+    assert_eq!(rerun.scaffold_version, "2.0.0");
+    assert_eq!(
+        heads,
+        (head(&p, "payments-api"), head(&p, "gitops")),
+        "a rerun after the merge is a no-op"
+    );
+    assert!(read(&p, "payments-api", "renovate.json").is_some());
+    assert_eq!(read(&p, "payments-api", ".github/dependabot.yml"), None);
+    let d = read(&p, "payments-api", "Dockerfile").unwrap();
+    assert!(d.contains("--retries=5") && !d.contains("<<<<<<<"), "{d}");
+    for stamp in [
+        read(&p, "payments-api", ".idp/scaffold.json").unwrap(),
+        read(&p, "gitops", "apps/payments-api/.idp/scaffold.json").unwrap(),
+    ] {
+        assert!(stamp.contains("\"scaffoldVersion\": \"2.0.0\""), "{stamp}");
+    }
+    // The move is on record.
+    use idp_core::audit::AuditLog;
+    let records = p.audit().list(&Default::default()).unwrap();
+    assert!(records.iter().any(|r| r.event.operation == "reconcile"));
+}
+
+#[test]
+fn a_half_merged_upgrade_refuses_writes_and_upgrade_finishes_it() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let r = conflicted_at_v1(&p, || ());
+    let service_cr = r
+        .change_requests
+        .iter()
+        .find(|c| c.repo == "payments-api")
+        .unwrap();
+    resolve_and_merge(&p, "payments-api", &service_cr.branch, &["Dockerfile"]);
+    let e = rerun(&p).unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::Conflict);
+    assert!(e.to_string().contains("part-way through an upgrade"), "{e}");
+    let gitops = head(&p, "gitops");
+    let finish = upgrade(&p, "payments-api");
+    assert_eq!(
+        finish.status,
+        UpgradeStatus::Upgraded,
+        "{:?}",
+        finish.conflicts
+    );
+    assert_ne!(
+        head(&p, "gitops"),
+        gitops,
+        "the held GitOps change request is merged"
+    );
+    let rerun = rerun(&p).unwrap();
+    assert_eq!(rerun.scaffold_version, "2.0.0");
+}
+
+#[test]
+fn held_gitops_change_requests_of_two_services_both_merge_into_the_shared_repo() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let mut results = Vec::new();
+    for s in ["svc-a", "svc-b"] {
+        at_v1(&p, s);
+        let docker = read(&p, s, "Dockerfile")
+            .unwrap()
+            .replace("--retries=3", "--retries=5");
+        team_edit(&p, s, &[("Dockerfile", Some(&docker))]);
+    }
+    for s in ["svc-a", "svc-b"] {
+        results.push(upgrade(&p, s));
+    }
+    for (s, r) in ["svc-a", "svc-b"].iter().zip(&results) {
+        assert_eq!(r.status, UpgradeStatus::Conflicts);
+        let cr = r.change_requests.iter().find(|c| c.repo == *s).unwrap();
+        resolve_and_merge(&p, s, &cr.branch, &["Dockerfile"]);
+        // The GitOps change request was held on a main that has moved since (the other
+        // service's upgrade landed there): finishing replays it on the current main.
+        assert_eq!(upgrade(&p, s).status, UpgradeStatus::Upgraded);
+    }
+    for s in ["svc-a", "svc-b"] {
+        let stamp = read(&p, "gitops", &format!("apps/{s}/.idp/scaffold.json")).unwrap();
+        assert!(
+            stamp.contains("\"scaffoldVersion\": \"2.0.0\""),
+            "{s}: {stamp}"
+        );
+    }
+}

@@ -11,6 +11,7 @@ mod engine;
 mod infra;
 mod policy_point;
 mod prepare;
+mod service;
 mod source;
 mod upgrade;
 mod waivers;
@@ -383,7 +384,7 @@ impl Platform {
             return Ok(());
         }
         let existing = if crate::naming::is_dns1123_label(&req.service) {
-            self.state.get_service(&req.service)?
+            self.service_record(&req.service)?
         } else {
             None
         };

@@ -147,7 +147,15 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         .with("field", "owner")
     })?;
 
-    let existing = p.state.get_service(&req.service)?;
+    let existing = match p.service_state(&req.service)? {
+        Some(s) => {
+            if let Some(e) = s.mid_upgrade() {
+                return Err(e);
+            }
+            Some(s.record)
+        }
+        None => None,
+    };
     if let Some(ex) = &existing {
         check_same_service(
             &req.service,

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::policy_point::{self, DecisionRecord, PolicyOutcome};
+use super::service::{STAMPED_ROLES, stamp_path_for};
 use super::{Platform, now_rfc3339, prepare};
 use crate::changeset::unified_diff;
 use crate::digest::sha256_hex;
@@ -138,54 +139,7 @@ struct RepoPlan {
     theirs: Vec<Vec<RenderedFile>>,
 }
 
-fn stamp_path_for(
-    cfg: &crate::platform::config::PlatformConfig,
-    gp: &GoldenPath,
-    role: RepoRole,
-    service: &str,
-) -> Option<String> {
-    // Stamp paths only depend on the service name; render them with a minimal context.
-    let team = Team {
-        name: String::new(),
-        entity_ref: String::new(),
-        cost_center: None,
-        platform_admin: false,
-        members: BTreeSet::new(),
-    };
-    let ctx = build_context(
-        cfg,
-        &team,
-        gp,
-        service,
-        &Default::default(),
-        &[],
-        &Default::default(),
-    );
-    gp.stamp_path(role, &ctx).ok().flatten()
-}
-
 impl Platform {
-    fn read_stamp(
-        &self,
-        gp: &GoldenPath,
-        role: RepoRole,
-        service: &str,
-    ) -> Result<Option<(String, String, Stamp)>> {
-        let Some(path) = stamp_path_for(&self.def.config, gp, role, service) else {
-            return Ok(None);
-        };
-        let repo = prepare::repo_name_for(self, role, service);
-        match self
-            .scm
-            .read_files(&repo, None, std::slice::from_ref(&path))?
-            .pop()
-            .flatten()
-        {
-            Some(bytes) => Ok(Some((repo, path.clone(), Stamp::parse(&path, &bytes)?))),
-            None => Ok(None),
-        }
-    }
-
     /// Upgrades `req.service` to `req.to` (default: the latest version). With `plan`, returns
     /// what would happen, with diffs, and writes nothing.
     pub fn upgrade(
@@ -201,7 +155,7 @@ impl Platform {
         } else {
             Some(super::engine::lock_service_pub(self, &req.service)?)
         };
-        let rec = self.state.get_service(&req.service)?.ok_or_else(|| {
+        let rec = self.service_record(&req.service)?.ok_or_else(|| {
             Error::not_found(format!("idp has no service called {}", req.service))
                 .with("field", "service")
         })?;
@@ -256,7 +210,7 @@ impl Platform {
         let mut from_version: Option<Version> = None;
         let mut stepped: BTreeSet<Version> = BTreeSet::new();
         let mut params_to = serde_json::Map::new();
-        for role in [RepoRole::Service, RepoRole::Gitops] {
+        for role in STAMPED_ROLES {
             let Some((repo, _path, stamp)) = self.read_stamp(&target, role, &req.service)? else {
                 continue;
             };
@@ -596,6 +550,14 @@ impl Platform {
             }
             if conflicted > 0 {
                 body.push_str("\nConflicts are marked with <<<<<<< ours / >>>>>>> theirs: resolve them on this branch and merge.\n");
+            } else if !result.conflicts.is_empty() {
+                // The service moves as a whole: merging this alone would leave its repos at two
+                // versions, and idp refuses to write to a service in that state.
+                body.push_str(&format!(
+                    "\nHeld open: the upgrade has conflicts in {}. Merge this change request once those are resolved and merged (or run `idp upgrade {}` then).\n",
+                    result.conflicts.join(", "),
+                    req.service
+                ));
             }
             let spec = ChangeRequestSpec {
                 key: format!(
@@ -627,7 +589,7 @@ impl Platform {
                     ),
                     ("Idp-Role".into(), p.role.as_str().into()),
                 ],
-                hold: conflicted > 0,
+                hold: !result.conflicts.is_empty(),
             };
             let out = self.scm.submit(&spec)?;
             crate::failpoint::hit("upgrade:submitted");
@@ -899,7 +861,7 @@ impl Platform {
             let mut version = rec.version.clone();
             let mut managed_edits = Vec::new();
             let mut deleted = Vec::new();
-            for role in [RepoRole::Service, RepoRole::Gitops] {
+            for role in STAMPED_ROLES {
                 let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name)? else {
                     continue;
                 };

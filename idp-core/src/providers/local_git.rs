@@ -229,6 +229,65 @@ impl LocalGit {
         Ok(next)
     }
 
+    /// `commit` of change request `found` when it descends from the default branch's head;
+    /// otherwise the same change (its diff against its parent) as a new commit on that head,
+    /// with the same message, which the change request's refs and key then point to.
+    fn rebase_onto_default(
+        &self,
+        repo: &Repository,
+        key: &str,
+        found: &ChangeRequestOutcome,
+        commit: Oid,
+    ) -> Result<Oid> {
+        let Some(head) = Self::head_commit(repo, &self.default_branch)? else {
+            return Ok(commit);
+        };
+        if head.id() == commit || repo.graph_descendant_of(commit, head.id())? {
+            return Ok(commit);
+        }
+        let old = repo.find_commit(commit)?;
+        let parent_tree = match old.parent(0) {
+            Ok(p) => Some(p.tree()?),
+            Err(_) => None,
+        };
+        let diff = repo.diff_tree_to_tree(parent_tree.as_ref(), Some(&old.tree()?), None)?;
+        let mut changes: BTreeMap<String, Option<Oid>> = BTreeMap::new();
+        for d in diff.deltas() {
+            let path = d
+                .new_file()
+                .path()
+                .or_else(|| d.old_file().path())
+                .and_then(|p| p.to_str())
+                .ok_or_else(|| Error::internal("a change request path is not UTF-8"))?;
+            let blob = (d.status() != git2::Delta::Deleted).then(|| d.new_file().id());
+            changes.insert(path.to_string(), blob);
+        }
+        let changes: BTreeMap<&str, Option<Oid>> =
+            changes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let tree_id = match write_tree(repo, Some(&head.tree()?), &changes)? {
+            Some(t) => t,
+            None => repo.treebuilder(None)?.write()?,
+        };
+        let rebased = repo.commit(
+            None,
+            &old.author(),
+            &git2::Signature::now(
+                old.committer().name().unwrap_or("idp"),
+                old.committer().email().unwrap_or("idp@localhost"),
+            )?,
+            old.message().unwrap_or(""),
+            &repo.find_tree(tree_id)?,
+            &[&head],
+        )?;
+        let log = format!("idp: rebase {}", found.id);
+        repo.reference(&Self::key_ref(key), rebased, true, &log)?;
+        if let Some(n) = found.id.rsplit('#').next() {
+            repo.reference(&format!("refs/change-requests/{n}"), rebased, true, &log)?;
+        }
+        repo.reference(&Self::branch_ref(&found.branch), rebased, true, &log)?;
+        Ok(rebased)
+    }
+
     /// Fast-forwards the default branch to `commit` (which descends from it).
     fn merge(&self, repo: &Repository, commit: Oid, msg: &str) -> Result<()> {
         let main = Self::branch_ref(&self.default_branch);
@@ -453,6 +512,9 @@ impl SourceControl for LocalGit {
             }
             repo.reference(&Self::branch_ref(&found.branch), oid, true, &log)?;
             if self.auto_merge && !spec.hold && found.state != ChangeRequestState::Merged {
+                // Held until now (an upgrade waiting for conflicts elsewhere): the default branch
+                // may have moved since (a shared repo), so the change is replayed on its head.
+                let oid = self.rebase_onto_default(&repo, &spec.key, &found, oid)?;
                 self.merge(&repo, oid, &format!("idp: merge {}", found.id))?;
                 return self.outcome(&spec.repo, &repo, oid, &found.branch);
             }
@@ -634,6 +696,40 @@ mod tests {
         let mut walk = r.revwalk().unwrap();
         walk.push_ref("refs/heads/main").unwrap();
         assert_eq!(walk.count(), 1);
+    }
+
+    #[test]
+    fn a_held_change_request_merges_later_onto_a_moved_default_branch() {
+        let d = tempfile::tempdir().unwrap();
+        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        g.create_repo("r", "test").unwrap();
+        g.submit(&spec("k0", &[("base", Some("0"))])).unwrap();
+        let held = g
+            .submit(&ChangeRequestSpec {
+                hold: true,
+                ..spec("k1", &[("mine", Some("1")), ("base", None)])
+            })
+            .unwrap();
+        assert_eq!(held.state, ChangeRequestState::Open);
+        // Someone else's change lands on main meanwhile.
+        g.submit(&ChangeRequestSpec {
+            branch: "other".into(),
+            ..spec("k2", &[("theirs", Some("2"))])
+        })
+        .unwrap();
+        let merged = g
+            .submit(&spec("k1", &[("mine", Some("1")), ("base", None)]))
+            .unwrap();
+        assert_eq!(merged.state, ChangeRequestState::Merged);
+        assert_eq!(merged.id, held.id, "the same change request");
+        assert_eq!(
+            g.read_files("r", None, &["mine".into(), "theirs".into(), "base".into()])
+                .unwrap(),
+            vec![Some(b"1".to_vec()), Some(b"2".to_vec()), None]
+        );
+        // And a retry finds the rebased commit.
+        let again = g.submit(&spec("k1", &[("mine", Some("1"))])).unwrap();
+        assert_eq!(again.commit, merged.commit);
     }
 
     #[test]
