@@ -287,7 +287,7 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
             };
             // JSON is YAML, so one parser reads both.
             let value: serde_json::Value =
-                idp_core::platform::config::parse_yaml(&path.display().to_string(), &text)?;
+                idp_core::config::parse_yaml(&path.display().to_string(), &text)?;
             ServiceRequest::from_json(value)?
         }
         None => ServiceRequest::default(),

@@ -310,7 +310,7 @@ pub fn json_or(v: &serde_json::Value, as_json: bool, human: impl FnOnce() -> Str
     }
 }
 
-pub fn policy_tests(r: &idp_core::policy::testing::TestReport, as_json: bool) {
+pub fn policy_tests(r: &idp_core::platform::policy_tests::TestReport, as_json: bool) {
     if as_json {
         return json(&serde_json::to_value(r).expect("report serializes"));
     }

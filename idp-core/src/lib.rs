@@ -20,9 +20,9 @@
 pub mod api;
 pub mod audit;
 pub mod changeset;
+pub mod config;
 pub mod digest;
 pub mod error;
-pub mod explain;
 pub mod failpoint;
 pub mod golden_path;
 pub mod intent;
@@ -38,8 +38,8 @@ pub mod state;
 
 pub use changeset::{ChangeSet, FileAction, FileChange};
 pub use error::{Error, ErrorKind, Result};
-pub use explain::Explanation;
 pub use org::Principal;
+pub use platform::explain::Explanation;
 pub use platform::{Plan, Platform, Progress, RunSummary};
 pub use receipt::{Artifact, ChangeRequestRef, Receipt, RunStatus, StepReceipt};
 pub use request::{Operation, ServiceRequest};

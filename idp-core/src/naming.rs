@@ -3,9 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::error::{Error, Result};
-use crate::platform::config::PlatformConfig;
-
 /// True when `s` is a DNS-1123 label: 1-63 lowercase alphanumerics or '-', starting and ending
 /// with an alphanumeric.
 pub fn is_dns1123_label(s: &str) -> bool {
@@ -65,50 +62,6 @@ pub fn fill(pattern: &str, values: &[(&str, &str)]) -> String {
     out
 }
 
-/// Checks a service name against DNS-1123 and the organization's rule.
-///
-/// ```
-/// # use idp_core::naming::check_service_name;
-/// # let cfg = idp_core::Platform::builtin_config().unwrap();
-/// assert!(check_service_name(&cfg, "payments-api").is_ok());
-/// assert!(check_service_name(&cfg, "../../etc").is_err());
-/// ```
-pub fn check_service_name(cfg: &PlatformConfig, name: &str) -> Result<()> {
-    let shown = shown(name);
-    let err = |why: String| {
-        Error::invalid(format!("service name {shown} is not allowed: {why}"))
-            .with("field", "service")
-    };
-    if !is_dns1123_label(name) {
-        return Err(err(
-            "a service name must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', \
-             starting and ending with a letter or digit"
-                .into(),
-        ));
-    }
-    let rule = &cfg.naming.service;
-    if name.len() > rule.max_length {
-        return Err(err(format!(
-            "at most {} characters (naming.service.max_length)",
-            rule.max_length
-        )));
-    }
-    if rule.reserved.iter().any(|r| r == name) {
-        return Err(err(
-            "the name is reserved by the platform (naming.service.reserved)".into(),
-        ));
-    }
-    if let Some(p) = &rule.pattern {
-        let re = compile_pattern(p).map_err(|e| Error::internal(format!("naming pattern: {e}")))?;
-        if !re.is_match(name) {
-            return Err(err(format!(
-                "it must match the organization's pattern `{p}`"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// A value as shown in an error: quoted, control characters escaped, cut at 80 characters, so an
 /// error never echoes a huge or multi-line input.
 pub fn shown(value: &str) -> String {
@@ -127,20 +80,6 @@ pub fn python_module(service: &str) -> String {
     } else {
         m
     }
-}
-
-/// The namespace of `service` owned by `team` in `env`.
-pub fn namespace(cfg: &PlatformConfig, team: &str, service: &str, env: &str) -> String {
-    let ns = fill(
-        &cfg.naming.namespace,
-        &[
-            ("org", &cfg.organization.name),
-            ("team", team),
-            ("service", service),
-            ("env", env),
-        ],
-    );
-    truncate_dns(&ns, 63)
 }
 
 /// Shortens a DNS name to `max` characters, keeping it unique with a short hash suffix.

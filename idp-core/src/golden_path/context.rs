@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 
 use super::{GoldenPath, Parameters};
+use crate::config::PlatformConfig;
 use crate::naming;
 use crate::org::Team;
-use crate::platform::config::PlatformConfig;
 
 /// The context of one service: values shared by every file, plus the environments that
 /// `for_each: environment` files are rendered for.
@@ -72,7 +72,7 @@ pub fn build_context(
                 "type": e.env_type,
                 "protected": e.protected,
                 "cluster": e.cluster,
-                "namespace": naming::namespace(cfg, &team.name, service, &e.name),
+                "namespace": cfg.namespace(&team.name, service, &e.name),
                 "replicas": {"min": e.replicas.min, "max": e.replicas.max},
                 "labels": env_labels,
                                 // Environment variables from the service's infrastructure (Secret references).

@@ -288,7 +288,7 @@ impl GoldenPath {
         text: &str,
         templates: &BTreeMap<String, String>,
     ) -> Result<GoldenPath> {
-        let def: GoldenPathDef = crate::platform::config::parse_yaml(file, text)?;
+        let def: GoldenPathDef = crate::config::parse_yaml(file, text)?;
         let bad = |field: &str, msg: String| {
             Error::invalid(format!("{file}: {msg}"))
                 .with("file", file)

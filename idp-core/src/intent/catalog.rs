@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::config::{PlatformConfig, parse_yaml};
 use crate::error::{Error, Result};
-use crate::platform::config::{PlatformConfig, parse_yaml};
 
 /// How a module is provisioned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::catalog::{Catalog, Flavour, MatchInput, Module};
+use crate::config::{Environment, PlatformConfig};
 use crate::error::{Error, Result};
 use crate::naming;
 use crate::org::Team;
-use crate::platform::config::{Environment, PlatformConfig};
 
 /// What a developer asks for: "a bucket for logs", with a few parameters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,8 +241,7 @@ pub fn standard_tags(
     ])
 }
 
-/// Tag names [`standard_tags`] provides (what `tags.required` may ask for).
-pub const STANDARD_TAGS: [&str; 6] = ["org", "team", "cost-center", "env", "service", "managed-by"];
+pub use crate::config::STANDARD_TAGS;
 
 /// A cloud resource name from the org pattern, within the module's length limit: lowercase
 /// letters, digits and single hyphens, starting with a letter; too long gets a stable hash suffix.

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::config::{PlatformConfig, parse_yaml};
 use super::source::PlatformFiles;
+use crate::config::{PlatformConfig, parse_yaml};
 use crate::error::{Error, Result};
 use crate::golden_path::{GoldenPath, Version};
 use crate::org::Directory;

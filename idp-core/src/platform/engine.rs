@@ -699,7 +699,7 @@ pub(crate) fn execute(
 ) -> Result<Receipt> {
     // The lock file is named after the service: check the name before touching the disk.
     if let Err(e) = crate::golden_path::params::check_string("service", &req.service, false)
-        .and_then(|_| crate::naming::check_service_name(&p.def.config, &req.service))
+        .and_then(|_| p.def.config.check_service_name(&req.service))
     {
         let _ = policy_point::audit_rejected(p, who, op.as_str(), &req.service, &e);
         return Err(e);

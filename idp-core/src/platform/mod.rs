@@ -5,11 +5,12 @@
 //! request ─► validate (preflight) ─► plan (steps → change sets) ─► apply (providers) ─► Receipt
 //! ```
 
-pub mod config;
 mod definition;
 mod engine;
+pub mod explain;
 mod infra;
 mod policy_point;
+pub mod policy_tests;
 mod prepare;
 mod service;
 mod source;
@@ -183,7 +184,7 @@ impl Platform {
     }
 
     /// The parsed built-in `idp.yaml` (handy for tests and docs).
-    pub fn builtin_config() -> Result<config::PlatformConfig> {
+    pub fn builtin_config() -> Result<crate::config::PlatformConfig> {
         Ok(PlatformDef::load(PlatformFiles::builtin())?.config)
     }
 
@@ -318,8 +319,12 @@ impl Platform {
     }
 
     /// What idp created for `service`, and how to override each file safely.
-    pub fn explain(&self, who: &Principal, service: &str) -> Result<crate::explain::Explanation> {
-        crate::explain::explain(self, who, service)
+    pub fn explain(
+        &self,
+        who: &Principal,
+        service: &str,
+    ) -> Result<crate::platform::explain::Explanation> {
+        crate::platform::explain::explain(self, who, service)
     }
 
     pub(crate) fn emit(
@@ -404,12 +409,12 @@ impl Platform {
 }
 
 impl Platform {
-    /// Runs the policy unit tests in `dir` (see [`crate::policy::testing`]) against this
+    /// Runs the policy unit tests in `dir` (see [`crate::platform::policy_tests`]) against this
     /// platform's policies. Nothing is written.
     pub fn test_policies(
         &self,
         dir: impl AsRef<Path>,
-    ) -> Result<crate::policy::testing::TestReport> {
-        crate::policy::testing::run(&self.def, dir.as_ref())
+    ) -> Result<crate::platform::policy_tests::TestReport> {
+        crate::platform::policy_tests::run(&self.def, dir.as_ref())
     }
 }

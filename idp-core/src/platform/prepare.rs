@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::golden_path::params::{check_string, check_value, is_secret_key};
 use crate::golden_path::{GoldenPath, Parameters, RepoRole, ServiceContext, StepId, build_context};
 use crate::intent::{Intent, Resolution};
-use crate::naming::{check_service_name, shown};
+use crate::naming::shown;
 use crate::org::Team;
 use crate::request::{Operation, ServiceRequest};
 use crate::scaffold::Stamp;
@@ -107,7 +107,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         &Value::Array(req.intents.clone()),
         &is_secret_key,
     )?;
-    check_service_name(&p.def.config, &req.service)?;
+    p.def.config.check_service_name(&req.service)?;
     let change_window_open = match &req.change_window {
         None => false,
         Some(name) => {

@@ -20,7 +20,7 @@ pub(crate) const STAMPED_ROLES: [RepoRole; 2] = [RepoRole::Service, RepoRole::Gi
 
 /// The path of the service's stamp in the repo of `role`, if the golden path stamps that repo.
 pub(crate) fn stamp_path_for(
-    cfg: &crate::platform::config::PlatformConfig,
+    cfg: &crate::config::PlatformConfig,
     gp: &GoldenPath,
     role: RepoRole,
     service: &str,

@@ -149,7 +149,7 @@ impl Platform {
         plan: bool,
     ) -> Result<UpgradeResult> {
         crate::golden_path::params::check_string("service", &req.service, false)?;
-        crate::naming::check_service_name(&self.def.config, &req.service)?;
+        self.def.config.check_service_name(&req.service)?;
         let _lock = if plan {
             None
         } else {
@@ -743,7 +743,7 @@ impl Platform {
                 .map(|e| {
                     (
                         e.name.clone(),
-                        crate::naming::namespace(&self.def.config, &team.name, service, &e.name),
+                        self.def.config.namespace(&team.name, service, &e.name),
                     )
                 })
                 .collect(),

@@ -111,7 +111,7 @@ impl Platform {
             ),
             (None, None) => None,
         };
-        crate::naming::check_service_name(&self.def.config, &req.service)?;
+        self.def.config.check_service_name(&req.service)?;
         if let Some(env) = &req.environment
             && self.def.config.environment(env).is_none()
         {

@@ -17,17 +17,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-/// What a rule does when it finds something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Enforcement {
-    /// Stops the operation (unless a valid waiver covers it).
-    Deny,
-    /// Reported in the receipt.
-    Warn,
-    /// Not checked.
-    Off,
-}
+pub use crate::config::{Enforcement, GuardrailsConfig};
 
 /// The built-in convention rules.
 pub const CONVENTIONS: [&str; 6] = [
@@ -110,15 +100,6 @@ pub struct Guardrails {
     required_labels: Vec<String>,
     required_tags: Vec<String>,
     rego: Option<Rego>,
-}
-
-/// `guardrails:` in idp.yaml.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GuardrailsConfig {
-    /// Rule -> enforcement; rules not listed are `deny`.
-    #[serde(default)]
-    pub conventions: BTreeMap<String, Enforcement>,
 }
 
 fn rule_names(text: &str) -> Vec<String> {

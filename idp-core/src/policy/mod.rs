@@ -10,4 +10,3 @@ pub use guardrails::{
 };
 pub mod waivers;
 pub use waivers::{Waiver, WaiverRequest, WaiverState};
-pub mod testing;

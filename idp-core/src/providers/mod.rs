@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 pub use local_git::LocalGit;
 
+use crate::config::SourceControlConfig;
 use crate::error::{Error, Result};
-use crate::platform::config::SourceControlConfig;
 use crate::receipt::ChangeRequestState;
 
 /// Who a commit is by.

@@ -22,11 +22,13 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::authz::EnvFacts;
-use super::{AuthzContext, AuthzRequest, AuthzResource, Enforcement, GuardContext, GuardedFile};
 use crate::error::{Error, Result};
 use crate::org::Principal;
 use crate::platform::PlatformDef;
+use crate::policy::authz::EnvFacts;
+use crate::policy::{
+    AuthzContext, AuthzRequest, AuthzResource, Enforcement, GuardContext, GuardedFile,
+};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -156,7 +158,7 @@ pub fn run(def: &PlatformDef, dir: &Path) -> Result<TestReport> {
             .to_string_lossy()
             .into_owned();
         let text = std::fs::read_to_string(&path)?;
-        let tf: TestFile = crate::platform::config::parse_yaml(&name, &text)?;
+        let tf: TestFile = crate::config::parse_yaml(&name, &text)?;
         for t in tf.tests {
             let (passed, detail) = run_case(def, &t)
                 .map_err(|e| e.with("file", name.clone()).with("test", t.name.clone()))?;

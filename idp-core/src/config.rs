@@ -26,7 +26,7 @@ pub struct PlatformConfig {
     pub providers: Providers,
     /// Guardrail settings (conventions checked on every change set before it is written).
     #[serde(default)]
-    pub guardrails: crate::policy::GuardrailsConfig,
+    pub guardrails: GuardrailsConfig,
     /// Declared change windows: a request naming one that is open now may change protected
     /// environments without a waiver.
     #[serde(default)]
@@ -330,12 +330,12 @@ impl PlatformConfig {
             ));
         }
         for (i, t) in self.tags.required.iter().enumerate() {
-            if !crate::intent::resolve::STANDARD_TAGS.contains(&t.as_str()) {
+            if !STANDARD_TAGS.contains(&t.as_str()) {
                 return Err(bad(
                     format!("tags.required[{i}]"),
                     format!(
                         "`{t}` is not a tag idp can fill; known: {}",
-                        crate::intent::resolve::STANDARD_TAGS.join(", ")
+                        STANDARD_TAGS.join(", ")
                     ),
                 ));
             }
@@ -375,8 +375,92 @@ impl PlatformConfig {
         Some(s <= now && now < e)
     }
 
+    /// Checks a service name against DNS-1123 and the organization's rule.
+    ///
+    /// ```
+    /// # let cfg = idp_core::Platform::builtin_config().unwrap();
+    /// assert!(cfg.check_service_name("payments-api").is_ok());
+    /// assert!(cfg.check_service_name("../../etc").is_err());
+    /// ```
+    pub fn check_service_name(&self, name: &str) -> Result<()> {
+        let cfg = self;
+        let shown = crate::naming::shown(name);
+        let err = |why: String| {
+            Error::invalid(format!("service name {shown} is not allowed: {why}"))
+                .with("field", "service")
+        };
+        if !crate::naming::is_dns1123_label(name) {
+            return Err(err(
+                "a service name must be a DNS-1123 label: 1-63 lowercase letters, digits or '-', \
+                 starting and ending with a letter or digit"
+                    .into(),
+            ));
+        }
+        let rule = &cfg.naming.service;
+        if name.len() > rule.max_length {
+            return Err(err(format!(
+                "at most {} characters (naming.service.max_length)",
+                rule.max_length
+            )));
+        }
+        if rule.reserved.iter().any(|r| r == name) {
+            return Err(err(
+                "the name is reserved by the platform (naming.service.reserved)".into(),
+            ));
+        }
+        if let Some(p) = &rule.pattern {
+            let re = crate::naming::compile_pattern(p)
+                .map_err(|e| Error::internal(format!("naming pattern: {e}")))?;
+            if !re.is_match(name) {
+                return Err(err(format!(
+                    "it must match the organization's pattern `{p}`"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The namespace of `service` owned by `team` in `env`.
+    pub fn namespace(&self, team: &str, service: &str, env: &str) -> String {
+        let cfg = self;
+        let ns = crate::naming::fill(
+            &cfg.naming.namespace,
+            &[
+                ("org", &cfg.organization.name),
+                ("team", team),
+                ("service", service),
+                ("env", env),
+            ],
+        );
+        crate::naming::truncate_dns(&ns, 63)
+    }
+
     /// The environment called `name`.
     pub fn environment(&self, name: &str) -> Option<&Environment> {
         self.environments.iter().find(|e| e.name == name)
     }
 }
+
+/// What a rule does when it finds something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Enforcement {
+    /// Stops the operation (unless a valid waiver covers it).
+    Deny,
+    /// Reported in the receipt.
+    Warn,
+    /// Not checked.
+    Off,
+}
+
+/// `guardrails:` in idp.yaml.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardrailsConfig {
+    /// Rule -> enforcement; rules not listed are `deny`.
+    #[serde(default)]
+    pub conventions: std::collections::BTreeMap<String, Enforcement>,
+}
+
+/// Tag names [`standard_tags`](crate::intent::resolve::standard_tags) provides (what `tags.required` may ask for).
+pub const STANDARD_TAGS: [&str; 6] = ["org", "team", "cost-center", "env", "service", "managed-by"];
