@@ -5,7 +5,7 @@
 # parameters (long name, other Python, port and SLOs, a description with quotes and Unicode).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cargo build --quiet --workspace --bins --manifest-path "$ROOT/Cargo.toml"
+cargo build --quiet --workspace --bins ${IDP_FEATURES:-} --manifest-path "$ROOT/Cargo.toml"
 IDP="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug/idp"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/idp-e2e.XXXXXX")"
 trap 'rm -rf "$WORK"' EXIT

@@ -12,6 +12,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # with it set here the Rust tests, the CLI, maturin and napi share one dependency build
 # (target/<triple>/debug) instead of compiling the graph twice (about 7 minutes on 2 cores).
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+# The crash tests need idp's fail points (IDP_FAILPOINT), compiled in only with this feature;
+# every build here uses it, so the graph is built once (the bindings' scripts pass it on too).
+export IDP_FEATURES="--features idp-cli/failpoints"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
@@ -20,15 +23,15 @@ bash scripts/install-tools.sh
 
 step "rust: format, lint, tests (engine, CLI)"
 cargo fmt --all -- --check
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-cargo test --workspace --quiet
+cargo clippy --workspace --all-targets $IDP_FEATURES --quiet -- -D warnings
+cargo test --workspace $IDP_FEATURES --quiet
 
 step "golden path: generate with the CLI and validate with kubernetes-validate, actionlint, hadolint, promtool, pytest"
 bash scripts/e2e-golden-path.sh
 
 step "rust: example"
 # --workspace --bins, here and in the other scripts: one feature set, so one build of the graph.
-cargo build --quiet --workspace --bins
+cargo build --quiet --workspace --bins $IDP_FEATURES
 "${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/debug/idp-example"
 
 step "bindings: Python, Node, Backstage, parity across the four faces, examples"

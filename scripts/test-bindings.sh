@@ -22,8 +22,13 @@ VENV="$TOOLS_DIR/venv"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
+# Test builds carry idp's fail points (scripts/test-all.sh sets IDP_FEATURES); so do the bindings
+# built here, which keeps one build of the graph. Released packages are built without them.
+IDP_FEATURES="${IDP_FEATURES---features idp-cli/failpoints}"
+BINDING_FEATURES="${IDP_FEATURES:+failpoints}"
+
 step "CLI and the Rust parity face (the tests compare every face with them)"
-cargo build --quiet --workspace --bins
+cargo build --quiet --workspace --bins $IDP_FEATURES
 # Private copies: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug.
 mkdir -p "$TOOLS_DIR/bin"
 BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug"
@@ -36,7 +41,7 @@ step "python: venv with maturin and pytest in $VENV"
 export PATH="$VENV/bin:$PATH"
 
 step "python: pip install ./idp-python (maturin, profile $PROFILE)"
-MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}" pip install -q --no-build-isolation --no-cache-dir \
+MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}${BINDING_FEATURES:+ --features $BINDING_FEATURES}" pip install -q --no-build-isolation --no-cache-dir \
   --force-reinstall --no-deps ./idp-python
 
 step "python: pytest"
@@ -46,16 +51,16 @@ step "python: example"
 python examples/python/golden_path.py
 
 step "node: npm ci in idp-node (builds the addon from source, profile $PROFILE)"
-(cd idp-node && IDP_NODE_BUILD_PROFILE="$PROFILE" npm ci --no-audit --no-fund)
+(cd idp-node && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" npm ci --no-audit --no-fund)
 if git rev-parse --git-dir >/dev/null 2>&1; then
-  git diff --exit-code --stat -- idp-node/index.d.ts idp-node/index.js ||
-    { echo "idp-node/index.d.ts or index.js differs from what the build generates: commit the generated files" >&2; exit 1; }
+  git diff --exit-code --stat -- idp-node/index.d.ts idp-node/index.js idp-node/api.d.ts ||
+    { echo "idp-node/index.d.ts, index.js or api.d.ts differs from what the build generates: commit the generated files" >&2; exit 1; }
 fi
 
 step "node: npm install ./idp-node from an app (the package builds itself on install)"
 APP="$(mktemp -d)"
 (cd "$APP" && npm init -y >/dev/null \
-  && IDP_NODE_BUILD_PROFILE="$PROFILE" npm install --no-audit --no-fund --loglevel=error "$ROOT/idp-node" \
+  && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" npm install --no-audit --no-fund --loglevel=error "$ROOT/idp-node" \
   && node -e "const {Platform, methods} = require('@idp/node'); Platform.builtin('ws'); console.log('installed @idp/node:', methods().length, 'methods')")
 rm -rf "$APP"
 

@@ -6,7 +6,8 @@
 
 use std::time::Instant;
 
-use idp_core::{Platform, ServiceRequest};
+use idp_core::ServiceRequest;
+use idp_core::blocking::Platform;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -10,7 +10,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
-use idp_core::{Error, Operation, Platform, ServiceRequest};
+use idp_core::blocking::Platform;
+use idp_core::{CancelToken, Error, Operation, ServiceRequest};
 
 const EXIT_CODES: &str = "Exit codes: 0 ok, 1 internal error, 2 invalid input, 3 denied, 4 conflict, \
 5 not found, 6 policy violation, 7 provider error.";
@@ -238,7 +239,9 @@ struct RequestArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
-    match run(cli) {
+    let cancel = CancelToken::new();
+    cancel_on_ctrl_c(cancel.clone(), cli.quiet);
+    match run(cli, cancel) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(&e, json);
@@ -247,11 +250,44 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(cli: &Cli) -> idp_core::Result<Platform> {
+/// The first Ctrl-C asks the run to stop at its next safe point (it is then recorded as
+/// cancelled, and `idp resume` finishes it); a second one ends the process at once.
+fn cancel_on_ctrl_c(token: CancelToken, quiet: bool) {
+    let listener = std::thread::Builder::new()
+        .name("idp-ctrl-c".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                if tokio::signal::ctrl_c().await.is_err() {
+                    return;
+                }
+                token.cancel();
+                if !quiet {
+                    eprintln!(
+                        "idp: cancelling at the next safe point (Ctrl-C again to stop at once)"
+                    );
+                }
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(idp_core::ErrorKind::Cancelled.exit_code());
+                }
+            });
+        });
+    if let Err(e) = listener {
+        eprintln!("idp: Ctrl-C will stop the process at once: {e}");
+    }
+}
+
+fn open(cli: &Cli, cancel: CancelToken) -> idp_core::Result<Platform> {
     let p = match &cli.platform {
         Some(dir) => Platform::from_dir(dir, &cli.workspace)?,
         None => Platform::builtin(&cli.workspace)?,
-    };
+    }
+    .with_cancel(cancel);
     if cli.quiet {
         return Ok(p);
     }
@@ -376,7 +412,7 @@ fn operation(cli: &Cli, p: &Platform, op: Operation, a: &RequestArgs) -> idp_cor
     Ok(())
 }
 
-fn run(cli: Cli) -> idp_core::Result<()> {
+fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
     if let Command::Init { dir } = &cli.command {
         let n = Platform::init_dir(dir)?;
         if cli.json {
@@ -390,7 +426,7 @@ fn run(cli: Cli) -> idp_core::Result<()> {
         }
         return Ok(());
     }
-    let p = open(&cli)?;
+    let p = open(&cli, cancel)?;
     match &cli.command {
         Command::Init { .. } => unreachable!("handled above"),
         Command::GoldenPath(GoldenPathCmd::Run(a)) => {
@@ -519,10 +555,10 @@ fn run(cli: Cli) -> idp_core::Result<()> {
 }
 
 fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
-    use idp_core::audit::{AuditFilter, AuditLog};
+    use idp_core::audit::AuditFilter;
     match cmd {
         AuditCmd::Verify { key } => {
-            let report = p.audit().verify_with_key(key.as_deref())?;
+            let report = p.audit_verify(key.as_deref())?;
             output::audit_verify(&report, cli.json);
             if !report.ok {
                 std::process::exit(1);
@@ -533,7 +569,7 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
             since,
             limit,
         } => {
-            let records = p.audit().list(&AuditFilter {
+            let records = p.audit_list(&AuditFilter {
                 service: service.clone(),
                 since: since.clone(),
                 limit: *limit,
@@ -541,7 +577,7 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
             output::audit_list(&records, cli.json);
         }
         AuditCmd::Checkpoint => {
-            let cp = p.audit().checkpoint()?;
+            let cp = p.audit_checkpoint()?;
             output::json_or(&serde_json::to_value(&cp)?, cli.json, || match &cp {
                 Some(c) => format!("signed checkpoint at record {} ({})", c.seq, c.hash),
                 None => "the audit log is empty; nothing to sign".into(),

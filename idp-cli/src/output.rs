@@ -22,7 +22,8 @@ pub fn error(e: &Error, as_json: bool) {
     if as_json {
         json(&serde_json::json!({"error": e.to_json()}));
     }
-    eprintln!("idp: error [{}]: {e}", e.kind());
+    let retry = if e.retryable() { " (retryable)" } else { "" };
+    eprintln!("idp: error [{}]{retry}: {e}", e.kind());
     if let Some(serde_json::Value::Array(items)) = e.details() {
         // For a denial, the decisions that denied; for other errors, every item.
         let denied = e.kind() == idp_core::ErrorKind::Denied;

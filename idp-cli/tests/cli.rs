@@ -278,6 +278,10 @@ fn running_run(ws: &Path) -> Option<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
 fn a_killed_golden_path_resumes_to_the_same_end_state_without_duplicate_commits() {
     let root = tempfile::tempdir().unwrap();
     let ws: PathBuf = root.path().join("ws");
@@ -578,6 +582,10 @@ fn policy_test_runs_the_builtin_policy_tests() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
 fn a_crash_mid_upgrade_leaves_the_repo_as_it_was_and_a_rerun_completes() {
     let ws = tempfile::tempdir().unwrap();
     let v1 = idp(ws.path())
@@ -683,4 +691,74 @@ fn an_upgrade_with_conflicts_exits_with_the_conflict_code_alone_and_in_the_fleet
     let fleet = upgrade(&["--all"]);
     assert_eq!(json_of(&fleet)["conflicts"], 1);
     assert_eq!(fleet.status.code(), Some(4));
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
+fn ctrl_c_stops_the_run_at_a_safe_point_records_it_cancelled_and_resume_finishes_it() {
+    let root = tempfile::tempdir().unwrap();
+    let ws: PathBuf = root.path().join("ws");
+    let reference = json_of(&idp(&ws).args(["--json", "-q"]).args(RUN).output().unwrap());
+    let trees = (main_tree(&ws, "payments-api"), main_tree(&ws, "gitops"));
+    std::fs::remove_dir_all(&ws).unwrap();
+
+    // Ctrl-C while provision_gitops is under way: it finishes, and the run stops before the
+    // next step.
+    let ready = root.path().join("ready");
+    let child = idp(&ws)
+        .args(RUN)
+        .env("IDP_FAILPOINT", "step:provision_gitops:planned:delay")
+        .env("IDP_FAILPOINT_READY", &ready)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "the run never reached provision_gitops"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("[Cancelled]") && stderr.contains("idp resume"),
+        "{stderr}"
+    );
+
+    let runs = json_of(&idp(&ws).args(["--json", "-q", "runs"]).output().unwrap());
+    let run = &runs[0];
+    assert_eq!(run["status"], "cancelled");
+    assert_eq!(
+        run["steps_completed"],
+        serde_json::json!(["bootstrap_service", "wire_ci", "provision_gitops"])
+    );
+    let run_id = run["run_id"].as_str().unwrap();
+    let resumed = idp(&ws)
+        .args(["--json", "-q", "resume", run_id])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let receipt = json_of(&resumed);
+    assert_eq!(receipt["run_id"], run_id);
+    assert_eq!(artifacts(&receipt), artifacts(&reference));
+    assert_eq!(
+        (main_tree(&ws, "payments-api"), main_tree(&ws, "gitops")),
+        trees
+    );
 }

@@ -10,7 +10,8 @@ mod common;
 use std::time::Instant;
 
 use common::{pct, us};
-use idp_core::{Platform, ServiceRequest};
+use idp_core::ServiceRequest;
+use idp_core::blocking::Platform;
 
 fn main() {
     let ws = tempfile::tempdir().unwrap();

@@ -10,7 +10,7 @@ mod common;
 use std::time::Instant;
 
 use common::verdict;
-use idp_core::Platform;
+use idp_core::blocking::Platform;
 use idp_core::intent::{Intent, render::render_resolution, resolve};
 
 fn main() {

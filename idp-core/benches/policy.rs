@@ -10,11 +10,12 @@
 mod common;
 
 use common::{pct, sample, us, verdict};
+use idp_core::blocking::Platform;
 use idp_core::org::Directory;
 use idp_core::policy::{
     Authz, AuthzContext, AuthzRequest, AuthzResource, GuardContext, GuardedFile,
 };
-use idp_core::{Operation, Platform, ServiceRequest};
+use idp_core::{Operation, ServiceRequest};
 
 const BUILTIN: &str = include_str!("../platform/policies/authz.cedar");
 const ORG: &str = include_str!("../platform/org/org.yaml");

@@ -12,15 +12,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use common::verdict;
+use idp_core::ServiceRequest;
+use idp_core::blocking::Platform;
 use idp_core::platform::{FleetUpgradeRequest, UpgradeRequest, UpgradeStatus};
 use idp_core::providers::{ChangeRequestSpec, Signature};
-use idp_core::{Platform, ServiceRequest};
 
 fn team_edit(p: &Platform, service: &str) {
     let read = |path: &str| {
         String::from_utf8(
-            p.source_control()
-                .read_files(service, None, &[path.into()])
+            p.block_on(p.source_control().read_files(service, None, &[path.into()]))
+                .unwrap()
                 .unwrap()[0]
                 .clone()
                 .unwrap(),
@@ -36,26 +37,26 @@ fn team_edit(p: &Platform, service: &str) {
         name: "team".into(),
         email: "team@acme.example".into(),
     };
-    p.source_control()
-        .submit(&ChangeRequestSpec {
-            key: format!("team-{service}"),
-            repo: service.into(),
-            branch: "team/edits".into(),
-            title: "team edits".into(),
-            body: String::new(),
-            files: vec![
-                (
-                    "catalog-info.yaml".into(),
-                    Some(Arc::new(catalog.into_bytes())),
-                ),
-                ("Dockerfile".into(), Some(Arc::new(docker.into_bytes()))),
-            ],
-            author: sig.clone(),
-            committer: sig,
-            trailers: vec![],
-            hold: false,
-        })
-        .unwrap();
+    p.block_on(p.source_control().submit(&ChangeRequestSpec {
+        key: format!("team-{service}"),
+        repo: service.into(),
+        branch: "team/edits".into(),
+        title: "team edits".into(),
+        body: String::new(),
+        files: vec![
+            (
+                "catalog-info.yaml".into(),
+                Some(Arc::new(catalog.into_bytes())),
+            ),
+            ("Dockerfile".into(), Some(Arc::new(docker.into_bytes()))),
+        ],
+        author: sig.clone(),
+        committer: sig,
+        trailers: vec![],
+        hold: false,
+    }))
+    .unwrap()
+    .unwrap();
 }
 
 fn main() {

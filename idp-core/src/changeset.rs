@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::golden_path::{Ownership, RepoRole, StepId};
 
 /// What will happen to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileAction {
     /// The file does not exist yet and will be written.
@@ -27,7 +27,7 @@ pub enum FileAction {
 pub const STAMP_PROVENANCE: &str = "idp:scaffold-stamp";
 
 /// One file of a change set.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileChange {
     pub path: String,
     pub action: FileAction,
@@ -70,7 +70,7 @@ impl FileChange {
 }
 
 /// Everything one step will do in one repo.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeSet {
     pub step: StepId,
     pub repo: String,

@@ -173,75 +173,210 @@ pub struct RequiredKeys {
     pub required: Vec<String>,
 }
 
+/// `providers:` in idp.yaml: where repos, state and the audit log live. Each is one typed
+/// variant per `kind:`; an unknown kind fails the load with the list of known ones.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Providers {
     #[serde(default)]
     pub source_control: SourceControlConfig,
     #[serde(default)]
-    pub state: KindOnly,
+    pub state: StateConfig,
+    /// Where audit records go; default: the same kind as `state`.
+    #[serde(default)]
+    pub audit: Option<AuditConfig>,
 }
 
-/// `providers.source_control`: which [`SourceControl`](crate::providers::SourceControl) to use.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `providers.source_control`: which [`SourceControl`](crate::providers::SourceControl) holds
+/// the repos (`provider`, selected by `kind:`), and how idp names and merges them (the fields
+/// every kind shares).
+#[derive(Debug, Clone, Serialize)]
 pub struct SourceControlConfig {
-    #[serde(default = "default_scm_kind")]
-    pub kind: String,
-    #[serde(default = "default_branch")]
+    #[serde(flatten)]
+    pub provider: SourceControlProvider,
     pub default_branch: String,
-    #[serde(default = "yes")]
     pub auto_merge: bool,
-    #[serde(default = "default_gitops_repo")]
     pub gitops_repo: String,
-    #[serde(default = "default_infra_repo")]
     pub infra_repo: String,
     /// The URL generated files use to point at a repo (Argo CD's `repoURL`), with `{repo}`: the
     /// organization's git server as clusters see it. Default: the provider's own URL.
-    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_url: Option<String>,
+}
+
+/// The kind-specific part of `providers.source_control`, tagged by `kind:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum SourceControlProvider {
+    /// Bare git repositories under the workspace (`repos/`): the embedded default.
+    LocalGit {},
+}
+
+impl SourceControlProvider {
+    /// The `kind:` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceControlProvider::LocalGit {} => "local-git",
+        }
+    }
 }
 
 impl Default for SourceControlConfig {
     fn default() -> Self {
         SourceControlConfig {
-            kind: default_scm_kind(),
-            default_branch: default_branch(),
+            provider: SourceControlProvider::LocalGit {},
+            default_branch: "main".into(),
             auto_merge: true,
-            gitops_repo: default_gitops_repo(),
-            infra_repo: default_infra_repo(),
+            gitops_repo: "gitops".into(),
+            infra_repo: "infra".into(),
             remote_url: None,
         }
     }
 }
 
-fn default_scm_kind() -> String {
-    "local-git".into()
-}
-fn default_branch() -> String {
-    "main".into()
-}
-fn yes() -> bool {
-    true
-}
-fn default_gitops_repo() -> String {
-    "gitops".into()
-}
-fn default_infra_repo() -> String {
-    "infra".into()
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KindOnly {
-    pub kind: String,
-}
-
-impl Default for KindOnly {
-    fn default() -> Self {
-        KindOnly {
-            kind: "sqlite".into(),
+impl<'de> Deserialize<'de> for SourceControlConfig {
+    /// The shared fields are taken out first; what is left must be exactly one kind's fields
+    /// (serde's `flatten` would accept unknown fields silently).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let mut out = SourceControlConfig::default();
+        let mut take = |key: &str| map.remove(key);
+        let string = |key: &str, v: serde_json::Value| -> std::result::Result<String, D::Error> {
+            match v {
+                serde_json::Value::String(s) => Ok(s),
+                other => Err(D::Error::custom(format!(
+                    "{key}: expected a string, found {other}"
+                ))),
+            }
+        };
+        if let Some(v) = take("default_branch") {
+            out.default_branch = string("default_branch", v)?;
         }
+        if let Some(v) = take("auto_merge") {
+            out.auto_merge = v.as_bool().ok_or_else(|| {
+                D::Error::custom(format!("auto_merge: expected true or false, found {v}"))
+            })?;
+        }
+        if let Some(v) = take("gitops_repo") {
+            out.gitops_repo = string("gitops_repo", v)?;
+        }
+        if let Some(v) = take("infra_repo") {
+            out.infra_repo = string("infra_repo", v)?;
+        }
+        if let Some(v) = take("remote_url") {
+            out.remote_url = Some(string("remote_url", v)?);
+        }
+        map.entry("kind")
+            .or_insert_with(|| serde_json::Value::String("local-git".into()));
+        out.provider = serde_json::from_value(serde_json::Value::Object(map)).map_err(|e| {
+            D::Error::custom(format!(
+                "{e}; the fields every kind takes are default_branch, auto_merge, gitops_repo, infra_repo, remote_url"
+            ))
+        })?;
+        Ok(out)
+    }
+}
+
+/// `providers.state`: where runs, services, change requests, waivers and locks live.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum StateConfig {
+    /// An SQLite file in the workspace (`state.db`): the embedded default.
+    Sqlite {},
+}
+
+impl Default for StateConfig {
+    fn default() -> Self {
+        StateConfig::Sqlite {}
+    }
+}
+
+impl StateConfig {
+    /// The `kind:` string.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            StateConfig::Sqlite {} => "sqlite",
+        }
+    }
+}
+
+/// `providers.audit`: where the hash-chained audit log lives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AuditConfig {
+    /// An SQLite file in the workspace (`audit.db`), checkpoints signed with a workspace key.
+    Sqlite {},
+}
+
+/// A secret named in idp.yaml, never written there: an environment variable or a file (a
+/// mounted Kubernetes or Docker secret). `Debug` shows where it comes from, never its value.
+///
+/// ```yaml
+/// token: { env: IDP_GITHUB_TOKEN }
+/// password: { file: /run/secrets/db-password }
+/// ```
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SecretRef {
+    Env(String),
+    File(std::path::PathBuf),
+}
+
+impl std::fmt::Debug for SecretRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SecretRef::Env(name) => write!(f, "SecretRef(env {name})"),
+            SecretRef::File(path) => write!(f, "SecretRef(file {})", path.display()),
+        }
+    }
+}
+
+impl SecretRef {
+    /// Reads the secret. Errors say where it was looked for, never what was found.
+    pub fn resolve(&self) -> Result<Secret> {
+        match self {
+            SecretRef::Env(name) => match std::env::var(name) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+                _ => Err(Error::invalid(format!(
+                    "the secret in environment variable {name} is not set (or empty)"
+                ))
+                .with("field", name.clone())),
+            },
+            SecretRef::File(path) => match std::fs::read_to_string(path) {
+                Ok(v) if !v.trim().is_empty() => Ok(Secret(v.trim().to_string())),
+                Ok(_) => Err(Error::invalid(format!(
+                    "the secret file {} is empty",
+                    path.display()
+                ))),
+                Err(e) => Err(Error::invalid(format!(
+                    "cannot read the secret file {}: {}",
+                    path.display(),
+                    e.kind()
+                ))),
+            },
+        }
+    }
+}
+
+/// A secret's value. It has no `Display`; `Debug` prints `***`; [`Secret::expose`] is the one
+/// way to read it, at the point where it is sent.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
     }
 }
 
@@ -442,7 +577,7 @@ impl PlatformConfig {
 }
 
 /// What a rule does when it finds something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Enforcement {
     /// Stops the operation (unless a valid waiver covers it).
@@ -464,3 +599,57 @@ pub struct GuardrailsConfig {
 
 /// Tag names [`standard_tags`](crate::intent::resolve::standard_tags) provides (what `tags.required` may ask for).
 pub const STANDARD_TAGS: [&str; 6] = ["org", "team", "cost-center", "env", "service", "managed-by"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn providers(yaml: &str) -> Result<Providers> {
+        parse_yaml("idp.yaml", yaml)
+    }
+
+    #[test]
+    fn provider_kinds_are_typed_and_unknown_kinds_and_fields_are_refused() {
+        let p = providers(
+            "source_control: { kind: local-git, auto_merge: false }\nstate: { kind: sqlite }",
+        )
+        .unwrap();
+        assert_eq!(
+            p.source_control.provider,
+            SourceControlProvider::LocalGit {}
+        );
+        assert!(!p.source_control.auto_merge);
+        assert_eq!(p.source_control.gitops_repo, "gitops");
+        let e = providers("source_control: { kind: bitbucket }").unwrap_err();
+        assert!(
+            e.message().contains("unknown variant `bitbucket`")
+                && e.message().contains("local-git"),
+            "{e}"
+        );
+        let e = providers("source_control: { kind: local-git, tokn: x }").unwrap_err();
+        assert!(e.message().contains("tokn"), "{e}");
+        let e = providers("state: { kind: mongo }").unwrap_err();
+        assert!(e.message().contains("sqlite"), "{e}");
+    }
+
+    #[test]
+    fn secrets_never_show_their_value() {
+        // SAFETY: a variable only this test reads.
+        unsafe { std::env::set_var("IDP_TEST_SECRET_VALUE", "hunter2-token") };
+        let r: SecretRef = serde_json::from_str(r#"{"env": "IDP_TEST_SECRET_VALUE"}"#).unwrap();
+        let s = r.resolve().unwrap();
+        assert_eq!(s.expose(), "hunter2-token");
+        for shown in [format!("{r:?}"), format!("{s:?}")] {
+            assert!(!shown.contains("hunter2"), "{shown}");
+        }
+        let missing = SecretRef::Env("IDP_TEST_SECRET_UNSET".into())
+            .resolve()
+            .unwrap_err();
+        assert!(missing.to_string().contains("IDP_TEST_SECRET_UNSET"));
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t"), "file-secret\n").unwrap();
+        let f = SecretRef::File(dir.path().join("t")).resolve().unwrap();
+        assert_eq!(f.expose(), "file-secret");
+        assert!(serde_json::from_str::<SecretRef>(r#"{"value": "x"}"#).is_err());
+    }
+}

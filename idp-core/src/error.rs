@@ -3,8 +3,10 @@
 
 use std::fmt;
 
-/// What kind of failure happened: the thing a caller branches on.
+/// What kind of failure happened: the thing a caller branches on. New kinds may be added (match
+/// with a `_` arm); every face learns them from [`ErrorKind::ALL`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The request or the platform configuration is malformed. Nothing was written.
     InvalidInput,
@@ -20,6 +22,9 @@ pub enum ErrorKind {
     Provider,
     /// A bug or an unexpected state inside idp.
     Internal,
+    /// The caller cancelled the run (Ctrl-C, an aborted Backstage task, a cancelled asyncio
+    /// task). It stopped at a safe point and is recorded as `cancelled`; `resume` finishes it.
+    Cancelled,
 }
 
 impl ErrorKind {
@@ -33,11 +38,19 @@ impl ErrorKind {
             ErrorKind::PolicyViolation => "PolicyViolation",
             ErrorKind::Provider => "Provider",
             ErrorKind::Internal => "Internal",
+            ErrorKind::Cancelled => "Cancelled",
         }
     }
 
+    /// Whether the same call may succeed when it is simply made again later, unless an error says
+    /// otherwise ([`Error::retryable`]): provider failures are usually transient (a timeout, a
+    /// 503, a busy database), and a cancelled run resumes; every other kind needs a change first.
+    pub fn retryable_by_default(self) -> bool {
+        matches!(self, ErrorKind::Provider | ErrorKind::Cancelled)
+    }
+
     /// Every kind, in a stable order (for bindings that generate one class per kind).
-    pub const ALL: [ErrorKind; 7] = [
+    pub const ALL: [ErrorKind; 8] = [
         ErrorKind::InvalidInput,
         ErrorKind::Denied,
         ErrorKind::Conflict,
@@ -45,6 +58,7 @@ impl ErrorKind {
         ErrorKind::PolicyViolation,
         ErrorKind::Provider,
         ErrorKind::Internal,
+        ErrorKind::Cancelled,
     ];
 
     /// The process exit code the CLI uses for this kind. 0 is success, clap's usage errors are 2.
@@ -57,6 +71,8 @@ impl ErrorKind {
             ErrorKind::NotFound => 5,
             ErrorKind::PolicyViolation => 6,
             ErrorKind::Provider => 7,
+            // What shells report for a process stopped by SIGINT.
+            ErrorKind::Cancelled => 130,
         }
     }
 }
@@ -78,6 +94,7 @@ struct Inner {
     message: String,
     context: Vec<(&'static str, String)>,
     details: Option<serde_json::Value>,
+    retryable: Option<bool>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
@@ -92,6 +109,7 @@ impl Error {
             message: message.into(),
             context: Vec::new(),
             details: None,
+            retryable: None,
             source: None,
         }))
     }
@@ -133,6 +151,21 @@ impl Error {
         self
     }
 
+    /// Says whether retrying the same call may succeed, overriding the kind's default (a
+    /// `Conflict` from a race is retryable; a `Provider` 404 is not).
+    pub fn with_retryable(mut self, retryable: bool) -> Self {
+        self.0.retryable = Some(retryable);
+        self
+    }
+
+    /// Whether the same call may succeed when made again later (see
+    /// [`ErrorKind::retryable_by_default`]).
+    pub fn retryable(&self) -> bool {
+        self.0
+            .retryable
+            .unwrap_or_else(|| self.0.kind.retryable_by_default())
+    }
+
     /// Attaches the underlying cause.
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.0.source = Some(Box::new(source));
@@ -159,7 +192,8 @@ impl Error {
         self.0.details.as_ref()
     }
 
-    /// The error as a JSON object: `{kind, message, context, details}`; what `--json` prints.
+    /// The error as a JSON object: `{kind, message, retryable, context, details}`; what `--json`
+    /// prints.
     pub fn to_json(&self) -> serde_json::Value {
         let ctx: serde_json::Map<String, serde_json::Value> = self
             .0
@@ -170,6 +204,7 @@ impl Error {
         serde_json::json!({
             "kind": self.0.kind.as_str(),
             "message": self.0.message,
+            "retryable": self.retryable(),
             "context": ctx,
             "details": self.0.details,
         })
@@ -220,6 +255,13 @@ impl From<git2::Error> for Error {
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::provider("file system error").with_source(e)
+    }
+}
+
+impl Error {
+    /// The error of a run stopped by its [`CancelToken`](crate::CancelToken).
+    pub fn cancelled(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Cancelled, message)
     }
 }
 

@@ -1,36 +1,66 @@
 //! Fail points for crash tests: `IDP_FAILPOINT=<name>` makes the process die abruptly at that
 //! point (`abort`, like a SIGKILL: no destructors, no cleanup), and `IDP_FAILPOINT=<name>:pause`
 //! makes it write `<name>` to `$IDP_FAILPOINT_READY` and sleep, so a test can kill it from
-//! outside. Unset (always, in production) it costs one environment lookup per point.
+//! outside; `IDP_FAILPOINT=<name>:delay` writes the same file and goes on after two seconds, so
+//! a test can do something (press Ctrl-C) while the process is at that point.
+//!
+//! Only with the cargo feature `failpoints`, which the test builds turn on and released builds
+//! (the bindings' wheels and packages) leave off: there, [`hit`] is an empty function, and no
+//! environment variable can make a library embedded in someone's server abort it.
 
+#[cfg(feature = "failpoints")]
 use std::sync::OnceLock;
 
-static SPEC: OnceLock<Option<(String, bool)>> = OnceLock::new();
+/// What a fail point does when reached.
+#[cfg(feature = "failpoints")]
+#[derive(PartialEq)]
+enum Action {
+    Abort,
+    Pause,
+    Delay,
+}
 
-fn spec() -> &'static Option<(String, bool)> {
+#[cfg(feature = "failpoints")]
+static SPEC: OnceLock<Option<(String, Action)>> = OnceLock::new();
+
+#[cfg(feature = "failpoints")]
+fn spec() -> &'static Option<(String, Action)> {
     SPEC.get_or_init(|| {
         let v = std::env::var("IDP_FAILPOINT").ok()?;
-        match v.strip_suffix(":pause") {
-            Some(name) => Some((name.to_string(), true)),
-            None => Some((v, false)),
+        for (suffix, action) in [(":pause", Action::Pause), (":delay", Action::Delay)] {
+            if let Some(name) = v.strip_suffix(suffix) {
+                return Some((name.to_string(), action));
+            }
         }
+        Some((v, Action::Abort))
     })
 }
 
+/// Marks a point where a crash must be survivable (a no-op without the `failpoints` feature).
+#[cfg(not(feature = "failpoints"))]
+#[inline(always)]
+pub fn hit(_name: &str) {}
+
 /// Marks a point where a crash must be survivable.
+#[cfg(feature = "failpoints")]
 pub fn hit(name: &str) {
-    let Some((want, pause)) = spec() else { return };
+    let Some((want, action)) = spec() else { return };
     if want != name {
         return;
     }
-    if *pause {
-        if let Ok(ready) = std::env::var("IDP_FAILPOINT_READY") {
-            let _ = std::fs::write(ready, name);
-        }
-        loop {
+    if *action != Action::Abort
+        && let Ok(ready) = std::env::var("IDP_FAILPOINT_READY")
+    {
+        let _ = std::fs::write(ready, name);
+    }
+    match action {
+        Action::Pause => loop {
             std::thread::sleep(std::time::Duration::from_secs(3600));
+        },
+        Action::Delay => std::thread::sleep(std::time::Duration::from_secs(2)),
+        Action::Abort => {
+            eprintln!("idp: fail point {name} reached; aborting");
+            std::process::abort();
         }
     }
-    eprintln!("idp: fail point {name} reached; aborting");
-    std::process::abort();
 }

@@ -17,7 +17,7 @@ pub const ADMIN_ANNOTATION: &str = "idp.dev/platform-admin";
 ///
 /// Faces build it: the CLI from `--as`, Backstage from the request's credentials, scripts
 /// directly. [`Directory::principal`] fills the groups from the catalog.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Principal {
     /// `user:default/alice`
     pub user: String,
@@ -37,7 +37,7 @@ impl Principal {
 }
 
 /// A team (Backstage `Group`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Team {
     pub name: String,
     pub entity_ref: String,
@@ -53,7 +53,7 @@ pub struct Directory {
     users: BTreeMap<String, BTreeSet<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Entity {
     #[serde(rename = "apiVersion")]
     api_version: String,
@@ -63,7 +63,7 @@ struct Entity {
     spec: serde_json::Value,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 struct Metadata {
     name: String,
     #[serde(default)]

@@ -9,12 +9,14 @@ use crate::golden_path::{Ownership, StepId};
 use crate::request::Operation;
 
 /// How a run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Running,
     Completed,
     Failed,
+    /// Stopped at a safe point by its caller; `resume` (or the same request again) finishes it.
+    Cancelled,
 }
 
 impl RunStatus {
@@ -23,6 +25,7 @@ impl RunStatus {
             RunStatus::Running => "running",
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
+            RunStatus::Cancelled => "cancelled",
         }
     }
 
@@ -30,13 +33,14 @@ impl RunStatus {
         match s {
             "completed" => RunStatus::Completed,
             "failed" => RunStatus::Failed,
+            "cancelled" => RunStatus::Cancelled,
             _ => RunStatus::Running,
         }
     }
 }
 
 /// State of a change request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeRequestState {
     /// Recorded before the commit, so a crash between the two is recoverable.
@@ -66,7 +70,7 @@ impl ChangeRequestState {
 }
 
 /// The change request (branch + commit + record) a step produced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeRequestRef {
     /// `payments-api#1`
     pub id: String,
@@ -78,7 +82,7 @@ pub struct ChangeRequestRef {
 }
 
 /// One file a step produced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Artifact {
     pub repo: String,
     pub path: String,
@@ -89,7 +93,7 @@ pub struct Artifact {
 }
 
 /// The outcome of one step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepReceipt {
     pub step: StepId,
     pub repo: String,
@@ -102,7 +106,7 @@ pub struct StepReceipt {
 }
 
 /// What an operation did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Receipt {
     pub run_id: String,
     pub operation: Operation,

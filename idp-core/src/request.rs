@@ -7,7 +7,7 @@ use crate::golden_path::{Parameters, StepId};
 
 /// An operation of the platform. Every face exposes the same set under the same names
 /// (snake_case in Rust and Python, camelCase in Node, kebab-case in the CLI).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     BootstrapService,
@@ -76,7 +76,7 @@ impl std::fmt::Display for Operation {
 
 /// A request about one service: which service, which team owns it, which golden path, and the
 /// parameters. The same shape from every face (a JSON object with these keys).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceRequest {
     /// The service name (a DNS-1123 label that also matches the org's naming rule).

@@ -7,6 +7,19 @@ use idp_core::audit::{AuditEvent, AuditFilter, AuditLog, SqliteAuditLog};
 use proptest::prelude::*;
 use rusqlite::Connection;
 
+/// Runs an audit call to completion here: outside a tokio runtime the SQLite log works inline,
+/// so the future is ready at its first poll.
+fn now<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}
+
 fn event(i: usize) -> AuditEvent {
     AuditEvent {
         time: format!("2026-11-26T10:00:{:02}.000Z", i % 60),
@@ -41,7 +54,7 @@ fn rand_parallel() -> bool {
 
 fn filled(dir: &Path, n: usize) -> SqliteAuditLog {
     let log = open(dir);
-    log.append_batch((0..n).map(event).collect()).unwrap();
+    now(log.append_batch((0..n).map(event).collect())).unwrap();
     log
 }
 
@@ -54,7 +67,7 @@ fn tamper(dir: &Path, sql: &str) {
 fn an_untouched_log_verifies_and_secrets_never_reach_the_database() {
     let d = tempfile::tempdir().unwrap();
     let log = filled(d.path(), 50);
-    let r = log.verify().unwrap();
+    let r = now(log.verify(None)).unwrap();
     assert!(r.ok && r.records == 50, "{r:?}");
     drop(log);
     let bytes = std::fs::read(d.path().join("audit.db")).unwrap();
@@ -75,7 +88,7 @@ fn editing_any_record_is_detected_and_named() {
         d.path(),
         "UPDATE audit SET event = replace(event, 'alice', 'mallory') WHERE seq = 7",
     );
-    let r = open(d.path()).verify().unwrap();
+    let r = now(open(d.path()).verify(None)).unwrap();
     assert!(!r.ok);
     assert_eq!(r.first_bad.unwrap().seq, 7);
 }
@@ -85,7 +98,7 @@ fn deleting_a_record_is_detected() {
     let d = tempfile::tempdir().unwrap();
     filled(d.path(), 20);
     tamper(d.path(), "DELETE FROM audit WHERE seq = 11");
-    let r = open(d.path()).verify().unwrap();
+    let r = now(open(d.path()).verify(None)).unwrap();
     assert_eq!(r.first_bad.unwrap().seq, 11);
 }
 
@@ -98,7 +111,7 @@ fn swapping_two_records_is_detected() {
         "UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6; \
          UPDATE audit SET seq = 6 WHERE seq = -1;",
     );
-    let r = open(d.path()).verify().unwrap();
+    let r = now(open(d.path()).verify(None)).unwrap();
     assert_eq!(r.first_bad.unwrap().seq, 5);
 }
 
@@ -106,7 +119,7 @@ fn swapping_two_records_is_detected() {
 fn rewriting_the_tail_consistently_is_caught_by_the_signed_checkpoint() {
     let d = tempfile::tempdir().unwrap();
     let log = filled(d.path(), 10);
-    log.checkpoint().unwrap().unwrap();
+    now(log.checkpoint()).unwrap().unwrap();
     drop(log);
     // An attacker with database access but not the signing key rewrites record 3 and re-chains
     // everything after it so that every hash link is consistent again.
@@ -134,7 +147,7 @@ fn rewriting_the_tail_consistently_is_caught_by_the_signed_checkpoint() {
         prev = h;
     }
     drop(c);
-    let r = open(d.path()).verify().unwrap();
+    let r = now(open(d.path()).verify(None)).unwrap();
     assert!(!r.ok, "{r:?}");
     assert_eq!(r.first_bad.unwrap().seq, 10);
 }
@@ -143,11 +156,11 @@ fn rewriting_the_tail_consistently_is_caught_by_the_signed_checkpoint() {
 fn checkpoints_verify_only_with_the_right_key() {
     let d = tempfile::tempdir().unwrap();
     let log = filled(d.path(), 5);
-    log.checkpoint().unwrap();
-    assert_eq!(log.verify().unwrap().checkpoints_verified, 1);
+    now(log.checkpoint()).unwrap();
+    assert_eq!(now(log.verify(None)).unwrap().checkpoints_verified, 1);
     let other = tempfile::tempdir().unwrap();
     let stranger = open(other.path()).public_key();
-    let r = log.verify_with_key(Some(&stranger)).unwrap();
+    let r = now(log.verify(Some(&stranger))).unwrap();
     assert!(!r.ok);
 }
 
@@ -160,7 +173,7 @@ fn concurrent_appenders_share_one_gapless_chain() {
             let log = log.clone();
             std::thread::spawn(move || {
                 for i in 0..50 {
-                    log.append(event(t * 100 + i)).unwrap();
+                    now(log.append(event(t * 100 + i))).unwrap();
                 }
             })
         })
@@ -168,14 +181,13 @@ fn concurrent_appenders_share_one_gapless_chain() {
     for t in threads {
         t.join().unwrap();
     }
-    let r = log.verify().unwrap();
+    let r = now(log.verify(None)).unwrap();
     assert!(r.ok && r.records == 400, "{r:?}");
-    let svc0 = log
-        .list(&AuditFilter {
-            service: Some("svc-0".into()),
-            ..Default::default()
-        })
-        .unwrap();
+    let svc0 = now(log.list(&AuditFilter {
+        service: Some("svc-0".into()),
+        ..Default::default()
+    }))
+    .unwrap();
     assert!(!svc0.is_empty() && svc0.iter().all(|r| r.event.resource == "service:svc-0"));
 }
 
@@ -198,7 +210,7 @@ proptest! {
                 k.min(j)
             }
         };
-        let r = open(d.path()).verify().unwrap();
+        let r = now(open(d.path()).verify(None)).unwrap();
         if expected == 0 {
             // Dropping the newest record leaves a valid shorter chain; a checkpoint catches it.
             prop_assert_eq!(r.records as usize, n - 1);

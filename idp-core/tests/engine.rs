@@ -1,7 +1,8 @@
 //! End-to-end behaviour of the engine on the embedded default (bare git repos + SQLite).
 
 use git2::Repository;
-use idp_core::{ErrorKind, FileAction, Operation, Platform, ServiceRequest};
+use idp_core::blocking::Platform;
+use idp_core::{ErrorKind, FileAction, Operation, ServiceRequest};
 
 fn platform(ws: &std::path::Path) -> Platform {
     Platform::builtin(ws).expect("built-in platform loads")
@@ -93,8 +94,12 @@ fn golden_path_creates_three_artifact_sets_with_commits_and_receipt() {
     }
     // The stamp records every rendered file of the service repo with its hash.
     let stamp = p
-        .source_control()
-        .read_files("payments-api", None, &[".idp/scaffold.json".into()])
+        .block_on(p.source_control().read_files(
+            "payments-api",
+            None,
+            &[".idp/scaffold.json".into()],
+        ))
+        .unwrap()
         .unwrap();
     let stamp: serde_json::Value = serde_json::from_slice(stamp[0].as_ref().unwrap()).unwrap();
     assert_eq!(stamp["goldenPathId"], "python-fastapi-service");
@@ -345,7 +350,9 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
         trailers: vec![],
         hold: false,
     };
-    p.source_control().submit(&spec).unwrap();
+    p.block_on(p.source_control().submit(&spec))
+        .unwrap()
+        .unwrap();
     let r = p
         .bootstrap_service(
             &alice,
@@ -353,15 +360,15 @@ fn seeded_files_are_never_touched_again_and_managed_edits_are_reported() {
         )
         .unwrap();
     let files = p
-        .source_control()
-        .read_files(
+        .block_on(p.source_control().read_files(
             "payments-api",
             None,
             &[
                 "src/payments_api/main.py".into(),
                 ".github/SECURITY.md".into(),
             ],
-        )
+        ))
+        .unwrap()
         .unwrap();
     assert_eq!(
         files[0].as_deref(),

@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
+use idp_core::blocking::Platform;
 use idp_core::intent::{InputSource, Resolution};
 use idp_core::policy::WaiverRequest;
-use idp_core::{ErrorKind, Platform, ServiceRequest};
+use idp_core::{ErrorKind, ServiceRequest};
 use serde_json::{Value, json};
 
 fn req(intents: Vec<Value>) -> ServiceRequest {
@@ -16,9 +17,12 @@ fn req(intents: Vec<Value>) -> ServiceRequest {
 }
 
 fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
-    p.source_control()
-        .read_files(repo, None, &[path.to_string()])
-        .unwrap()[0]
+    p.block_on(
+        p.source_control()
+            .read_files(repo, None, &[path.to_string()]),
+    )
+    .unwrap()
+    .unwrap()[0]
         .clone()
         .map(|b| String::from_utf8(b).unwrap())
 }

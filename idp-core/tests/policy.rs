@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use idp_core::audit::{AuditFilter, AuditLog};
+use idp_core::audit::AuditFilter;
+use idp_core::blocking::Platform;
 use idp_core::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
-use idp_core::{ErrorKind, Operation, Platform, Principal, ServiceRequest};
+use idp_core::{ErrorKind, Operation, Principal, ServiceRequest};
 use proptest::prelude::*;
 
 fn req() -> ServiceRequest {
@@ -43,18 +44,18 @@ fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
         ErrorKind::Denied
     );
     let denials: Vec<_> = p
-        .audit()
-        .list(&AuditFilter {
+        .block_on(p.audit().list(&AuditFilter {
             service: Some("payments-api".into()),
             ..Default::default()
-        })
+        }))
+        .unwrap()
         .unwrap()
         .into_iter()
         .filter(|r| r.event.principal == "user:default/mallory" && r.event.decision == "deny")
         .collect();
     assert_eq!(denials.len(), 7, "one denial record per attempt");
     assert!(denials.iter().all(|r| r.event.outcome == "denied"));
-    assert!(p.audit().verify().unwrap().ok);
+    assert!(p.block_on(p.audit().verify(None)).unwrap().unwrap().ok);
 }
 
 fn approve(p: &Platform, id: &str) -> Waiver {
@@ -70,12 +71,12 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
     p.run_golden_path(&alice, &req()).unwrap();
     let change = req().param("memory_limit", "512Mi");
     let before = p
-        .source_control()
-        .read_files(
+        .block_on(p.source_control().read_files(
             "gitops",
             None,
             &["apps/payments-api/prod/deployment.yaml".into()],
-        )
+        ))
+        .unwrap()
         .unwrap();
 
     // Without approval: denied, nothing written.
@@ -133,17 +134,17 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
     approve(&p, &w.id);
     p.provision_gitops(&alice, &change).unwrap();
     let after = p
-        .source_control()
-        .read_files(
+        .block_on(p.source_control().read_files(
             "gitops",
             None,
             &["apps/payments-api/prod/deployment.yaml".into()],
-        )
+        ))
+        .unwrap()
         .unwrap();
     assert_ne!(before, after);
     let used = p
-        .audit()
-        .list(&AuditFilter::default())
+        .block_on(p.audit().list(&AuditFilter::default()))
+        .unwrap()
         .unwrap()
         .into_iter()
         .rev()
@@ -157,9 +158,13 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
     );
 
     // Expired: the same approved waiver no longer applies.
-    let mut expired = p.state().get_waiver(&w.id).unwrap().unwrap();
+    let mut expired = p
+        .block_on(p.state().get_waiver(&w.id))
+        .unwrap()
+        .unwrap()
+        .unwrap();
     expired.expires_at = "2020-01-01T00:00:00.000Z".into();
-    p.state().put_waiver(&expired).unwrap();
+    p.block_on(p.state().put_waiver(&expired)).unwrap().unwrap();
     let e = p
         .provision_gitops(&alice, &req().param("memory_limit", "640Mi"))
         .unwrap_err();
@@ -442,11 +447,11 @@ fn a_waiver_can_be_asked_for_before_the_service_exists() {
     assert_eq!(m.unwrap_err().kind(), ErrorKind::Denied);
     // A refused request is audited too.
     let rejected = p
-        .audit()
-        .list(&AuditFilter {
+        .block_on(p.audit().list(&AuditFilter {
             since: Some("2000-01-01T00:00:00Z".into()),
             ..Default::default()
-        })
+        }))
+        .unwrap()
         .unwrap();
     assert!(
         rejected
@@ -454,13 +459,13 @@ fn a_waiver_can_be_asked_for_before_the_service_exists() {
             .any(|r| r.event.operation == "request_waiver" && r.event.outcome == "rejected")
     );
     assert_eq!(
-        p.audit()
-            .list(&AuditFilter {
-                since: Some("yesterday".into()),
-                ..Default::default()
-            })
-            .unwrap_err()
-            .kind(),
+        p.block_on(p.audit().list(&AuditFilter {
+            since: Some("yesterday".into()),
+            ..Default::default()
+        }))
+        .unwrap()
+        .unwrap_err()
+        .kind(),
         ErrorKind::InvalidInput
     );
 }

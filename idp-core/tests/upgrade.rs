@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
+use idp_core::ServiceRequest;
+use idp_core::blocking::Platform;
 use idp_core::platform::{FleetUpgradeRequest, UpgradeRequest, UpgradeStatus};
 use idp_core::providers::{ChangeRequestSpec, Signature};
 use idp_core::scaffold::upgrade::UpgradeAction;
-use idp_core::{Platform, ServiceRequest};
 
 fn at_v1(p: &Platform, service: &str) {
     let req = ServiceRequest {
@@ -21,8 +22,8 @@ fn team_edit(p: &Platform, repo: &str, files: &[(&str, Option<&str>)]) {
         name: "team".into(),
         email: "team@acme.example".into(),
     };
-    p.source_control()
-        .submit(&ChangeRequestSpec {
+    p.block_on(
+        p.source_control().submit(&ChangeRequestSpec {
             key: format!("team-{}", idp_core::digest::random_hex(4)),
             repo: repo.into(),
             branch: "team/edits".into(),
@@ -36,13 +37,15 @@ fn team_edit(p: &Platform, repo: &str, files: &[(&str, Option<&str>)]) {
             committer: sig,
             trailers: vec![],
             hold: false,
-        })
-        .unwrap();
+        }),
+    )
+    .unwrap()
+    .unwrap();
 }
 
 fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
-    p.source_control()
-        .read_files(repo, None, &[path.into()])
+    p.block_on(p.source_control().read_files(repo, None, &[path.into()]))
+        .unwrap()
         .unwrap()[0]
         .clone()
         .map(|b| String::from_utf8(b).unwrap())
@@ -161,9 +164,13 @@ fn an_edit_on_the_same_line_conflicts_with_markers_and_nothing_else_is_lost() {
     assert_eq!(cr.state, idp_core::receipt::ChangeRequestState::Open);
     let on_branch = |path: &str| {
         String::from_utf8(
-            p.source_control()
-                .read_files("payments-api", Some(&cr.branch), &[path.into()])
-                .unwrap()[0]
+            p.block_on(p.source_control().read_files(
+                "payments-api",
+                Some(&cr.branch),
+                &[path.into()],
+            ))
+            .unwrap()
+            .unwrap()[0]
                 .clone()
                 .unwrap(),
         )
@@ -536,8 +543,10 @@ fn resolving_a_conflicted_upgrade_as_documented_moves_the_service_to_the_new_ver
         assert!(stamp.contains("\"scaffoldVersion\": \"2.0.0\""), "{stamp}");
     }
     // The move is on record.
-    use idp_core::audit::AuditLog;
-    let records = p.audit().list(&Default::default()).unwrap();
+    let records = p
+        .block_on(p.audit().list(&Default::default()))
+        .unwrap()
+        .unwrap();
     assert!(records.iter().any(|r| r.event.operation == "reconcile"));
 }
 

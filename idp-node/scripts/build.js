@@ -9,6 +9,8 @@ const path = require('node:path')
 const root = path.join(__dirname, '..')
 const args = ['build', '--platform']
 if ((process.env.IDP_NODE_BUILD_PROFILE || 'release') !== 'dev') args.push('--release')
+// Test builds only (scripts/test-bindings.sh): e.g. `failpoints`, the crash-test hooks.
+if (process.env.IDP_NODE_FEATURES) args.push('--features', process.env.IDP_NODE_FEATURES)
 let r
 try {
   const cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] })

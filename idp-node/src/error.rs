@@ -1,7 +1,8 @@
 //! The core's errors as JavaScript `Error`s: `code` is the core's error kind (`'Denied'`,
 //! `'InvalidInput'`, ...), `message` the human text with its context, `reason` the message
-//! alone (the CLI's JSON `message`), `context` an object of what the error is about, `details`
-//! structured details or `null`. The mapping lives in [`ToJsError`] (one extension trait, as in
+//! alone (the CLI's JSON `message`), `retryable` whether the same call may succeed when made
+//! again later, `context` an object of what the error is about, `details` structured details or
+//! `null`. The mapping lives in [`ToJsError`] (one extension trait, as in
 //! every face).
 
 use idp_core::Error;
@@ -27,6 +28,7 @@ fn build(env: &Env, e: &Error) -> Result<napi::Error> {
     let json = e.to_json();
     obj.set("code", e.kind().as_str())?;
     obj.set("reason", e.message())?;
+    obj.set("retryable", e.retryable())?;
     obj.set("context", &json["context"])?;
     obj.set("details", &json["details"])?;
     Ok(napi::Error::from(obj.to_unknown()))

@@ -1,15 +1,16 @@
-//! The Node face of idp-core (napi-rs): `Platform` with one Promise-returning method per
-//! operation of [`idp_core::api::METHODS`] (camelCase), errors whose `code` is the core's error
-//! kind, and a generated `index.d.ts`. Everything goes through [`idp_core::api::call`].
+//! The Node face of idp-core (napi-rs): `Platform` with one Promise-returning method per call of
+//! the core's call surface ([`idp_core::api::METHODS`], camelCase), run on tokio; errors whose
+//! `code` is the core's error kind; a generated `index.d.ts` whose argument and result types
+//! come from the core's Rust types (`api.d.ts`). Everything goes through [`idp_core::api::Call`].
 
 mod error;
 mod platform;
 
 use napi_derive::napi;
 
-pub use platform::{Call, CallOptions, Platform, PlatformOptions};
+pub use platform::{CallOptions, Platform, PlatformOptions};
 
-/// Every method of the core's `api::call`, snake_case, in the core's order; each is a
+/// Every method of the core's call surface, snake_case, in the core's order; each is a
 /// camelCase method of `Platform`.
 #[napi]
 pub fn methods() -> Vec<&'static str> {

@@ -1,76 +1,48 @@
-//! `Platform`: the core's [`idp_core::Platform`] with one async method per operation of
-//! [`idp_core::api::METHODS`], in camelCase. Each call is a [`Call`] task on the libuv thread
-//! pool: the JS thread only converts arguments and results, the core works off it.
+//! `Platform`: the core's [`idp_core::Platform`] with one Promise-returning method per call of
+//! the core's call surface ([`idp_core::api::METHODS`], in camelCase). A call runs on tokio (the
+//! addon's runtime): no libuv thread is held while idp works or waits. The JS thread only
+//! converts arguments and results, delivers progress events as they happen (`onProgress`), and
+//! passes an `AbortSignal`'s abort on to the run, which stops at its next safe point.
+//!
+//! Argument and result types are the core's Rust types, generated into `api.d.ts`.
 
-use std::sync::Arc;
-
-use idp_core::api;
+use idp_core::api::{self, Call};
 use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use serde_json::Value;
 
 use crate::error::ToJsError;
 
-/// A request about one service: the core's `ServiceRequest`, with its snake_case keys (the same
-/// JSON as the Python face and the CLI's `--request` file).
-// Declared for the generated index.d.ts only: requests cross as JSON, so the core validates them
-// and names the bad field, and a field the core adds needs no change here.
-#[allow(dead_code)]
-#[napi(object)]
-pub struct ServiceRequest {
-    /// The service name (a DNS-1123 label that also matches the org's naming rule).
-    pub service: String,
-    /// The owning team (`team-payments` or `group:default/team-payments`).
-    pub owner: String,
-    /// The golden path id; default: the platform's default.
-    #[napi(js_name = "golden_path")]
-    pub golden_path: Option<String>,
-    /// The golden path version; default: the service's current, or the latest.
-    pub version: Option<String>,
-    /// Parameters, checked against the golden path's JSON Schema.
-    #[napi(ts_type = "Record<string, unknown>")]
-    pub parameters: Option<Value>,
-    /// Infrastructure intents (`{ type, class?, id?, params }`), for `requestInfraResource`.
-    #[napi(ts_type = "Array<Record<string, unknown>>")]
-    pub intents: Option<Value>,
-    /// A change window of idp.yaml that pre-approves changes to protected environments.
-    #[napi(js_name = "change_window")]
-    pub change_window: Option<String>,
-}
-
 /// Options of every call.
+// Declared for the generated index.d.ts only: options are read property by property, since a
+// callback and an AbortSignal cannot cross as JSON.
+#[allow(dead_code)]
 #[napi(object)]
 pub struct CallOptions {
     /// Who is acting: a catalog user ref (`user:default/alice`; teams from the platform's org
     /// directory), or `{ user, groups }` with explicit groups (e.g. Backstage ownership refs).
     /// Default: the platform's `as` option, else `user:default/$USER` like the CLI.
-    #[napi(
-        js_name = "as",
-        ts_type = "string | { user: string; groups?: string[] }"
-    )]
+    #[napi(js_name = "as", ts_type = "string | api.Principal")]
     pub principal: Option<Value>,
+    /// Called with every progress event as it happens (on the JS thread).
+    #[napi(ts_type = "(event: api.Progress) => void")]
+    pub on_progress: Option<Value>,
+    /// Aborting it cancels the call: the run stops at its next safe point, is recorded as
+    /// cancelled (`resume` finishes it), and the promise rejects with code `Cancelled`.
+    #[napi(ts_type = "AbortSignal")]
+    pub signal: Option<Value>,
 }
 
 /// Options of `Platform.fromDir` and `Platform.builtin`.
 #[napi(object)]
 pub struct PlatformOptions {
     /// The default principal of every call (see `CallOptions.as`).
-    #[napi(
-        js_name = "as",
-        ts_type = "string | { user: string; groups?: string[] }"
-    )]
+    #[napi(js_name = "as", ts_type = "string | api.Principal")]
     pub principal: Option<Value>,
 }
 
-/// One api call, run on the libuv thread pool.
-pub struct Call {
-    platform: Arc<idp_core::Platform>,
-    method: String,
-    principal: Value,
-    arguments: Value,
-}
-
-/// A call's result as a JS value. The core's JSON is serialized on the worker thread and parsed
+/// A call's result as a JS value. The core's JSON is serialized on a worker thread and parsed
 /// with V8's `JSON.parse` on the JS thread: several times faster than building the objects one
 /// napi call per property, and keys keep the core's order.
 pub struct Json(napi::sys::napi_value);
@@ -91,346 +63,276 @@ impl ToNapiValue for Json {
     }
 }
 
-impl Task for Call {
-    type Output = std::result::Result<String, idp_core::Error>;
-    type JsValue = Json;
+type Progress = ThreadsafeFunction<Value, (), Value, Status, false>;
 
-    fn compute(&mut self) -> Result<Self::Output> {
-        let p = &self.platform;
-        Ok(api::principal(p, &self.principal)
-            .and_then(|who| api::call(p, &who, &self.method, &self.arguments))
-            .and_then(|v| Ok(serde_json::to_string(&v)?)))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Json> {
-        let text = output.map_err(|e| e.to_js_error(&env))?;
-        let json: Object = env.get_global()?.get_named_property("JSON")?;
-        let parse: Function<String, Unknown> = json.get_named_property("parse")?;
-        Ok(Json(parse.call(text)?.raw()))
-    }
-}
+/// `signal.addEventListener(type, listener)`.
+type AddEventListener<'env> = Function<'env, FnArgs<(&'env str, Function<'env, (), ()>)>, ()>;
 
 /// A platform definition (config, org, golden paths, policies) bound to a workspace (repos,
 /// state, audit). Arguments and results are the core's JSON, the same in every face
 /// (snake_case keys); only method names are camelCase.
 #[napi]
 pub struct Platform {
-    inner: Arc<idp_core::Platform>,
+    inner: idp_core::Platform,
     principal: Option<Value>,
 }
 
-fn js_err(env: &Env, e: idp_core::Error) -> napi::Error {
-    e.to_js_error(env)
-}
-
-#[napi]
-impl Platform {
-    /// The built-in default platform, with repos, state and audit under `workspace`
-    /// (default `.idp`).
-    #[napi(factory)]
-    pub fn builtin(
-        env: Env,
-        workspace: Option<String>,
-        options: Option<PlatformOptions>,
-    ) -> Result<Platform> {
-        let ws = workspace.unwrap_or_else(|| ".idp".into());
-        idp_core::Platform::builtin(ws)
-            .map(|p| Platform::new(p, options))
-            .map_err(|e| js_err(&env, e))
-    }
-
-    /// The platform defined in folder `dir` (`idp.yaml`, `golden-paths/`, ...), with repos,
-    /// state and audit under `workspace` (default `.idp`).
-    #[napi(factory)]
-    pub fn from_dir(
-        env: Env,
-        dir: String,
-        workspace: Option<String>,
-        options: Option<PlatformOptions>,
-    ) -> Result<Platform> {
-        let ws = workspace.unwrap_or_else(|| ".idp".into());
-        idp_core::Platform::from_dir(dir, ws)
-            .map(|p| Platform::new(p, options))
-            .map_err(|e| js_err(&env, e))
-    }
-
-    /// Where repos, state and audit live.
-    #[napi(getter)]
-    pub fn workspace(&self) -> String {
-        self.inner.workspace().to_string_lossy().into_owned()
-    }
-
-    /// Calls core method `method` (one of `METHODS`, snake_case) with JSON `args`.
-    #[napi(ts_return_type = "Promise<any>")]
-    pub fn call(
-        &self,
-        method: String,
-        args: Option<Value>,
-        options: Option<CallOptions>,
-    ) -> AsyncTask<Call> {
-        self.task(method, args, options)
-    }
-
-    /// The service repo: app, tests, container, security baselines, catalog entry.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn bootstrap_service(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("bootstrap_service", a, o)
-    }
-
-    /// The CI pipeline in the service repo.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn wire_ci(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("wire_ci", a, o)
-    }
-
-    /// Argo CD applications and Kubernetes manifests per environment.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn provision_gitops(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("provision_gitops", a, o)
-    }
-
-    /// The Grafana dashboard and SLO burn-rate alerts.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn attach_observability(
-        &self,
-        a: Option<Value>,
-        o: Option<CallOptions>,
-    ) -> AsyncTask<Call> {
-        self.task("attach_observability", a, o)
-    }
-
-    /// The request's `intents` as org-approved modules in the infra repo.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn request_infra_resource(
-        &self,
-        a: Option<Value>,
-        o: Option<CallOptions>,
-    ) -> AsyncTask<Call> {
-        self.task("request_infra_resource", a, o)
-    }
-
-    /// Every step of the golden path, in order.
-    #[napi(
-        ts_args_type = "request: ServiceRequest, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn run_golden_path(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("run_golden_path", a, o)
-    }
-
-    /// Dry run: the exact change sets with diffs and policy decisions. Writes nothing.
-    #[napi(
-        ts_args_type = "args: { operation: string; request: ServiceRequest }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn plan(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("plan", a, o)
-    }
-
-    /// What idp created for `service`, and how to override each file safely.
-    #[napi(
-        ts_args_type = "args: { service: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn explain(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("explain", a, o)
-    }
-
-    /// Resumes run `run_id` to the end state an uninterrupted run reaches.
-    #[napi(
-        ts_args_type = "args: { run_id: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn resume(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("resume", a, o)
-    }
-
-    /// Runs, newest first.
-    #[napi(
-        ts_args_type = "args?: { service?: string; limit?: number }, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn runs(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("runs", a, o)
-    }
-
-    /// The golden paths and versions, with their parameter schemas.
-    #[napi(
-        ts_args_type = "args?: {}, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn golden_paths(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("golden_paths", a, o)
-    }
-
-    /// Asks for an exception to a rule; it applies once someone else approves it.
-    #[napi(
-        ts_args_type = "args: { rule: string; service: string; environment?: string; justification: string; expires: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn request_waiver(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("request_waiver", a, o)
-    }
-
-    /// Approves waiver `id` (as someone other than its requester, allowed by policy).
-    #[napi(
-        ts_args_type = "args: { id: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn approve_waiver(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("approve_waiver", a, o)
-    }
-
-    /// Waivers and their state.
-    #[napi(
-        ts_args_type = "args?: { service?: string }, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn list_waivers(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("list_waivers", a, o)
-    }
-
-    /// Checks the audit hash chain and signed checkpoints.
-    #[napi(
-        ts_args_type = "args?: { key?: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn audit_verify(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("audit_verify", a, o)
-    }
-
-    /// Audit records, oldest first.
-    #[napi(
-        ts_args_type = "args?: { service?: string; since?: string; limit?: number }, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn audit_list(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("audit_list", a, o)
-    }
-
-    /// Signs a checkpoint of the audit head; `null` when the log is empty.
-    #[napi(
-        ts_args_type = "args?: {}, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any> | null>"
-    )]
-    pub fn audit_checkpoint(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("audit_checkpoint", a, o)
-    }
-
-    /// Asks the policy point about a request; no side effects.
-    #[napi(
-        ts_args_type = "args: { principal: { user: string; groups: string[] }; action: string; resource: Record<string, any>; context?: Record<string, any> }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn authorize(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("authorize", a, o)
-    }
-
-    /// Every infrastructure module of the platform's catalog.
-    #[napi(
-        ts_args_type = "args?: {}, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn modules(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("modules", a, o)
-    }
-
-    /// What would change, per service, if every stored infrastructure request were resolved
-    /// again against the current module catalog. Writes nothing.
-    #[napi(
-        ts_args_type = "args?: {}, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn infra_impact(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("infra_impact", a, o)
-    }
-
-    /// Upgrades `service` to version `to` (default: the latest) with a three-way merge; `keep`
-    /// keeps local edits of platform-managed files.
-    #[napi(
-        ts_args_type = "args: { service: string; to?: string; keep?: boolean }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn upgrade(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("upgrade", a, o)
-    }
-
-    /// What `upgrade` would change, conflicts included. Writes nothing.
-    #[napi(
-        ts_args_type = "args: { service: string; to?: string; keep?: boolean }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn upgrade_plan(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("upgrade_plan", a, o)
-    }
-
-    /// Upgrades every service (`owner`: one team's) to `to`; `plan` writes nothing.
-    #[napi(
-        ts_args_type = "args?: { to?: string; owner?: string; keep?: boolean; plan?: boolean }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn upgrade_fleet(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("upgrade_fleet", a, o)
-    }
-
-    /// Every service with its golden path, scaffold version, how far behind it is, and drift.
-    #[napi(
-        ts_args_type = "args?: {}, options?: CallOptions",
-        ts_return_type = "Promise<Array<Record<string, any>>>"
-    )]
-    pub fn fleet(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("fleet", a, o)
-    }
-
-    /// Runs the policy unit tests in `dir` against this platform's policies.
-    #[napi(
-        ts_args_type = "args: { dir: string }, options?: CallOptions",
-        ts_return_type = "Promise<Record<string, any>>"
-    )]
-    pub fn test_policies(&self, a: Option<Value>, o: Option<CallOptions>) -> AsyncTask<Call> {
-        self.task("test_policies", a, o)
-    }
-}
-
-impl Platform {
-    fn new(p: idp_core::Platform, options: Option<PlatformOptions>) -> Platform {
-        Platform {
-            inner: Arc::new(p),
+fn open(
+    env: &Env,
+    fut: impl std::future::Future<Output = idp_core::Result<idp_core::Platform>>,
+    options: Option<PlatformOptions>,
+) -> Result<Platform> {
+    block_on(fut)
+        .map(|inner| Platform {
+            inner,
             principal: options.and_then(|o| o.principal),
-        }
-    }
-
-    fn task(
-        &self,
-        method: impl Into<String>,
-        args: Option<Value>,
-        options: Option<CallOptions>,
-    ) -> AsyncTask<Call> {
-        let principal = options
-            .and_then(|o| o.principal)
-            .or_else(|| self.principal.clone())
-            .unwrap_or_else(default_principal);
-        AsyncTask::new(Call {
-            platform: Arc::clone(&self.inner),
-            method: method.into(),
-            principal,
-            arguments: args.unwrap_or(Value::Null),
         })
+        .map_err(|e| e.to_js_error(env))
+}
+
+/// Declares the typed methods: each is `call` with its method name, typed from `api.d.ts`.
+macro_rules! methods {
+    ($( $(#[doc = $doc:tt])* $name:ident $ts_args:literal $ts_ret:literal; )*) => {
+        #[napi]
+        impl Platform {
+            /// The built-in default platform, with repos, state and audit under `workspace`
+            /// (default `.idp`).
+            #[napi(factory)]
+            pub fn builtin(
+                env: Env,
+                workspace: Option<String>,
+                options: Option<PlatformOptions>,
+            ) -> Result<Platform> {
+                let ws = workspace.unwrap_or_else(|| ".idp".into());
+                open(&env, idp_core::Platform::builtin(ws), options)
+            }
+
+            /// The platform defined in folder `dir` (`idp.yaml`, `golden-paths/`, ...), with
+            /// repos, state and audit under `workspace` (default `.idp`).
+            #[napi(factory)]
+            pub fn from_dir(
+                env: Env,
+                dir: String,
+                workspace: Option<String>,
+                options: Option<PlatformOptions>,
+            ) -> Result<Platform> {
+                let ws = workspace.unwrap_or_else(|| ".idp".into());
+                open(&env, idp_core::Platform::from_dir(dir, ws), options)
+            }
+
+            /// Where repos, state and audit live.
+            #[napi(getter)]
+            pub fn workspace(&self) -> String {
+                self.inner.workspace().to_string_lossy().into_owned()
+            }
+
+            /// Calls core method `method` (one of `methods()`, snake_case) with `args`.
+            #[napi(
+                ts_generic_types = "M extends api.IdpMethod",
+                ts_args_type = "method: M, args?: api.IdpMethods[M]['args'], options?: CallOptions",
+                ts_return_type = "Promise<api.IdpMethods[M]['result']>"
+            )]
+            pub fn call<'env>(
+                &self,
+                env: &'env Env,
+                method: String,
+                args: Option<Value>,
+                options: Option<Object<'env>>,
+            ) -> Result<PromiseRaw<'env, Json>> {
+                self.start(env, &method, args, options)
+            }
+
+            $(
+                $(#[doc = $doc])*
+                #[napi(
+                    ts_args_type = $ts_args,
+                    ts_return_type = $ts_ret
+                )]
+                pub fn $name<'env>(
+                    &self,
+                    env: &'env Env,
+                    args: Option<Value>,
+                    options: Option<Object<'env>>,
+                ) -> Result<PromiseRaw<'env, Json>> {
+                    self.start(env, stringify!($name), args, options)
+                }
+            )*
+        }
+    };
+}
+
+methods! {
+    #[doc = "The service repo: app, tests, container, security baselines, catalog entry."]
+    bootstrap_service
+        "request: api.IdpMethods['bootstrap_service']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['bootstrap_service']['result']>";
+    #[doc = "The CI pipeline in the service repo."]
+    wire_ci
+        "request: api.IdpMethods['wire_ci']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['wire_ci']['result']>";
+    #[doc = "Argo CD applications and Kubernetes manifests per environment."]
+    provision_gitops
+        "request: api.IdpMethods['provision_gitops']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['provision_gitops']['result']>";
+    #[doc = "The Grafana dashboard and SLO burn-rate alerts."]
+    attach_observability
+        "request: api.IdpMethods['attach_observability']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['attach_observability']['result']>";
+    #[doc = "The request's `intents` as org-approved modules in the infra repo."]
+    request_infra_resource
+        "request: api.IdpMethods['request_infra_resource']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['request_infra_resource']['result']>";
+    #[doc = "Every step of the golden path, in order."]
+    run_golden_path
+        "request: api.IdpMethods['run_golden_path']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['run_golden_path']['result']>";
+    #[doc = "Dry run: the exact change sets with diffs and policy decisions. Writes nothing."]
+    plan
+        "args: api.IdpMethods['plan']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['plan']['result']>";
+    #[doc = "What idp created for `service`, and how to override each file safely."]
+    explain
+        "args: api.IdpMethods['explain']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['explain']['result']>";
+    #[doc = "Resumes an interrupted, failed or cancelled run to the end state an uninterrupted run reaches."]
+    resume
+        "args: api.IdpMethods['resume']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['resume']['result']>";
+    #[doc = "Runs, newest first."]
+    runs
+        "args?: api.IdpMethods['runs']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['runs']['result']>";
+    #[doc = "The golden paths and versions, with their parameter schemas."]
+    golden_paths
+        "args?: api.IdpMethods['golden_paths']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['golden_paths']['result']>";
+    #[doc = "Asks for an exception to a rule; it applies once someone else approves it."]
+    request_waiver
+        "args: api.IdpMethods['request_waiver']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['request_waiver']['result']>";
+    #[doc = "Approves waiver `id` (as someone other than its requester, allowed by policy)."]
+    approve_waiver
+        "args: api.IdpMethods['approve_waiver']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['approve_waiver']['result']>";
+    #[doc = "Waivers and their state."]
+    list_waivers
+        "args?: api.IdpMethods['list_waivers']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['list_waivers']['result']>";
+    #[doc = "Checks the audit hash chain and signed checkpoints."]
+    audit_verify
+        "args?: api.IdpMethods['audit_verify']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['audit_verify']['result']>";
+    #[doc = "Audit records, oldest first."]
+    audit_list
+        "args?: api.IdpMethods['audit_list']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['audit_list']['result']>";
+    #[doc = "Signs a checkpoint of the audit head; `null` when the log is empty."]
+    audit_checkpoint
+        "args?: api.IdpMethods['audit_checkpoint']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['audit_checkpoint']['result']>";
+    #[doc = "Asks the policy point about a request; no side effects."]
+    authorize
+        "args: api.IdpMethods['authorize']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['authorize']['result']>";
+    #[doc = "Runs the policy unit tests in `dir` against this platform's policies."]
+    test_policies
+        "args: api.IdpMethods['test_policies']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['test_policies']['result']>";
+    #[doc = "Every infrastructure module of the platform's catalog."]
+    modules
+        "args?: api.IdpMethods['modules']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['modules']['result']>";
+    #[doc = "What would change, per service, if every stored infrastructure request were resolved"]
+    #[doc = "again against the current module catalog. Writes nothing."]
+    infra_impact
+        "args?: api.IdpMethods['infra_impact']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['infra_impact']['result']>";
+    #[doc = "Upgrades a service to a newer golden-path version with a three-way merge."]
+    upgrade
+        "args: api.IdpMethods['upgrade']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['upgrade']['result']>";
+    #[doc = "What `upgrade` would change, conflicts included. Writes nothing."]
+    upgrade_plan
+        "args: api.IdpMethods['upgrade_plan']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['upgrade_plan']['result']>";
+    #[doc = "Upgrades every service (`owner`: one team's) on an older version; `plan` writes nothing."]
+    upgrade_fleet
+        "args?: api.IdpMethods['upgrade_fleet']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['upgrade_fleet']['result']>";
+    #[doc = "Every service with its golden path, scaffold version, how far behind it is, and drift."]
+    fleet
+        "args?: api.IdpMethods['fleet']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['fleet']['result']>";
+}
+
+impl Platform {
+    /// Starts `method` on tokio and returns its promise. On the JS thread: the options are read,
+    /// the progress callback becomes a thread-safe function, and the signal gets a listener
+    /// that cancels the run.
+    fn start<'env>(
+        &self,
+        env: &'env Env,
+        method: &str,
+        args: Option<Value>,
+        options: Option<Object<'env>>,
+    ) -> Result<PromiseRaw<'env, Json>> {
+        let mut platform = self.inner.clone();
+        let mut principal = self.principal.clone();
+        if let Some(o) = &options {
+            if let Some(p) = o.get::<Value>("as")?.filter(|v| !v.is_null()) {
+                principal = Some(p);
+            }
+            if let Some(f) = o.get::<Function<'_, Value, ()>>("onProgress")? {
+                let tsfn: Progress = f
+                    .build_threadsafe_function::<Value>()
+                    .callee_handled::<false>()
+                    .build_callback(|ctx| Ok(ctx.value))?;
+                platform = platform.with_progress(std::sync::Arc::new(move |ev| {
+                    if let Ok(v) = serde_json::to_value(ev) {
+                        tsfn.call(v, ThreadsafeFunctionCallMode::NonBlocking);
+                    }
+                }));
+            }
+            if let Some(signal) = o.get::<Object<'_>>("signal")? {
+                let token = idp_core::CancelToken::new();
+                if signal.get::<bool>("aborted")?.unwrap_or(false) {
+                    token.cancel();
+                } else {
+                    let t = token.clone();
+                    let on_abort = env.create_function_from_closure::<(), (), _>(
+                        "idpCancelOnAbort",
+                        move |_| {
+                            t.cancel();
+                            Ok(())
+                        },
+                    )?;
+                    let add: AddEventListener<'_> =
+                        signal.get_named_property("addEventListener")?;
+                    add.apply(signal, FnArgs::from(("abort", on_abort)))?;
+                }
+                platform = platform.with_cancel(token);
+            }
+        }
+        let principal = principal.unwrap_or_else(default_principal);
+        let method = method.to_string();
+        let args = args.unwrap_or(Value::Null);
+        env.spawn_future_with_callback(
+            async move {
+                let out: idp_core::Result<String> = async {
+                    let who = api::principal(&platform, &principal)?;
+                    let value = Call::parse(&method, args)?.run(&platform, &who).await?;
+                    Ok(serde_json::to_string(&value)?)
+                }
+                .await;
+                Ok(out)
+            },
+            |env, out| {
+                let text = out.map_err(|e| e.to_js_error(env))?;
+                let json: Object = env.get_global()?.get_named_property("JSON")?;
+                let parse: Function<String, Unknown> = json.get_named_property("parse")?;
+                Ok(Json(parse.call(text)?.raw()))
+            },
+        )
     }
 }
 

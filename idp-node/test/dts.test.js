@@ -13,7 +13,7 @@ const dts = fs.readFileSync(path.join(__dirname, '..', 'index.d.ts'), 'utf8')
 
 function declaredMethods() {
   const body = dts.match(/export declare class Platform \{([\s\S]*?)\n\}/)[1]
-  return new Set([...body.matchAll(/^ {2}(?:static )?(?:get )?([a-zA-Z]+)\(/gm)].map((m) => m[1]))
+  return new Set([...body.matchAll(/^ {2}(?:static )?(?:get )?([a-zA-Z]+)[<(]/gm)].map((m) => m[1]))
 }
 
 test('index.d.ts declares exactly the methods of the compiled Platform', () => {
@@ -35,4 +35,15 @@ test('every exported function is declared', () => {
     if (name.startsWith('__')) continue
     assert.match(dts, new RegExp(`export declare (function|class|const) ${name}\\b`), name)
   }
+})
+
+test('no any in the public declarations: arguments and results are the core types', () => {
+  const api = fs.readFileSync(path.join(__dirname, '..', 'api.d.ts'), 'utf8')
+  for (const text of [dts, api]) {
+    assert.doesNotMatch(text, /(:|<|\|)\s*any\b/)
+    assert.doesNotMatch(text, /Record<string, any>/)
+  }
+  assert.match(dts, /runGoldenPath\(request: api\.IdpMethods\['run_golden_path'\]\['args'\]/)
+  assert.match(api, /run_golden_path: \{ args: ServiceRequest; result: Receipt \}/)
+  for (const m of idp.methods()) assert.match(api, new RegExp(`^  ${m}: \\{ args: `, 'm'), m)
 })

@@ -14,13 +14,15 @@ function platform() {
 
 test('the error codes are the core error kinds', () => {
   assert.deepEqual(idp.errorKinds(),
-    ['InvalidInput', 'Denied', 'Conflict', 'NotFound', 'PolicyViolation', 'Provider', 'Internal'])
+    ['InvalidInput', 'Denied', 'Conflict', 'NotFound', 'PolicyViolation', 'Provider', 'Internal',
+      'Cancelled'])
 })
 
 test('an outsider is denied: code Denied with the decision in details', async () => {
   const err = await platform().runGoldenPath(request(), { as: MALLORY }).catch((e) => e)
   assert.ok(err instanceof Error)
   assert.equal(err.code, 'Denied')
+  assert.equal(err.retryable, false)
   assert.equal(err.context.action, 'run_golden_path')
   assert.equal(err.details[0].allowed, false)
   assert.match(err.message, /mallory/)

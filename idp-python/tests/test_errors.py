@@ -14,6 +14,7 @@ CLASSES = {
     "PolicyViolation": idp.PolicyViolationError,
     "Provider": idp.ProviderError,
     "Internal": idp.InternalError,
+    "Cancelled": idp.CancelledError,
 }
 
 
@@ -23,6 +24,25 @@ def test_one_class_per_core_error_kind_under_idp_error():
         assert issubclass(cls, idp.IdpError) and cls.kind == kind
         assert getattr(idp.exceptions, cls.__name__) is cls
     assert idp.exceptions.IdpError is idp.IdpError
+
+
+def test_exceptions_are_also_the_matching_builtins(platform):
+    assert issubclass(idp.NotFoundError, LookupError)
+    assert issubclass(idp.InvalidInputError, ValueError)
+    assert issubclass(idp.DeniedError, PermissionError)
+    with pytest.raises(LookupError):
+        platform.explain(service="nobody-made-this")
+    with pytest.raises(PermissionError):
+        platform.run_golden_path(request(), as_=MALLORY)
+
+
+def test_every_error_says_whether_retrying_may_help(platform):
+    with pytest.raises(idp.DeniedError) as e:
+        platform.run_golden_path(request(), as_=MALLORY)
+    assert e.value.retryable is False
+    with pytest.raises(idp.InvalidInputError) as e:
+        platform.run_golden_path(service="Bad_Name", owner="team-payments")
+    assert e.value.retryable is False
 
 
 def test_an_outsider_is_denied_with_the_decision_in_details(platform):

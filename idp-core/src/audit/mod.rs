@@ -6,12 +6,14 @@
 //!
 //! Secret-like values are redacted before hashing, so they never reach the store.
 
+mod memory;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use sqlite::SqliteAuditLog;
+pub use memory::MemoryAuditLog;
+pub use sqlite::{CHECKPOINT_EVERY, SqliteAuditLog};
 
 use crate::error::Result;
 
@@ -19,7 +21,7 @@ use crate::error::Result;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// What happened, as the engine reports it (before sequencing and hashing).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditEvent {
     /// RFC 3339 UTC.
     pub time: String,
@@ -49,7 +51,7 @@ pub struct AuditEvent {
 }
 
 /// A sequenced, hash-chained record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuditRecord {
     pub seq: u64,
     pub prev_hash: String,
@@ -58,7 +60,7 @@ pub struct AuditRecord {
 }
 
 /// A signed statement "record `seq` has hash `hash`".
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Checkpoint {
     pub seq: u64,
     pub hash: String,
@@ -70,7 +72,7 @@ pub struct Checkpoint {
 }
 
 /// The result of verifying the chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct VerifyReport {
     pub ok: bool,
     pub records: u64,
@@ -82,7 +84,7 @@ pub struct VerifyReport {
 }
 
 /// Where and why the chain breaks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BadRecord {
     /// The sequence number expected at this position.
     pub seq: u64,
@@ -99,20 +101,142 @@ pub struct AuditFilter {
     pub limit: Option<usize>,
 }
 
-/// Where audit records go. Appends are durable when they return.
+/// Where audit records go. Appends are durable when they return, and appends from every thread,
+/// process or replica form one chain. `idp_core::testing` (feature `testing`) has the contract
+/// every implementation must pass.
+#[async_trait::async_trait]
 pub trait AuditLog: Send + Sync {
+    /// The `kind:` string that selects this log.
+    fn kind(&self) -> &'static str;
     /// Appends one event; returns the sequenced record.
-    fn append(&self, event: AuditEvent) -> Result<AuditRecord>;
+    async fn append(&self, event: AuditEvent) -> Result<AuditRecord>;
     /// Appends events in one durable transaction (group commit).
-    fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>>;
+    async fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>>;
     /// Records in sequence order.
-    fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
-    /// Checks the whole chain and every checkpoint signature.
-    fn verify(&self) -> Result<VerifyReport>;
+    async fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
+    /// The newest platform-level event of `operation` (such as `policy_load`), if any.
+    async fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>>;
+    /// Checks the whole chain, and every checkpoint's signature against `trusted_key` (hex
+    /// ed25519), or against the log's own key when `None`.
+    async fn verify(&self, trusted_key: Option<&str>) -> Result<VerifyReport>;
     /// Signs the current head.
-    fn checkpoint(&self) -> Result<Option<Checkpoint>>;
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>>;
     /// Every checkpoint, oldest first.
-    fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
+    /// The public key checkpoints are signed with (hex ed25519).
+    fn public_key(&self) -> String;
+}
+
+/// A checkpoint of record `seq` with `hash`, signed with `key` now.
+pub fn sign_checkpoint(key: &ed25519_dalek::SigningKey, seq: u64, hash: &str) -> Checkpoint {
+    use ed25519_dalek::Signer;
+    let sig = key.sign(checkpoint_message(seq, hash).as_bytes());
+    Checkpoint {
+        seq,
+        hash: hash.to_string(),
+        signed_at: crate::time::system_now(),
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        signature: hex::encode(sig.to_bytes()),
+    }
+}
+
+/// Checks `checkpoints` against a verified chain (`report`, with the hashes of the checkpointed
+/// records in `hashes`) and the `trusted_key` (hex): a bad signature, a hash that differs from
+/// the chain, or a checkpoint past the end of the log (truncated) makes the report fail.
+pub fn check_checkpoints(
+    report: &mut VerifyReport,
+    checkpoints: &[Checkpoint],
+    hashes: &std::collections::HashMap<u64, String>,
+    trusted_key: &str,
+) -> Result<()> {
+    use ed25519_dalek::Verifier;
+    let key_bytes: [u8; 32] = hex::decode(trusted_key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| crate::Error::invalid("the trusted key must be 32 bytes of hex"))?;
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
+        .map_err(|e| crate::Error::invalid(format!("bad public key: {e}")))?;
+    for cp in checkpoints {
+        let sig_ok = hex::decode(&cp.signature)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .map(|b| ed25519_dalek::Signature::from_bytes(&b))
+            .is_some_and(|sig| {
+                vk.verify(checkpoint_message(cp.seq, &cp.hash).as_bytes(), &sig)
+                    .is_ok()
+            });
+        let chain_ok = cp.seq > report.records || hashes.get(&cp.seq) == Some(&cp.hash);
+        if !sig_ok || !chain_ok {
+            if report.ok || report.first_bad.as_ref().is_some_and(|b| b.seq > cp.seq) {
+                report.ok = false;
+                report.first_bad = Some(BadRecord {
+                    seq: cp.seq,
+                    reason: if !sig_ok {
+                        "checkpoint signature does not verify with the trusted key".into()
+                    } else {
+                        "record hash differs from the signed checkpoint (the chain was rewritten)"
+                            .into()
+                    },
+                });
+            }
+        } else if cp.seq <= report.records {
+            report.checkpoints_verified += 1;
+        }
+    }
+    if let Some(last) = checkpoints.last()
+        && last.seq > report.records
+        && report.ok
+    {
+        report.ok = false;
+        report.first_bad = Some(BadRecord {
+            seq: report.records + 1,
+            reason: format!(
+                "records up to {} were signed but the log ends at {}",
+                last.seq, report.records
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `--since` as stored times compare: RFC 3339 UTC with milliseconds.
+pub fn since_filter(since: Option<&str>) -> Result<Option<String>> {
+    since
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| crate::time::rfc3339(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| {
+                    crate::Error::invalid(format!(
+                        "--since {} is not an RFC 3339 time (2026-11-26T10:00:00Z)",
+                        crate::naming::shown(s)
+                    ))
+                    .with("field", "since")
+                })
+        })
+        .transpose()
+}
+
+/// Opens the audit log `cfg` selects (by default, the kind of the state store), with local files
+/// under `workspace`.
+pub async fn open(
+    cfg: Option<&crate::config::AuditConfig>,
+    state: &crate::config::StateConfig,
+    workspace: &std::path::Path,
+) -> Result<std::sync::Arc<dyn AuditLog>> {
+    let cfg = cfg.cloned().unwrap_or(match state {
+        crate::config::StateConfig::Sqlite {} => crate::config::AuditConfig::Sqlite {},
+    });
+    match cfg {
+        crate::config::AuditConfig::Sqlite {} => {
+            let (db, key) = (
+                workspace.join("audit.db"),
+                workspace.join("audit-signing.key"),
+            );
+            Ok(std::sync::Arc::new(
+                crate::runtime::unblock(move || SqliteAuditLog::open(&db, &key)).await?,
+            ))
+        }
+    }
 }
 
 /// The exact bytes that are hashed for a record: the canonical JSON of

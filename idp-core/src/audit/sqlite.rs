@@ -4,16 +4,17 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::SigningKey;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AuditEvent, AuditFilter, AuditLog, AuditRecord, ChainVerifier, Checkpoint, GENESIS,
-    VerifyReport, checkpoint_message, record_hash,
+    VerifyReport, check_checkpoints, record_hash, sign_checkpoint,
 };
 use crate::error::{Error, Result};
+use crate::runtime::unblock;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS audit (
@@ -53,8 +54,8 @@ struct Segment {
     bad: Option<super::BadRecord>,
 }
 
-/// SQLite-backed, hash-chained audit log.
-pub struct SqliteAuditLog {
+/// The blocking log behind [`SqliteAuditLog`].
+struct Db {
     path: std::path::PathBuf,
     /// Chains longer than this are verified in parallel segments.
     parallel_from: std::sync::atomic::AtomicU64,
@@ -99,13 +100,11 @@ fn load_or_create_key(path: &Path) -> Result<SigningKey> {
     }
 }
 
-impl SqliteAuditLog {
-    /// Opens (and creates) the log at `db`, signing checkpoints with the key at `key_path`
-    /// (created on first use, mode 0600).
-    pub fn open(db: &Path, key_path: &Path) -> Result<SqliteAuditLog> {
+impl Db {
+    fn open(db: &Path, key_path: &Path) -> Result<Db> {
         // Durable: every commit reaches the disk before append returns.
         let conn = crate::state::open_wal(db, "FULL", SCHEMA, "audit")?;
-        Ok(SqliteAuditLog {
+        Ok(Db {
             path: db.to_path_buf(),
             parallel_from: std::sync::atomic::AtomicU64::new(100_000),
             conn: Mutex::new(conn),
@@ -115,8 +114,7 @@ impl SqliteAuditLog {
         })
     }
 
-    /// The public key checkpoints are signed with (hex).
-    pub fn public_key(&self) -> String {
+    fn public_key(&self) -> String {
         hex::encode(self.key.verifying_key().as_bytes())
     }
 
@@ -162,14 +160,7 @@ impl SqliteAuditLog {
     }
 
     fn insert_checkpoint(&self, conn: &Connection, seq: u64, hash: &str) -> Result<Checkpoint> {
-        let sig = self.key.sign(checkpoint_message(seq, hash).as_bytes());
-        let cp = Checkpoint {
-            seq,
-            hash: hash.to_string(),
-            signed_at: crate::platform::now_rfc3339(),
-            public_key: self.public_key(),
-            signature: hex::encode(sig.to_bytes()),
-        };
+        let cp = sign_checkpoint(&self.key, seq, hash);
         conn.execute(
             "INSERT OR REPLACE INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -240,14 +231,13 @@ impl SqliteAuditLog {
 
     /// Verify chains longer than `n` records in parallel segments (default 100,000). Tests set it
     /// low to exercise the segment boundaries.
-    #[doc(hidden)]
-    pub fn set_parallel_verify_from(&self, n: u64) {
+    fn set_parallel_verify_from(&self, n: u64) {
         self.parallel_from
             .store(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The newest event of `operation`, if any.
-    pub fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
+    fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
         let conn = self
             .conn
             .lock()
@@ -266,7 +256,7 @@ impl SqliteAuditLog {
 
     /// Verifies the chain, and every checkpoint against `trusted_key` (hex), or against this
     /// workspace's key when `None`.
-    pub fn verify_with_key(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
+    fn verify_with_key(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
         let conn = self
             .conn
             .lock()
@@ -337,51 +327,7 @@ impl SqliteAuditLog {
         let trusted = trusted_key
             .map(str::to_string)
             .unwrap_or_else(|| self.public_key());
-        let key_bytes: [u8; 32] = hex::decode(&trusted)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| Error::invalid("the trusted key must be 32 bytes of hex"))?;
-        let vk = VerifyingKey::from_bytes(&key_bytes)
-            .map_err(|e| Error::invalid(format!("bad public key: {e}")))?;
-        for cp in &cps {
-            let sig_ok = hex::decode(&cp.signature)
-                .ok()
-                .and_then(|b| <[u8; 64]>::try_from(b).ok())
-                .map(|b| ed25519_dalek::Signature::from_bytes(&b))
-                .is_some_and(|sig| {
-                    vk.verify(checkpoint_message(cp.seq, &cp.hash).as_bytes(), &sig)
-                        .is_ok()
-                });
-            let chain_ok = cp.seq > report.records || hashes.get(&cp.seq) == Some(&cp.hash);
-            if !sig_ok || !chain_ok {
-                if report.ok || report.first_bad.as_ref().is_some_and(|b| b.seq > cp.seq) {
-                    report.ok = false;
-                    report.first_bad = Some(super::BadRecord {
-                        seq: cp.seq,
-                        reason: if !sig_ok {
-                            "checkpoint signature does not verify with the trusted key".into()
-                        } else {
-                            "record hash differs from the signed checkpoint (the chain was rewritten)".into()
-                        },
-                    });
-                }
-            } else if cp.seq <= report.records {
-                report.checkpoints_verified += 1;
-            }
-        }
-        if let Some(last) = cps.last()
-            && last.seq > report.records
-            && report.ok
-        {
-            report.ok = false;
-            report.first_bad = Some(super::BadRecord {
-                seq: report.records + 1,
-                reason: format!(
-                    "records up to {} were signed but the log ends at {}",
-                    last.seq, report.records
-                ),
-            });
-        }
+        check_checkpoints(&mut report, &cps, &hashes, &trusted)?;
         Ok(report)
     }
 }
@@ -402,7 +348,7 @@ fn read_checkpoints(conn: &Connection) -> Result<Vec<Checkpoint>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-impl AuditLog for SqliteAuditLog {
+impl Db {
     fn append(&self, event: AuditEvent) -> Result<AuditRecord> {
         let ticket = {
             let mut q = self
@@ -457,30 +403,9 @@ impl AuditLog for SqliteAuditLog {
         }
     }
 
-    fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
-        self.write_batch(&events)
-    }
-
     fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
         // Times are stored as RFC 3339 UTC with milliseconds; compare like with like.
-        let since = filter
-            .since
-            .as_deref()
-            .map(|s| {
-                chrono::DateTime::parse_from_rfc3339(s)
-                    .map(|t| {
-                        t.with_timezone(&chrono::Utc)
-                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-                    })
-                    .map_err(|_| {
-                        Error::invalid(format!(
-                            "--since {} is not an RFC 3339 time (2026-11-26T10:00:00Z)",
-                            crate::naming::shown(s)
-                        ))
-                        .with("field", "since")
-                    })
-            })
-            .transpose()?;
+        let since = super::since_filter(filter.since.as_deref())?;
         let conn = self
             .conn
             .lock()
@@ -513,10 +438,6 @@ impl AuditLog for SqliteAuditLog {
         Ok(out)
     }
 
-    fn verify(&self) -> Result<VerifyReport> {
-        self.verify_with_key(None)
-    }
-
     fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         let conn = self
             .conn
@@ -541,5 +462,76 @@ impl AuditLog for SqliteAuditLog {
             .lock()
             .map_err(|_| Error::internal("audit lock poisoned"))?;
         read_checkpoints(&conn)
+    }
+}
+
+/// The embedded [`AuditLog`]: an SQLite file in the workspace, worked on off the async threads.
+/// Appends from many threads and processes form one chain (group commit: one appender writes
+/// everybody's queued events in one durable transaction).
+#[derive(Clone)]
+pub struct SqliteAuditLog {
+    db: Arc<Db>,
+}
+
+impl SqliteAuditLog {
+    /// Opens (and creates) the log at `db`, signing checkpoints with the key at `key_path`
+    /// (created on first use, mode 0600).
+    pub fn open(db: &Path, key_path: &Path) -> Result<SqliteAuditLog> {
+        Ok(SqliteAuditLog {
+            db: Arc::new(Db::open(db, key_path)?),
+        })
+    }
+
+    /// Verify chains longer than `n` records in parallel segments (default 100,000). Tests set it
+    /// low to exercise the segment boundaries.
+    #[doc(hidden)]
+    pub fn set_parallel_verify_from(&self, n: u64) {
+        self.db.set_parallel_verify_from(n)
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditLog for SqliteAuditLog {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn append(&self, event: AuditEvent) -> Result<AuditRecord> {
+        let db = self.db.clone();
+        unblock(move || db.append(event)).await
+    }
+
+    async fn append_batch(&self, events: Vec<AuditEvent>) -> Result<Vec<AuditRecord>> {
+        let db = self.db.clone();
+        unblock(move || db.write_batch(&events)).await
+    }
+
+    async fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        let (db, filter) = (self.db.clone(), filter.clone());
+        unblock(move || db.list(&filter)).await
+    }
+
+    async fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
+        let (db, operation) = (self.db.clone(), operation.to_string());
+        unblock(move || db.last_of(&operation)).await
+    }
+
+    async fn verify(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
+        let (db, key) = (self.db.clone(), trusted_key.map(str::to_string));
+        unblock(move || db.verify_with_key(key.as_deref())).await
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let db = self.db.clone();
+        unblock(move || db.checkpoint()).await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>> {
+        let db = self.db.clone();
+        unblock(move || db.checkpoints()).await
+    }
+
+    fn public_key(&self) -> String {
+        self.db.public_key()
     }
 }

@@ -12,7 +12,7 @@ use crate::config::{PlatformConfig, parse_yaml};
 use crate::error::{Error, Result};
 
 /// How a module is provisioned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Flavour {
     /// A Terraform/OpenTofu module block, committed as `.tf`.
@@ -23,7 +23,7 @@ pub enum Flavour {
 
 /// When a module is chosen. Every constraint that is set must hold; unset constraints match
 /// anything.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRule {
     #[serde(default)]
@@ -98,7 +98,7 @@ impl MatchRule {
 }
 
 /// A parameter a developer may set.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParamDef {
     #[serde(rename = "type")]
@@ -137,7 +137,7 @@ fn bound<S: serde::Serializer>(v: &Option<f64>, s: S) -> std::result::Result<S::
 }
 
 /// An output the module provides.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutputDef {
     #[serde(default)]
@@ -145,7 +145,7 @@ pub struct OutputDef {
 }
 
 /// Where the generated name goes, and the cloud's limit on it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamingDef {
     pub input: String,
@@ -153,7 +153,7 @@ pub struct NamingDef {
 }
 
 /// A Crossplane claim kind.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClaimKind {
     #[serde(rename = "apiVersion")]
@@ -162,7 +162,7 @@ pub struct ClaimKind {
 }
 
 /// `modules/<type>/<name>.yaml`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModuleDef {
     #[serde(rename = "apiVersion")]
@@ -197,7 +197,7 @@ pub struct ModuleDef {
 }
 
 /// A resource type and what a service needs from it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TypeDef {
     #[serde(default)]
@@ -206,7 +206,7 @@ pub struct TypeDef {
     pub bindings: BTreeMap<String, String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TypesFile {
     #[serde(rename = "apiVersion")]

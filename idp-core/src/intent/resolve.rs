@@ -14,7 +14,7 @@ use crate::naming;
 use crate::org::Team;
 
 /// What a developer asks for: "a bucket for logs", with a few parameters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Intent {
     #[serde(rename = "type")]
@@ -117,7 +117,7 @@ impl Intent {
 }
 
 /// One module the resolver considered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Candidate {
     pub module: String,
     pub file: String,
@@ -129,7 +129,7 @@ pub struct Candidate {
 }
 
 /// Where an input's value comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum InputSource {
     /// Set by the platform; a request cannot change it.
@@ -147,7 +147,7 @@ pub enum InputSource {
 }
 
 /// One input of the chosen module.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResolvedInput {
     pub name: String,
     pub value: Value,
@@ -158,7 +158,7 @@ pub struct ResolvedInput {
 }
 
 /// An environment variable the service gets from the resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Binding {
     /// `LOGS_BUCKET_NAME`
     pub name: String,
@@ -173,14 +173,14 @@ pub struct Binding {
 }
 
 /// An output of the chosen module.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResolvedOutput {
     pub name: String,
     pub secret: bool,
 }
 
 /// An intent resolved in one environment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Resolution {
     /// `bucket:logs`
     pub intent: String,

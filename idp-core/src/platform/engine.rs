@@ -3,15 +3,14 @@
 //! persisted so a killed run resumes to the same end state without duplicate commits.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fs::File;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::Platform;
 use super::policy_point::{self, DecisionRecord, PolicyOutcome};
 use super::prepare::{Prepared, check_service_repo, prepare};
-use super::{Platform, now_rfc3339};
 use crate::changeset::{ChangeSet, FileAction, FileChange, STAMP_PROVENANCE, unified_diff};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -25,10 +24,10 @@ use crate::receipt::{
 };
 use crate::request::{Operation, ServiceRequest};
 use crate::scaffold::{STAMP_SCHEMA, Stamp, StampFile};
-use crate::state::{ChangeRequestRecord, RunRecord, ServiceRecord, StepRecord};
+use crate::state::{ChangeRequestRecord, RunRecord, ServiceLock, ServiceRecord, StepRecord};
 
 /// A dry run: the exact change sets an operation would apply, with diffs. Nothing was written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Plan {
     pub operation: Operation,
     pub service: String,
@@ -78,32 +77,22 @@ fn branch_for(p: &Platform, service: &str, step: StepId) -> String {
     }
 }
 
-/// The per-service lock, for other platform operations (upgrades).
-pub(crate) fn lock_service_pub(p: &Platform, service: &str) -> Result<File> {
-    lock_service(p, service)
-}
-
-fn lock_service(p: &Platform, service: &str) -> Result<File> {
-    let dir = p.workspace.join("locks");
-    std::fs::create_dir_all(&dir)?;
-    let f = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join(format!("{service}.lock")))?;
-    if f.try_lock().is_err() {
-        p.emit(
-            "",
-            None,
-            format!("waiting for another run on {service} to finish"),
-        );
-        f.lock()?;
+/// Takes the service's lock from the state store (so it holds across processes and replicas),
+/// saying so when another run holds it.
+pub(crate) async fn lock_service(p: &Platform, service: &str) -> Result<ServiceLock> {
+    if let Some(lock) = p.state.try_lock_service(service).await? {
+        return Ok(lock);
     }
-    Ok(f)
+    p.emit(
+        "",
+        None,
+        format!("waiting for another run on {service} to finish"),
+    );
+    p.state.lock_service(service).await
 }
 
 /// Plans one step: render, compare with the repo, and compute the stamp.
-fn plan_step(
+async fn plan_step(
     p: &Platform,
     prep: &Prepared,
     step: StepId,
@@ -111,7 +100,7 @@ fn plan_step(
     with_diffs: bool,
 ) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
     if step == StepId::RequestInfraResource {
-        return plan_infra(p, prep, overlay, with_diffs);
+        return plan_infra(p, prep, overlay, with_diffs).await;
     }
     let sd = prep.gp.step(step).ok_or_else(|| {
         Error::invalid(format!(
@@ -122,7 +111,7 @@ fn plan_step(
     let role = sd.repo;
     let repo = prep.repo_name(p, role);
     let repo_exists =
-        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo)?;
+        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo).await?;
     if !repo_exists && role == RepoRole::Service && step != StepId::BootstrapService {
         return Err(Error::not_found(format!(
             "service repository {repo} does not exist; run bootstrap-service (or golden-path run) first"
@@ -137,12 +126,12 @@ fn plan_step(
         paths.push(sp.clone());
     }
     let branch = branch_for(p, &prep.service, step);
-    let read_branch = if !p.scm.auto_merges() && p.scm.branch_exists(&repo, &branch)? {
+    let read_branch = if !p.scm.auto_merges() && p.scm.branch_exists(&repo, &branch).await? {
         Some(branch.as_str())
     } else {
         None
     };
-    let mut current = p.scm.read_files(&repo, read_branch, &paths)?;
+    let mut current = p.scm.read_files(&repo, read_branch, &paths).await?;
     if let Some(o) = overlay {
         for (i, path) in paths.iter().enumerate() {
             if let Some(c) = o.files.get(&(repo.clone(), path.clone())) {
@@ -269,7 +258,7 @@ fn plan_step(
 /// Plans the infrastructure step: every resolution rendered into the infra repo, and the files of
 /// earlier resolutions that are no longer produced (a module swapped by a catalog change, an
 /// environment dropped) removed.
-fn plan_infra(
+async fn plan_infra(
     p: &Platform,
     prep: &Prepared,
     overlay: Option<&Overlay>,
@@ -277,7 +266,7 @@ fn plan_infra(
 ) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
     let repo = prep.repo_name(p, RepoRole::Infra);
     let repo_exists =
-        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo)?;
+        overlay.is_some_and(|o| o.repos.contains(&repo)) || p.scm.repo_exists(&repo).await?;
     let mut rendered = Vec::new();
     for r in &prep.resolutions {
         let module = p
@@ -313,7 +302,7 @@ fn plan_infra(
         });
     }
     let mut stale: Vec<String> = Vec::new();
-    if let Some((_, old)) = p.state.get_infra(&prep.service)? {
+    if let Some((_, old)) = p.state.get_infra(&prep.service).await? {
         for r in old.as_array().into_iter().flatten() {
             if let Some(f) = r.get("file").and_then(Value::as_str)
                 && !rendered.iter().any(|x| x.path == f)
@@ -325,7 +314,7 @@ fn plan_infra(
     }
     let mut paths: Vec<String> = rendered.iter().map(|f| f.path.clone()).collect();
     paths.extend(stale.iter().cloned());
-    let mut current = p.scm.read_files(&repo, None, &paths)?;
+    let mut current = p.scm.read_files(&repo, None, &paths).await?;
     if let Some(o) = overlay {
         for (i, path) in paths.iter().enumerate() {
             if let Some(c) = o.files.get(&(repo.clone(), path.clone())) {
@@ -387,11 +376,11 @@ fn plan_infra(
 }
 
 /// The infra change set of `prep` with diffs, for the impact preview.
-pub(crate) fn plan_infra_for_impact(
+pub(crate) async fn plan_infra_for_impact(
     p: &Platform,
     prep: &Prepared,
 ) -> Result<(ChangeSet, Vec<String>, Vec<RenderedFile>)> {
-    plan_infra(p, prep, None, true)
+    plan_infra(p, prep, None, true).await
 }
 
 fn to_ref(cr: &ChangeRequestRecord) -> Option<ChangeRequestRef> {
@@ -413,7 +402,7 @@ struct StepPlan {
 }
 
 /// Plans `steps` in order, each against the writes of the ones before it.
-fn plan_steps(
+async fn plan_steps(
     p: &Platform,
     prep: &Prepared,
     steps: &[StepId],
@@ -422,7 +411,8 @@ fn plan_steps(
     let mut overlay = Overlay::default();
     let mut out = Vec::new();
     for step in steps {
-        let (cs, warnings, rendered) = plan_step(p, prep, *step, Some(&overlay), with_diffs)?;
+        let (cs, warnings, rendered) =
+            plan_step(p, prep, *step, Some(&overlay), with_diffs).await?;
         if cs.creates_repo {
             overlay.repos.insert(cs.repo.clone());
         }
@@ -443,7 +433,7 @@ fn plan_steps(
 }
 
 /// Applies one planned step: commit through the provider, record the change request.
-fn apply_step(
+async fn apply_step(
     p: &Platform,
     prep: &Prepared,
     run: &RunRecord,
@@ -473,14 +463,14 @@ fn apply_step(
                 prep.service,
                 prep.gp.id_version()
             );
-            p.scm.create_repo(&cs.repo, &desc)?;
+            p.scm.create_repo(&cs.repo, &desc).await?;
         }
         let blobs: Vec<(String, Arc<Vec<u8>>)> = plan
             .rendered
             .iter()
             .map(|f| (sha256_hex(&f.content), f.content.clone()))
             .collect();
-        p.state.put_blobs(&blobs)?;
+        p.state.put_blobs(&blobs).await?;
         let mut record = ChangeRequestRecord {
             key: key.clone(),
             id: None,
@@ -493,9 +483,9 @@ fn apply_step(
             commit: None,
             url: None,
             state: ChangeRequestState::Pending,
-            created_at: now_rfc3339(),
+            created_at: p.now_text(),
         };
-        p.state.put_change_request(&record)?;
+        p.state.put_change_request(&record).await?;
         let bot = &p.def.config.organization.bot;
         let mut trailers = vec![
             ("Idp-Run".to_string(), run.id.clone()),
@@ -532,17 +522,17 @@ fn apply_step(
             trailers,
             hold: false,
         };
-        let submitted = p.scm.submit(&spec)?;
+        let submitted = p.scm.submit(&spec).await?;
         failpoint::hit(&format!("step:{step}:submitted"));
         if !submitted.id.is_empty() {
             record.id = Some(submitted.id);
             record.commit = Some(submitted.commit);
             record.url = Some(submitted.url);
             record.state = submitted.state;
-            p.state.put_change_request(&record)?;
+            p.state.put_change_request(&record).await?;
             cr = Some(record);
         }
-    } else if let Some(found) = p.scm.find_change_request(&cs.repo, &key)? {
+    } else if let Some(found) = p.scm.find_change_request(&cs.repo, &key).await? {
         // This run committed before it was interrupted: record what it did.
         let record = ChangeRequestRecord {
             key: key.clone(),
@@ -556,15 +546,16 @@ fn apply_step(
             commit: Some(found.commit),
             url: Some(found.url),
             state: found.state,
-            created_at: now_rfc3339(),
+            created_at: p.now_text(),
         };
-        p.state.put_change_request(&record)?;
+        p.state.put_change_request(&record).await?;
         cr = Some(record);
     }
     if cr.is_none() {
         cr = p
             .state
-            .change_request_for(&prep.service, step, &cs.repo, &cs.digest)?;
+            .change_request_for(&prep.service, step, &cs.repo, &cs.digest)
+            .await?;
         p.emit(
             &run.id,
             Some(step),
@@ -572,29 +563,33 @@ fn apply_step(
         );
     }
 
-    let now = now_rfc3339();
+    let now = p.now_text();
     let created_at = prep
         .existing
         .as_ref()
         .map(|e| e.created_at.clone())
         .unwrap_or_else(|| now.clone());
-    p.state.put_service(&ServiceRecord {
-        name: prep.service.clone(),
-        owner: prep.team.name.clone(),
-        golden_path: prep.gp.def.id.clone(),
-        version: prep.gp.def.version.clone(),
-        parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
-        created_at,
-        updated_at: now,
-    })?;
+    p.state
+        .put_service(&ServiceRecord {
+            name: prep.service.clone(),
+            owner: prep.team.name.clone(),
+            golden_path: prep.gp.def.id.clone(),
+            version: prep.gp.def.version.clone(),
+            parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
+            created_at,
+            updated_at: now,
+        })
+        .await?;
     let mut receipt = step_receipt(plan, cr.as_ref().and_then(to_ref), outcome);
     if step == StepId::RequestInfraResource {
         let resolutions = serde_json::to_value(&prep.resolutions)?;
-        p.state.put_infra(
-            &prep.service,
-            &serde_json::to_value(&prep.intents)?,
-            &resolutions,
-        )?;
+        p.state
+            .put_infra(
+                &prep.service,
+                &serde_json::to_value(&prep.intents)?,
+                &resolutions,
+            )
+            .await?;
         receipt.outputs.insert("resolutions".into(), resolutions);
     }
     Ok(receipt)
@@ -677,20 +672,24 @@ fn change_request_body(prep: &Prepared, cs: &ChangeSet) -> String {
 
 /// Preflight that cannot be answered without the service lock is answered under it: the name
 /// check that keeps two teams from taking the same name at the same moment.
-fn prepare_audited(
+async fn prepare_audited(
     p: &Platform,
     who: &Principal,
     op: &str,
     o: Operation,
     req: &ServiceRequest,
 ) -> Result<Prepared> {
-    prepare(p, o, req).inspect_err(|e| {
-        let _ = policy_point::audit_rejected(p, who, op, &req.service, e);
-    })
+    match prepare(p, o, req).await {
+        Ok(prep) => Ok(prep),
+        Err(e) => {
+            let _ = policy_point::audit_rejected(p, who, op, &req.service, &e).await;
+            Err(e)
+        }
+    }
 }
 
 /// Executes `op`; `resume` is the run to continue (from `idp resume`).
-pub(crate) fn execute(
+pub(crate) async fn execute(
     p: &Platform,
     who: &Principal,
     op: Operation,
@@ -701,11 +700,11 @@ pub(crate) fn execute(
     if let Err(e) = crate::golden_path::params::check_string("service", &req.service, false)
         .and_then(|_| p.def.config.check_service_name(&req.service))
     {
-        let _ = policy_point::audit_rejected(p, who, op.as_str(), &req.service, &e);
+        let _ = policy_point::audit_rejected(p, who, op.as_str(), &req.service, &e).await;
         return Err(e);
     }
-    let _lock = lock_service(p, &req.service)?;
-    let prep = prepare_audited(p, who, op.as_str(), op, req)?;
+    let _lock = lock_service(p, &req.service).await?;
+    let prep = prepare_audited(p, who, op.as_str(), op, req).await?;
 
     // The policy point, before anything is written: the operation as a whole...
     let mut outcome = PolicyOutcome::default();
@@ -717,16 +716,17 @@ pub(crate) fn execute(
         false,
     )?);
     if outcome.allowed() {
-        check_service_repo(p, &prep)?;
+        check_service_repo(p, &prep).await?;
     }
     let resumed = match resume {
         Some(r) => Some(r),
-        None => p.state.find_unfinished_run(&prep.key)?,
+        None => p.state.find_unfinished_run(&prep.key).await?,
     };
     let done: HashMap<StepId, StepReceipt> = match &resumed {
         Some(r) => p
             .state
-            .steps(&r.id)?
+            .steps(&r.id)
+            .await?
             .into_iter()
             .filter(|s| s.status == RunStatus::Completed)
             .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
@@ -741,7 +741,7 @@ pub(crate) fn execute(
         .collect();
     // ... then every change set it would make.
     let plans = if outcome.allowed() {
-        plan_steps(p, &prep, &remaining, false)?
+        plan_steps(p, &prep, &remaining, false).await?
     } else {
         Vec::new()
     };
@@ -750,7 +750,8 @@ pub(crate) fn execute(
         // Steps this run already applied (before an interruption) are part of the same first
         // deploy, not an earlier one.
         let same_run: std::collections::BTreeSet<StepId> = done.keys().copied().collect();
-        let checked = policy_point::check_change_sets(p, who, &prep, &sets, false, &same_run)?;
+        let checked =
+            policy_point::check_change_sets(p, who, &prep, &sets, false, &same_run).await?;
         outcome.decisions.extend(checked.decisions);
         outcome.violations.extend(checked.violations);
     }
@@ -765,21 +766,28 @@ pub(crate) fn execute(
         ev.waivers = outcome.waiver_ids();
         ev.details = policy_point::outcome_details(&outcome);
         ev.correlation_id = resumed.as_ref().map(|r| r.id.clone()).unwrap_or_default();
-        policy_point::audit(p, &who.user, ev)?;
+        policy_point::audit(p, &who.user, ev).await?;
         return Err(err);
     }
 
     let run = match resumed {
-        Some(r) => {
+        Some(mut r) => {
             p.emit(
                 &r.id,
                 None,
                 format!("resuming run {} ({})", r.id, r.operation),
             );
+            if r.status != RunStatus::Running {
+                // A failed or cancelled run goes on under its own id; its completed steps stay.
+                p.state
+                    .finish_run(&r.id, RunStatus::Running, None, None)
+                    .await?;
+                r.status = RunStatus::Running;
+            }
             r
         }
         None => {
-            let now = now_rfc3339();
+            let now = p.now_text();
             let r = RunRecord {
                 id: new_run_id(),
                 key: prep.key.clone(),
@@ -794,7 +802,7 @@ pub(crate) fn execute(
                 receipt: None,
                 error: None,
             };
-            p.state.create_run(&r)?;
+            p.state.create_run(&r).await?;
             p.emit(
                 &r.id,
                 None,
@@ -821,36 +829,44 @@ pub(crate) fn execute(
         let plan = by_step
             .remove(step)
             .ok_or_else(|| Error::internal(format!("no plan for step {step}")))?;
+        if p.cancelled() {
+            return Err(cancel_run(p, who, &prep, &run, *step, &outcome).await);
+        }
         failpoint::hit(&format!("step:{step}:planned"));
-        p.state.save_step(
-            &run.id,
-            &StepRecord {
-                step: *step,
-                status: RunStatus::Running,
-                result: None,
-            },
-        )?;
-        let result = match apply_step(p, &prep, &run, who, &plan, &outcome) {
+        p.state
+            .save_step(
+                &run.id,
+                &StepRecord {
+                    step: *step,
+                    status: RunStatus::Running,
+                    result: None,
+                },
+            )
+            .await?;
+        let result = match apply_step(p, &prep, &run, who, &plan, &outcome).await {
             Ok(r) => r,
             Err(e) => {
                 p.state
-                    .finish_run(&run.id, RunStatus::Failed, None, Some(&e.to_json()))?;
+                    .finish_run(&run.id, RunStatus::Failed, None, Some(&e.to_json()))
+                    .await?;
                 let mut ev = policy_point::service_event(&prep, op.as_str(), "failed", "allow");
                 ev.policies = outcome.policy_ids();
                 ev.correlation_id = run.id.clone();
                 ev.details = serde_json::json!({"step": step, "error": {"kind": e.kind().as_str(), "message": e.message()}});
-                policy_point::audit(p, &who.user, ev)?;
+                policy_point::audit(p, &who.user, ev).await?;
                 return Err(e);
             }
         };
-        p.state.save_step(
-            &run.id,
-            &StepRecord {
-                step: *step,
-                status: RunStatus::Completed,
-                result: Some(serde_json::to_value(&result)?),
-            },
-        )?;
+        p.state
+            .save_step(
+                &run.id,
+                &StepRecord {
+                    step: *step,
+                    status: RunStatus::Completed,
+                    result: Some(serde_json::to_value(&result)?),
+                },
+            )
+            .await?;
         failpoint::hit(&format!("step:{step}:recorded"));
         steps.push(result);
     }
@@ -869,15 +885,50 @@ pub(crate) fn execute(
         "decisions": outcome.decisions,
         "change_requests": receipt.steps.iter().filter_map(|s| s.change_request.as_ref().map(|c| &c.id)).collect::<Vec<_>>(),
     });
-    policy_point::audit(p, &who.user, ev)?;
-    p.state.finish_run(
-        &run.id,
-        RunStatus::Completed,
-        Some(&receipt.to_json()),
-        None,
-    )?;
+    policy_point::audit(p, &who.user, ev).await?;
+    p.state
+        .finish_run(
+            &run.id,
+            RunStatus::Completed,
+            Some(&receipt.to_json()),
+            None,
+        )
+        .await?;
     p.emit(&run.id, None, format!("run {} completed", run.id));
     Ok(receipt)
+}
+
+/// Stops `run` before `step` because its caller cancelled it: the run is recorded as
+/// `cancelled` (resumable) and audited; the returned error says how to finish it.
+async fn cancel_run(
+    p: &Platform,
+    who: &Principal,
+    prep: &Prepared,
+    run: &RunRecord,
+    step: StepId,
+    outcome: &PolicyOutcome,
+) -> Error {
+    let err = Error::cancelled(format!(
+        "run {} of {} for {} was cancelled before {step}; the steps before it are done. \
+         `idp resume {}` (or the same request again) finishes it",
+        run.id, run.operation, prep.service, run.id
+    ))
+    .with("run", run.id.clone());
+    let recorded = async {
+        p.state
+            .finish_run(&run.id, RunStatus::Cancelled, None, Some(&err.to_json()))
+            .await?;
+        let mut ev = policy_point::service_event(prep, &run.operation, "cancelled", "allow");
+        ev.policies = outcome.policy_ids();
+        ev.correlation_id = run.id.clone();
+        ev.details = serde_json::json!({"before_step": step});
+        policy_point::audit(p, &who.user, ev).await
+    };
+    if let Err(e) = recorded.await {
+        return e;
+    }
+    p.emit(&run.id, Some(step), format!("run {} cancelled", run.id));
+    err
 }
 
 fn build_receipt(
@@ -911,7 +962,7 @@ fn build_receipt(
         scaffold_version: prep.gp.def.version.clone(),
         status: RunStatus::Completed,
         started_at: run.created_at.clone(),
-        finished_at: now_rfc3339(),
+        finished_at: p.now_text(),
         steps,
         links,
         warnings,
@@ -927,13 +978,13 @@ fn new_run_id() -> String {
     )
 }
 
-pub(crate) fn plan(
+pub(crate) async fn plan(
     p: &Platform,
     who: &Principal,
     op: Operation,
     req: &ServiceRequest,
 ) -> Result<Plan> {
-    let prep = prepare_audited(p, who, "plan", op, req)?;
+    let prep = prepare_audited(p, who, "plan", op, req).await?;
     let first = policy_point::authorize_operation(p, who, &prep, "plan", true)?;
     if !first.allowed {
         let outcome = PolicyOutcome {
@@ -945,11 +996,11 @@ pub(crate) fn plan(
             .expect("a denial is an error");
         let mut ev = policy_point::service_event(&prep, "plan", "denied", "deny");
         ev.details = serde_json::json!({"operation": op.as_str(), "decisions": outcome.decisions});
-        policy_point::audit(p, &who.user, ev)?;
+        policy_point::audit(p, &who.user, ev).await?;
         return Err(err);
     }
-    check_service_repo(p, &prep)?;
-    let plans = plan_steps(p, &prep, &prep.steps, true)?;
+    check_service_repo(p, &prep).await?;
+    let plans = plan_steps(p, &prep, &prep.steps, true).await?;
     let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
     let mut outcome = PolicyOutcome::default();
     outcome.decisions.push(first);
@@ -960,7 +1011,8 @@ pub(crate) fn plan(
         op.as_str(),
         true,
     )?);
-    let checked = policy_point::check_change_sets(p, who, &prep, &sets, true, &Default::default())?;
+    let checked =
+        policy_point::check_change_sets(p, who, &prep, &sets, true, &Default::default()).await?;
     outcome.decisions.extend(checked.decisions);
     outcome.violations.extend(checked.violations);
     let mut warnings: Vec<String> = plans
@@ -977,7 +1029,7 @@ pub(crate) fn plan(
     let mut ev = policy_point::service_event(&prep, "plan", "planned", "allow");
     ev.policies = outcome.policy_ids();
     ev.details = serde_json::json!({"operation": op.as_str(), "allowed": outcome.allowed(), "decisions": outcome.decisions});
-    policy_point::audit(p, &who.user, ev)?;
+    policy_point::audit(p, &who.user, ev).await?;
     Ok(Plan {
         operation: op,
         service: prep.service.clone(),
@@ -993,8 +1045,8 @@ pub(crate) fn plan(
     })
 }
 
-pub(crate) fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Receipt> {
-    let run = p.state.get_run(run_id)?.ok_or_else(|| {
+pub(crate) async fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Receipt> {
+    let run = p.state.get_run(run_id).await?.ok_or_else(|| {
         Error::not_found(format!(
             "run {} does not exist; `idp runs` lists runs",
             crate::naming::shown(run_id)
@@ -1030,7 +1082,8 @@ pub(crate) fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Rece
                     correlation_id: run.id.clone(),
                     ..Default::default()
                 },
-            )?;
+            )
+            .await?;
             return Err(Error::new(
                 crate::ErrorKind::Denied,
                 format!("{} may not read run {run_id} of {}", who.user, run.service),
@@ -1048,10 +1101,5 @@ pub(crate) fn resume(p: &Platform, who: &Principal, run_id: &str) -> Result<Rece
     }
     let op = Operation::parse(&run.operation)?;
     let req = ServiceRequest::from_json(run.request.clone())?;
-    let mut run = run;
-    if run.status == RunStatus::Failed {
-        // A failed run is retried under its own id; its completed steps are kept.
-        run.status = RunStatus::Running;
-    }
-    execute(p, who, op, &req, Some(run))
+    execute(p, who, op, &req, Some(run)).await
 }

@@ -14,7 +14,7 @@ use crate::platform::Platform;
 use crate::scaffold::Stamp;
 
 /// One file idp created.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileExplanation {
     pub repo: String,
     pub path: String,
@@ -34,7 +34,7 @@ pub struct FileExplanation {
 }
 
 /// A change request idp opened for the service.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeRequestSummary {
     pub id: String,
     pub repo: String,
@@ -46,7 +46,7 @@ pub struct ChangeRequestSummary {
 }
 
 /// Everything idp knows about what it created for a service.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Explanation {
     pub service: String,
     pub owner: String,
@@ -71,7 +71,7 @@ impl Explanation {
     }
 }
 
-pub(crate) fn explain(
+pub(crate) async fn explain(
     p: &Platform,
     who: &crate::org::Principal,
     service: &str,
@@ -84,7 +84,7 @@ pub(crate) fn explain(
         )));
     }
     let def = p.definition();
-    let record = p.service_record(service)?;
+    let record = p.service_record(service).await?;
     let (gp_id, version, owner, params) = match &record {
         Some(r) => (
             r.golden_path.clone(),
@@ -111,7 +111,8 @@ pub(crate) fn explain(
                 .unwrap_or_else(|| ".idp/scaffold.json".to_string());
             let bytes = p
                 .source_control()
-                .read_files(service, None, std::slice::from_ref(&path))?
+                .read_files(service, None, std::slice::from_ref(&path))
+                .await?
                 .pop()
                 .flatten()
                 .ok_or_else(|| {
@@ -135,7 +136,7 @@ pub(crate) fn explain(
         context: Default::default(),
     })?;
     let event = crate::audit::AuditEvent {
-        time: crate::platform::now_rfc3339(),
+        time: p.now_text(),
         principal: who.user.clone(),
         operation: "explain".into(),
         resource: format!("service:{service}"),
@@ -149,7 +150,7 @@ pub(crate) fn explain(
         .into(),
         ..Default::default()
     };
-    crate::audit::AuditLog::append(p.audit(), event)?;
+    p.audit().append(event).await?;
     if !decision.allowed {
         return Err(Error::new(
             crate::ErrorKind::Denied,
@@ -210,7 +211,8 @@ pub(crate) fn explain(
         };
         let Some(bytes) = p
             .source_control()
-            .read_files(name, None, std::slice::from_ref(&stamp_path))?
+            .read_files(name, None, std::slice::from_ref(&stamp_path))
+            .await?
             .pop()
             .flatten()
         else {
@@ -219,7 +221,7 @@ pub(crate) fn explain(
         repos.insert(name.clone(), url.clone());
         let stamp = Stamp::parse(&stamp_path, &bytes)?;
         let paths: Vec<String> = stamp.files.keys().cloned().collect();
-        let current = p.source_control().read_files(name, None, &paths)?;
+        let current = p.source_control().read_files(name, None, &paths).await?;
         for ((path, entry), cur) in stamp.files.iter().zip(current) {
             let current_sha256 = cur.map(|c| sha256_hex(&c));
             files.push(FileExplanation {
@@ -250,7 +252,8 @@ pub(crate) fn explain(
     }
     let change_requests = p
         .state()
-        .list_change_requests(Some(service))?
+        .list_change_requests(Some(service))
+        .await?
         .into_iter()
         .filter_map(|c| {
             Some(ChangeRequestSummary {
@@ -264,7 +267,7 @@ pub(crate) fn explain(
             })
         })
         .collect();
-    let infrastructure = match p.state().get_infra(service)? {
+    let infrastructure = match p.state().get_infra(service).await? {
         Some((_, r)) => serde_json::from_value(r).unwrap_or_default(),
         None => Vec::new(),
     };

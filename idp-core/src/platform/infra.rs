@@ -14,7 +14,7 @@ use crate::org::Principal;
 use crate::request::{Operation, ServiceRequest};
 
 /// A module of the catalog, as listed by `idp modules list`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModuleSummary {
     pub file: String,
     #[serde(flatten)]
@@ -22,7 +22,7 @@ pub struct ModuleSummary {
 }
 
 /// How one resolution would change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResolutionChange {
     pub intent: String,
     pub environment: String,
@@ -35,7 +35,7 @@ pub struct ResolutionChange {
 }
 
 /// What a catalog change would do to one service.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceImpact {
     pub service: String,
     pub owner: String,
@@ -48,7 +48,7 @@ pub struct ServiceImpact {
 }
 
 /// The impact preview over every service with infrastructure.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ImpactReport {
     /// Services whose infrastructure would change (or could not be resolved).
     pub affected: Vec<ServiceImpact>,
@@ -78,17 +78,17 @@ impl Platform {
 
     /// Re-resolves every stored infrastructure request against the current catalog and shows,
     /// per service, what would change. Writes nothing.
-    pub fn infra_impact(&self, who: &Principal) -> Result<ImpactReport> {
+    pub async fn infra_impact(&self, who: &Principal) -> Result<ImpactReport> {
         let mut report = ImpactReport {
             affected: Vec::new(),
             unchanged: Vec::new(),
             not_allowed: Vec::new(),
         };
-        for service in self.state.infra_services()? {
-            let Some(rec) = self.state.get_service(&service)? else {
+        for service in self.state.infra_services().await? {
+            let Some(rec) = self.state.get_service(&service).await? else {
                 continue;
             };
-            let Some((_, stored)) = self.state.get_infra(&service)? else {
+            let Some((_, stored)) = self.state.get_infra(&service).await? else {
                 continue;
             };
             let before: Vec<Resolution> = serde_json::from_value(stored).unwrap_or_default();
@@ -99,7 +99,7 @@ impl Platform {
                 version: Some(rec.version.clone()),
                 ..Default::default()
             };
-            let prep = match prepare(self, Operation::RequestInfraResource, &req) {
+            let prep = match prepare(self, Operation::RequestInfraResource, &req).await {
                 Ok(p) => p,
                 Err(e) => {
                     report.affected.push(ServiceImpact {
@@ -116,7 +116,7 @@ impl Platform {
                 report.not_allowed.push(service);
                 continue;
             }
-            let (cs, _, _) = super::engine::plan_infra_for_impact(self, &prep)?;
+            let (cs, _, _) = super::engine::plan_infra_for_impact(self, &prep).await?;
             let mut changes = Vec::new();
             for after in &prep.resolutions {
                 let old = before.iter().find(|b| key(b) == key(after));

@@ -4,6 +4,9 @@
 //! ```text
 //! request ─► validate (preflight) ─► plan (steps → change sets) ─► apply (providers) ─► Receipt
 //! ```
+//!
+//! Planning, rendering, merging and policy are synchronous; everything that talks to a provider
+//! is `async`.
 
 mod definition;
 mod engine;
@@ -32,16 +35,19 @@ pub use upgrade::{
     UpgradeResult, UpgradeStatus,
 };
 
-use crate::audit::{AuditEvent, AuditLog, SqliteAuditLog};
+use crate::audit::{AuditEvent, AuditLog};
 use crate::error::{Error, Result};
 use crate::org::Principal;
 use crate::providers::SourceControl;
 use crate::receipt::Receipt;
 use crate::request::{Operation, ServiceRequest};
-use crate::state::{SqliteStateStore, StateStore};
+use crate::runtime::CancelToken;
+use crate::state::StateStore;
+use crate::time::{Clock, SystemClock};
 
-/// A progress event, for faces that show what is happening (the CLI prints them on stderr).
-#[derive(Debug, Clone, Serialize)]
+/// A progress event, for faces that show what is happening (the CLI prints them on stderr; the
+/// bindings pass them to a callback as they happen).
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Progress {
     pub run_id: String,
     pub step: Option<crate::golden_path::StepId>,
@@ -52,7 +58,7 @@ pub struct Progress {
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// A run as listed by `runs`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunSummary {
     pub run_id: String,
     pub operation: String,
@@ -65,24 +71,35 @@ pub struct RunSummary {
     pub steps_completed: Vec<crate::golden_path::StepId>,
 }
 
-/// The platform: a definition (config, org, golden paths) bound to a workspace (repos, state).
+/// The platform: a definition (config, org, golden paths, policies) bound to a workspace and to
+/// its providers (repos, state, audit, clock). Operations are `async`; [`crate::blocking`] has
+/// the same methods for synchronous callers. Cloning is cheap and clones share everything, so a
+/// clone can carry call-scoped options ([`Platform::with_progress`], [`Platform::with_cancel`]).
 ///
 /// ```no_run
+/// # async fn demo() -> idp_core::Result<()> {
 /// use idp_core::{Platform, ServiceRequest};
-/// let platform = Platform::builtin(".idp")?;
+/// let platform = Platform::builtin(".idp").await?;
 /// let alice = platform.principal("user:default/alice");
-/// let receipt = platform.run_golden_path(&alice, &ServiceRequest::new("payments-api", "team-payments"))?;
+/// let receipt = platform
+///     .run_golden_path(&alice, &ServiceRequest::new("payments-api", "team-payments"))
+///     .await?;
 /// println!("{}", receipt.to_json());
-/// # Ok::<(), idp_core::Error>(())
+/// # Ok(()) }
 /// ```
+#[derive(Clone)]
 pub struct Platform {
     def: Arc<PlatformDef>,
-    workspace: PathBuf,
+    workspace: Arc<PathBuf>,
     scm: Arc<dyn SourceControl>,
     state: Arc<dyn StateStore>,
-    audit: Arc<SqliteAuditLog>,
+    audit: Arc<dyn AuditLog>,
+    clock: Arc<dyn Clock>,
+    salt: Arc<str>,
     progress: Option<ProgressFn>,
-    salt: String,
+    cancel: Option<CancelToken>,
+    /// Guardrails on the calling thread only (set for the tasks of a fleet upgrade).
+    sequential_checks: bool,
 }
 
 impl std::fmt::Debug for Platform {
@@ -90,72 +107,177 @@ impl std::fmt::Debug for Platform {
         f.debug_struct("Platform")
             .field("platform", &self.def.files.origin)
             .field("workspace", &self.workspace)
+            .field("source_control", &self.scm.kind())
+            .field("state", &self.state.kind())
+            .field("audit", &self.audit.kind())
             .finish_non_exhaustive()
     }
 }
 
-/// The current time as RFC 3339 UTC with milliseconds.
-pub fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// Builds a [`Platform`]: the definition (the built-in one unless given), the workspace, and any
+/// provider the embedder brings; the others come from `providers:` in idp.yaml.
+///
+/// ```no_run
+/// # async fn demo() -> idp_core::Result<()> {
+/// use std::sync::Arc;
+/// use idp_core::providers::MemorySourceControl;
+/// let platform = idp_core::Platform::builder()
+///     .workspace(".idp")
+///     .source_control(Arc::new(MemorySourceControl::new("main", true)))
+///     .build()
+///     .await?;
+/// # Ok(()) }
+/// ```
+#[derive(Default)]
+#[must_use]
+pub struct PlatformBuilder {
+    files: Option<PlatformFiles>,
+    dir: Option<PathBuf>,
+    workspace: Option<PathBuf>,
+    scm: Option<Arc<dyn SourceControl>>,
+    state: Option<Arc<dyn StateStore>>,
+    audit: Option<Arc<dyn AuditLog>>,
+    clock: Option<Arc<dyn Clock>>,
 }
 
-impl Platform {
-    /// The built-in default platform, with repos and state under `workspace`.
-    pub fn builtin(workspace: impl AsRef<Path>) -> Result<Platform> {
-        Self::from_files(PlatformFiles::builtin(), workspace)
+impl PlatformBuilder {
+    /// The platform defined by `files` (default: the built-in platform).
+    pub fn definition(mut self, files: PlatformFiles) -> Self {
+        self.files = Some(files);
+        self.dir = None;
+        self
     }
 
-    /// The platform defined in folder `dir`, with repos and state under `workspace`.
-    pub fn from_dir(dir: impl AsRef<Path>, workspace: impl AsRef<Path>) -> Result<Platform> {
-        Self::from_files(PlatformFiles::from_dir(dir.as_ref())?, workspace)
+    /// The platform defined in folder `dir` (idp.yaml, golden-paths/, ...), read at `build`.
+    pub fn platform_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.dir = Some(dir.as_ref().to_path_buf());
+        self.files = None;
+        self
     }
 
-    /// A platform from already-read files.
-    pub fn from_files(files: PlatformFiles, workspace: impl AsRef<Path>) -> Result<Platform> {
-        let def = Arc::new(PlatformDef::load(files)?);
-        let workspace = workspace.as_ref().to_path_buf();
-        std::fs::create_dir_all(&workspace).map_err(|e| {
-            Error::invalid(format!(
-                "cannot create workspace {}: {e}",
-                workspace.display()
-            ))
-            .with("field", "workspace")
+    /// Where local state lives: repos and databases of the embedded providers, locks, keys.
+    pub fn workspace(mut self, dir: impl AsRef<Path>) -> Self {
+        self.workspace = Some(dir.as_ref().to_path_buf());
+        self
+    }
+
+    pub fn source_control(mut self, p: Arc<dyn SourceControl>) -> Self {
+        self.scm = Some(p);
+        self
+    }
+
+    pub fn state(mut self, p: Arc<dyn StateStore>) -> Self {
+        self.state = Some(p);
+        self
+    }
+
+    pub fn audit(mut self, p: Arc<dyn AuditLog>) -> Self {
+        self.audit = Some(p);
+        self
+    }
+
+    pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
+        self.clock = Some(c);
+        self
+    }
+
+    /// Loads the definition, opens the providers that were not given, and records the policies
+    /// in force in the audit log.
+    pub async fn build(self) -> Result<Platform> {
+        let workspace = self.workspace.ok_or_else(|| {
+            Error::invalid("Platform::builder() needs a workspace folder")
+                .with("field", "workspace")
         })?;
-        let scm =
-            crate::providers::source_control(&def.config.providers.source_control, &workspace)?;
-        let state: Arc<dyn StateStore> = match def.config.providers.state.kind.as_str() {
-            "sqlite" => Arc::new(SqliteStateStore::open(&workspace.join("state.db"))?),
-            other => {
-                return Err(Error::invalid(format!(
-                    "idp.yaml: unknown providers.state.kind {}; known: sqlite",
-                    crate::naming::shown(other)
-                ))
-                .with("file", "idp.yaml")
-                .with("field", "providers.state.kind"));
+        let (files, dir) = (self.files, self.dir);
+        let def = {
+            let workspace = workspace.clone();
+            crate::runtime::unblock(move || {
+                let files = match (files, dir) {
+                    (Some(f), _) => f,
+                    (None, Some(d)) => PlatformFiles::from_dir(&d)?,
+                    (None, None) => PlatformFiles::builtin(),
+                };
+                let def = PlatformDef::load(files)?;
+                std::fs::create_dir_all(&workspace).map_err(|e| {
+                    Error::invalid(format!(
+                        "cannot create workspace {}: {e}",
+                        workspace.display()
+                    ))
+                    .with("field", "workspace")
+                })?;
+                Ok(Arc::new(def))
+            })
+            .await?
+        };
+        let providers = &def.config.providers;
+        let scm = match self.scm {
+            Some(p) => p,
+            None => crate::providers::source_control(&providers.source_control, &workspace).await?,
+        };
+        let state = match self.state {
+            Some(p) => p,
+            None => crate::state::open(&providers.state, &workspace).await?,
+        };
+        let audit = match self.audit {
+            Some(p) => p,
+            None => {
+                crate::audit::open(providers.audit.as_ref(), &providers.state, &workspace).await?
             }
         };
-        let salt = workspace_salt(&workspace)?;
-        let audit = Arc::new(SqliteAuditLog::open(
-            &workspace.join("audit.db"),
-            &workspace.join("audit-signing.key"),
-        )?);
+        let salt = {
+            let ws = workspace.clone();
+            crate::runtime::unblock(move || workspace_salt(&ws)).await?
+        };
         let p = Platform {
             def,
-            workspace,
+            workspace: Arc::new(workspace),
             scm,
             state,
             audit,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+            salt: salt.into(),
             progress: None,
-            salt,
+            cancel: None,
+            sequential_checks: false,
         };
-        p.record_policy_load()?;
+        p.record_policy_load().await?;
         Ok(p)
+    }
+}
+
+impl Platform {
+    /// A builder: definition, workspace, and any provider to inject.
+    pub fn builder() -> PlatformBuilder {
+        PlatformBuilder::default()
+    }
+
+    /// The built-in default platform, with repos and state under `workspace`.
+    pub async fn builtin(workspace: impl AsRef<Path>) -> Result<Platform> {
+        Platform::builder().workspace(workspace).build().await
+    }
+
+    /// The platform defined in folder `dir`, with repos and state under `workspace`.
+    pub async fn from_dir(dir: impl AsRef<Path>, workspace: impl AsRef<Path>) -> Result<Platform> {
+        Platform::builder()
+            .platform_dir(dir)
+            .workspace(workspace)
+            .build()
+            .await
+    }
+
+    /// A platform from already-read files.
+    pub async fn from_files(files: PlatformFiles, workspace: impl AsRef<Path>) -> Result<Platform> {
+        Platform::builder()
+            .definition(files)
+            .workspace(workspace)
+            .build()
+            .await
     }
 
     /// Appends a `policy_load` record when the policies differ from the last ones recorded, so
     /// the log says which policies were in force for every later decision.
-    fn record_policy_load(&self) -> Result<()> {
-        let last = self.audit.last_of("policy_load")?;
+    async fn record_policy_load(&self) -> Result<()> {
+        let last = self.audit.last_of("policy_load").await?;
         if last
             .as_ref()
             .and_then(|e| e.details.get("digest"))
@@ -164,22 +286,24 @@ impl Platform {
         {
             return Ok(());
         }
-        self.audit.append(AuditEvent {
-            time: now_rfc3339(),
-            principal: "system:idp".into(),
-            operation: "policy_load".into(),
-            resource: format!("platform:{}", self.def.files.origin),
-            input_digest: self.def.policy_digest.clone(),
-            decision: "none".into(),
-            policies: self.def.authz.policy_ids().to_vec(),
-            outcome: "loaded".into(),
-            details: serde_json::json!({
-                "digest": self.def.policy_digest,
-                "cedar_policies": self.def.authz.len(),
-                "rego_rules": self.def.guardrails.rego_rules(),
-            }),
-            ..Default::default()
-        })?;
+        self.audit
+            .append(AuditEvent {
+                time: self.now_text(),
+                principal: "system:idp".into(),
+                operation: "policy_load".into(),
+                resource: format!("platform:{}", self.def.files.origin),
+                input_digest: self.def.policy_digest.clone(),
+                decision: "none".into(),
+                policies: self.def.authz.policy_ids().to_vec(),
+                outcome: "loaded".into(),
+                details: serde_json::json!({
+                    "digest": self.def.policy_digest,
+                    "cedar_policies": self.def.authz.len(),
+                    "rego_rules": self.def.guardrails.rego_rules(),
+                }),
+                ..Default::default()
+            })
+            .await?;
         Ok(())
     }
 
@@ -193,10 +317,20 @@ impl Platform {
         PlatformFiles::builtin().write_to(dir.as_ref())
     }
 
-    /// Sends progress events to `f`.
-    pub fn with_progress(mut self, f: ProgressFn) -> Platform {
-        self.progress = Some(f);
-        self
+    /// This platform, sending the progress events of its calls to `f` as they happen.
+    pub fn with_progress(&self, f: ProgressFn) -> Platform {
+        Platform {
+            progress: Some(f),
+            ..self.clone()
+        }
+    }
+
+    /// This platform, with its runs stopping at the next safe point once `token` is cancelled.
+    pub fn with_cancel(&self, token: CancelToken) -> Platform {
+        Platform {
+            cancel: Some(token),
+            ..self.clone()
+        }
     }
 
     /// The loaded definition.
@@ -204,7 +338,7 @@ impl Platform {
         &self.def
     }
 
-    /// Where repos and state live.
+    /// Where local state lives.
     pub fn workspace(&self) -> &Path {
         &self.workspace
     }
@@ -220,8 +354,18 @@ impl Platform {
     }
 
     /// The audit log (hash-chained; see [`AuditLog::verify`]).
-    pub fn audit(&self) -> &SqliteAuditLog {
-        &self.audit
+    pub fn audit(&self) -> &dyn AuditLog {
+        self.audit.as_ref()
+    }
+
+    /// The current time, from the platform's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// [`Platform::now`] as idp writes times.
+    pub(crate) fn now_text(&self) -> String {
+        crate::time::rfc3339(self.clock.now())
     }
 
     /// Asks the policy point whether `req` is allowed (no side effects, nothing recorded).
@@ -247,58 +391,77 @@ impl Platform {
     }
 
     /// `bootstrap_service`: the service repo with app, tests, container, baselines and stamp.
-    pub fn bootstrap_service(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
-        self.execute(who, Operation::BootstrapService, req)
+    pub async fn bootstrap_service(
+        &self,
+        who: &Principal,
+        req: &ServiceRequest,
+    ) -> Result<Receipt> {
+        self.execute(who, Operation::BootstrapService, req).await
     }
 
     /// `wire_ci`: the CI pipeline in the service repo.
-    pub fn wire_ci(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
-        self.execute(who, Operation::WireCi, req)
+    pub async fn wire_ci(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
+        self.execute(who, Operation::WireCi, req).await
     }
 
     /// `provision_gitops`: Argo CD applications and manifests per environment.
-    pub fn provision_gitops(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
-        self.execute(who, Operation::ProvisionGitops, req)
+    pub async fn provision_gitops(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
+        self.execute(who, Operation::ProvisionGitops, req).await
     }
 
     /// `attach_observability`: dashboard and SLO alerts per environment.
-    pub fn attach_observability(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
-        self.execute(who, Operation::AttachObservability, req)
+    pub async fn attach_observability(
+        &self,
+        who: &Principal,
+        req: &ServiceRequest,
+    ) -> Result<Receipt> {
+        self.execute(who, Operation::AttachObservability, req).await
     }
 
     /// `request_infra_resource`: the request's intents as org-approved modules in the infra repo.
-    pub fn request_infra_resource(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
+    pub async fn request_infra_resource(
+        &self,
+        who: &Principal,
+        req: &ServiceRequest,
+    ) -> Result<Receipt> {
         self.execute(who, Operation::RequestInfraResource, req)
+            .await
     }
 
     /// `run_golden_path`: every step in order.
-    pub fn run_golden_path(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
-        self.execute(who, Operation::RunGoldenPath, req)
+    pub async fn run_golden_path(&self, who: &Principal, req: &ServiceRequest) -> Result<Receipt> {
+        self.execute(who, Operation::RunGoldenPath, req).await
     }
 
     /// Runs `op`: preflight, plan, apply, receipt. Idempotent; resumes an interrupted identical run.
-    pub fn execute(&self, who: &Principal, op: Operation, req: &ServiceRequest) -> Result<Receipt> {
-        engine::execute(self, who, op, req, None)
+    pub async fn execute(
+        &self,
+        who: &Principal,
+        op: Operation,
+        req: &ServiceRequest,
+    ) -> Result<Receipt> {
+        engine::execute(self, who, op, req, None).await
     }
 
     /// The dry run of `op`: the exact change sets with diffs. Writes nothing.
-    pub fn plan(&self, who: &Principal, op: Operation, req: &ServiceRequest) -> Result<Plan> {
-        engine::plan(self, who, op, req)
+    pub async fn plan(&self, who: &Principal, op: Operation, req: &ServiceRequest) -> Result<Plan> {
+        engine::plan(self, who, op, req).await
     }
 
-    /// Resumes run `run_id` to the end state an uninterrupted run would have reached. A completed
-    /// run returns its receipt.
-    pub fn resume(&self, who: &Principal, run_id: &str) -> Result<Receipt> {
-        engine::resume(self, who, run_id)
+    /// Resumes run `run_id` (interrupted, failed or cancelled) to the end state an uninterrupted
+    /// run would have reached. A completed run returns its receipt.
+    pub async fn resume(&self, who: &Principal, run_id: &str) -> Result<Receipt> {
+        engine::resume(self, who, run_id).await
     }
 
     /// Runs, newest first.
-    pub fn runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunSummary>> {
+    pub async fn runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunSummary>> {
         let mut out = Vec::new();
-        for r in self.state.list_runs(service, limit)? {
+        for r in self.state.list_runs(service, limit).await? {
             let mut steps_completed: Vec<_> = self
                 .state
-                .steps(&r.id)?
+                .steps(&r.id)
+                .await?
                 .into_iter()
                 .filter(|s| s.status == crate::receipt::RunStatus::Completed)
                 .map(|s| s.step)
@@ -319,12 +482,30 @@ impl Platform {
     }
 
     /// What idp created for `service`, and how to override each file safely.
-    pub fn explain(
+    pub async fn explain(&self, who: &Principal, service: &str) -> Result<explain::Explanation> {
+        explain::explain(self, who, service).await
+    }
+
+    /// Verifies the audit chain and every checkpoint (against `trusted_key`, hex ed25519, or the
+    /// log's own key).
+    pub async fn audit_verify(
         &self,
-        who: &Principal,
-        service: &str,
-    ) -> Result<crate::platform::explain::Explanation> {
-        crate::platform::explain::explain(self, who, service)
+        trusted_key: Option<&str>,
+    ) -> Result<crate::audit::VerifyReport> {
+        self.audit.verify(trusted_key).await
+    }
+
+    /// Audit records, oldest first.
+    pub async fn audit_list(
+        &self,
+        filter: &crate::audit::AuditFilter,
+    ) -> Result<Vec<crate::audit::AuditRecord>> {
+        self.audit.list(filter).await
+    }
+
+    /// Signs a checkpoint of the audit chain's head.
+    pub async fn audit_checkpoint(&self) -> Result<Option<crate::audit::Checkpoint>> {
+        self.audit.checkpoint().await
     }
 
     pub(crate) fn emit(
@@ -340,6 +521,11 @@ impl Platform {
                 message,
             });
         }
+    }
+
+    /// True once the caller cancelled this call.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 
     pub(crate) fn salt(&self) -> &str {
@@ -380,7 +566,7 @@ pub(crate) fn prepare_repo_name(
 impl Platform {
     /// Adds `key=value` strings (from a command line or a form) to `req.parameters`, typed by the
     /// parameter schema of the golden path the request resolves to.
-    pub fn add_string_parameters(
+    pub async fn add_string_parameters(
         &self,
         req: &mut ServiceRequest,
         pairs: &[(String, String)],
@@ -389,7 +575,7 @@ impl Platform {
             return Ok(());
         }
         let existing = if crate::naming::is_dns1123_label(&req.service) {
-            self.service_record(&req.service)?
+            self.service_record(&req.service).await?
         } else {
             None
         };
@@ -411,10 +597,7 @@ impl Platform {
 impl Platform {
     /// Runs the policy unit tests in `dir` (see [`crate::platform::policy_tests`]) against this
     /// platform's policies. Nothing is written.
-    pub fn test_policies(
-        &self,
-        dir: impl AsRef<Path>,
-    ) -> Result<crate::platform::policy_tests::TestReport> {
-        crate::platform::policy_tests::run(&self.def, dir.as_ref())
+    pub fn test_policies(&self, dir: impl AsRef<Path>) -> Result<policy_tests::TestReport> {
+        policy_tests::run(&self.def, dir.as_ref())
     }
 }

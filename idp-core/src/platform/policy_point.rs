@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::Platform;
 use super::prepare::Prepared;
-use crate::audit::{AuditEvent, AuditLog};
+use crate::audit::AuditEvent;
 use crate::changeset::{ChangeSet, FileAction};
 use crate::error::{Error, ErrorKind, Result};
 use crate::org::Principal;
@@ -19,7 +19,7 @@ use crate::policy::{
 };
 
 /// One authorization decision, as shown in plans and kept in the audit log.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DecisionRecord {
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +33,7 @@ pub struct DecisionRecord {
 }
 
 /// Everything the policy point decided about a set of change sets.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PolicyOutcome {
     pub decisions: Vec<DecisionRecord>,
     /// Every guardrail finding (waived ones carry `waived_by`).
@@ -173,7 +173,7 @@ pub(crate) fn authorize_operation(
 
 /// Authorizes each environment the change sets write to, and runs the guardrails on every file
 /// they would leave in place (kept files are the team's and are not checked).
-pub(crate) fn check_change_sets(
+pub(crate) async fn check_change_sets(
     p: &Platform,
     who: &Principal,
     prep: &Prepared,
@@ -181,10 +181,11 @@ pub(crate) fn check_change_sets(
     dry_run: bool,
     same_run: &std::collections::BTreeSet<crate::golden_path::StepId>,
 ) -> Result<PolicyOutcome> {
-    let now = super::now_rfc3339();
+    let now = p.now_text();
     let waivers: Vec<Waiver> = p
         .state
-        .list_waivers(Some(&prep.service))?
+        .list_waivers(Some(&prep.service))
+        .await?
         .into_iter()
         .filter(|w| w.is_valid(&now))
         .collect();
@@ -206,7 +207,7 @@ pub(crate) fn check_change_sets(
                     environment: Some(env.to_string()),
                     approved: approval.is_some(),
                     change_window: prep.change_window_open,
-                    first_deploy: first_deploy(p, cs, env, same_run)?,
+                    first_deploy: first_deploy(p, cs, env, same_run).await?,
                     dry_run,
                 },
             };
@@ -278,6 +279,7 @@ pub(crate) fn check_change_sets(
                     ))
                 })
                 .collect(),
+            ..Default::default()
         };
         for mut v in p.def.guardrails.check(&ctx, &files)? {
             if v.severity == crate::policy::Enforcement::Deny
@@ -296,7 +298,7 @@ pub(crate) fn check_change_sets(
 /// True when nothing of the service exists in `env` yet: every file the change set has there is
 /// new, and the service's stamp in the repo records no file of that environment (another step,
 /// such as provision_gitops before attach_observability, may have deployed there already).
-fn first_deploy(
+async fn first_deploy(
     p: &Platform,
     cs: &ChangeSet,
     env: &str,
@@ -310,7 +312,8 @@ fn first_deploy(
     };
     let Some(bytes) = p
         .scm
-        .read_files(&cs.repo, None, std::slice::from_ref(&stamp.path))?
+        .read_files(&cs.repo, None, std::slice::from_ref(&stamp.path))
+        .await?
         .pop()
         .flatten()
     else {
@@ -325,10 +328,10 @@ fn first_deploy(
 
 /// Appends an audit event, filling time and principal. Audit failures fail the operation: an
 /// action that cannot be recorded must not happen silently.
-pub(crate) fn audit(p: &Platform, who: &str, mut ev: AuditEvent) -> Result<()> {
-    ev.time = super::now_rfc3339();
+pub(crate) async fn audit(p: &Platform, who: &str, mut ev: AuditEvent) -> Result<()> {
+    ev.time = p.now_text();
     ev.principal = who.to_string();
-    p.audit.append(ev).map(|_| ())
+    p.audit.append(ev).await.map(|_| ())
 }
 
 /// The audit event of a service operation.
@@ -351,7 +354,7 @@ pub(crate) fn service_event(
 }
 
 /// Records a request refused before it could be understood (bad input, unknown team, ...).
-pub(crate) fn audit_rejected(
+pub(crate) async fn audit_rejected(
     p: &Platform,
     who: &Principal,
     operation: &str,
@@ -376,6 +379,7 @@ pub(crate) fn audit_rejected(
             ..Default::default()
         },
     )
+    .await
 }
 
 /// Details for an audit event of a policy outcome.

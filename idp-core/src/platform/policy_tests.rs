@@ -30,13 +30,13 @@ use crate::policy::{
     AuthzContext, AuthzRequest, AuthzResource, Enforcement, GuardContext, GuardedFile,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TestFile {
     tests: Vec<TestCase>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct TestCase {
     name: String,
@@ -65,7 +65,7 @@ struct TestCase {
     rules: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ServiceRef {
     name: String,
@@ -74,7 +74,7 @@ struct ServiceRef {
     golden_path: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct WaiverRef {
     #[serde(default = "waiver_id")]
@@ -89,7 +89,7 @@ fn waiver_id() -> String {
     "wv-test".into()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct GuardrailInput {
     #[serde(default = "default_repo")]
@@ -106,7 +106,7 @@ fn default_repo() -> String {
     "gitops".into()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum Expect {
     Allow,
@@ -114,7 +114,7 @@ enum Expect {
 }
 
 /// The outcome of one test.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TestResult {
     pub file: String,
     pub name: String,
@@ -124,7 +124,7 @@ pub struct TestResult {
 }
 
 /// Every test's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TestReport {
     pub passed: usize,
     pub failed: usize,

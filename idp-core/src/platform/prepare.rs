@@ -67,7 +67,7 @@ pub(crate) fn repo_name_for(p: &Platform, role: RepoRole, service: &str) -> Stri
 
 /// Steps that write to the service repo need it to exist, unless this run creates it. Checked
 /// after authorization, so an outsider learns nothing about which services exist.
-pub(crate) fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
+pub(crate) async fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
     let needs_service_repo = prep.steps.iter().any(|s| {
         *s != StepId::BootstrapService
             && prep
@@ -77,7 +77,7 @@ pub(crate) fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
     });
     if needs_service_repo
         && !prep.steps.contains(&StepId::BootstrapService)
-        && !p.scm.repo_exists(&prep.service)?
+        && !p.scm.repo_exists(&prep.service).await?
     {
         return Err(Error::not_found(format!(
             "service repository {} does not exist; run bootstrap-service (or golden-path run) first",
@@ -88,7 +88,7 @@ pub(crate) fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Result<Prepared> {
+pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Result<Prepared> {
     check_string("service", &req.service, false)?;
     check_string("owner", &req.owner, false)?;
     if let Some(g) = &req.golden_path {
@@ -147,7 +147,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
         .with("field", "owner")
     })?;
 
-    let existing = match p.service_state(&req.service)? {
+    let existing = match p.service_state(&req.service).await? {
         Some(s) => {
             if let Some(e) = s.mid_upgrade() {
                 return Err(e);
@@ -202,7 +202,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
 
     // Infrastructure intents: what the service asked for before, updated by this request.
     let mut intents: Vec<Intent> = Vec::new();
-    if let Some((stored, _)) = p.state.get_infra(&req.service)? {
+    if let Some((stored, _)) = p.state.get_infra(&req.service).await? {
         for v in stored.as_array().into_iter().flatten() {
             intents.push(serde_json::from_value(v.clone())?);
         }
@@ -307,7 +307,7 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
     );
 
     if existing.is_none() {
-        check_repo_not_taken(p, &gp, &ctx, &team)?;
+        check_repo_not_taken(p, &gp, &ctx, &team).await?;
     }
     // Re-render the service's manifests with the new bindings only if it has manifests.
     if op == Operation::RequestInfraResource {
@@ -315,7 +315,8 @@ pub(crate) fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -> Resu
             Some(sp) => {
                 let repo = repo_name_for(p, RepoRole::Gitops, &req.service);
                 p.scm
-                    .read_files(&repo, None, &[sp])?
+                    .read_files(&repo, None, &[sp])
+                    .await?
                     .pop()
                     .flatten()
                     .is_some()
@@ -405,26 +406,27 @@ fn check_same_service(
 /// With no record of the service in state, a service repo that already exists must carry our
 /// stamp for the same owner and golden path (the state may have been lost); anything else is
 /// somebody else's repository.
-fn check_repo_not_taken(
+async fn check_repo_not_taken(
     p: &Platform,
     gp: &GoldenPath,
     ctx: &ServiceContext,
     team: &Team,
 ) -> Result<()> {
     let repo = &ctx.service;
-    if !p.scm.repo_exists(repo)? {
+    if !p.scm.repo_exists(repo).await? {
         return Ok(());
     }
     let Some(stamp_path) = gp.stamp_path(RepoRole::Service, ctx)? else {
         return Ok(());
     };
-    let files = p.scm.list_files(repo, None, "")?;
+    let files = p.scm.list_files(repo, None, "").await?;
     if files.is_empty() {
         return Ok(());
     }
     let stamp = p
         .scm
-        .read_files(repo, None, std::slice::from_ref(&stamp_path))?
+        .read_files(repo, None, std::slice::from_ref(&stamp_path))
+        .await?
         .pop()
         .flatten();
     let Some(bytes) = stamp else {

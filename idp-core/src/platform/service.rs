@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use super::{Platform, now_rfc3339, prepare};
+use super::{Platform, prepare};
 use crate::error::{Error, Result};
 use crate::golden_path::{GoldenPath, RepoRole, build_context};
 use crate::org::Team;
@@ -73,7 +73,7 @@ impl ServiceState {
 
 impl Platform {
     /// Reads the stamp of `service` in the repo of `role`: `(repo, path, stamp)`.
-    pub(crate) fn read_stamp(
+    pub(crate) async fn read_stamp(
         &self,
         gp: &GoldenPath,
         role: RepoRole,
@@ -85,7 +85,8 @@ impl Platform {
         let repo = prepare::repo_name_for(self, role, service);
         match self
             .scm
-            .read_files(&repo, None, std::slice::from_ref(&path))?
+            .read_files(&repo, None, std::slice::from_ref(&path))
+            .await?
             .pop()
             .flatten()
         {
@@ -96,8 +97,8 @@ impl Platform {
 
     /// The record of `service`, moved to the version its repos are at when they all agree on
     /// one that the state store does not know yet (the record is saved, and the move audited).
-    pub(crate) fn service_state(&self, service: &str) -> Result<Option<ServiceState>> {
-        let Some(mut record) = self.state.get_service(service)? else {
+    pub(crate) async fn service_state(&self, service: &str) -> Result<Option<ServiceState>> {
+        let Some(mut record) = self.state.get_service(service).await? else {
             return Ok(None);
         };
         let Some(latest) = self
@@ -114,7 +115,7 @@ impl Platform {
         let mut repo_versions = Vec::new();
         let mut service_stamp = None;
         for role in STAMPED_ROLES {
-            if let Some((repo, _, stamp)) = self.read_stamp(&latest, role, service)? {
+            if let Some((repo, _, stamp)) = self.read_stamp(&latest, role, service).await? {
                 repo_versions.push((repo, stamp.scaffold_version.clone()));
                 service_stamp.get_or_insert(stamp);
             }
@@ -140,8 +141,8 @@ impl Platform {
                         .collect(),
                 );
             }
-            record.updated_at = now_rfc3339();
-            self.state.put_service(&record)?;
+            record.updated_at = self.now_text();
+            self.state.put_service(&record).await?;
             super::policy_point::audit(
                 self,
                 "system:idp",
@@ -158,7 +159,7 @@ impl Platform {
                     }),
                     ..Default::default()
                 },
-            )?;
+            ).await?;
         }
         Ok(Some(ServiceState {
             record,
@@ -167,7 +168,7 @@ impl Platform {
     }
 
     /// The record of `service`, reconciled with its repos (see [`Platform::service_state`]).
-    pub(crate) fn service_record(&self, service: &str) -> Result<Option<ServiceRecord>> {
-        Ok(self.service_state(service)?.map(|s| s.record))
+    pub(crate) async fn service_record(&self, service: &str) -> Result<Option<ServiceRecord>> {
+        Ok(self.service_state(service).await?.map(|s| s.record))
     }
 }

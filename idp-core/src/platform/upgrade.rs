@@ -5,14 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Bound;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::policy_point::{self, DecisionRecord, PolicyOutcome};
 use super::service::{STAMPED_ROLES, stamp_path_for};
-use super::{Platform, now_rfc3339, prepare};
+use super::{Platform, prepare};
 use crate::changeset::unified_diff;
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -30,7 +29,7 @@ use crate::scaffold::{STAMP_SCHEMA, Stamp, StampFile};
 use crate::state::ServiceRecord;
 
 /// What to upgrade.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpgradeRequest {
     pub service: String,
@@ -43,7 +42,7 @@ pub struct UpgradeRequest {
 }
 
 /// Which services a fleet upgrade covers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FleetUpgradeRequest {
     #[serde(default)]
@@ -56,7 +55,7 @@ pub struct FleetUpgradeRequest {
 }
 
 /// How an upgrade ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpgradeStatus {
     /// Already at the target version: nothing to do.
@@ -70,7 +69,7 @@ pub enum UpgradeStatus {
 }
 
 /// The result of upgrading one service.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct UpgradeResult {
     pub service: String,
     pub owner: String,
@@ -91,7 +90,7 @@ pub struct UpgradeResult {
 }
 
 /// One row of a fleet upgrade.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FleetUpgradeRow {
     pub service: String,
     pub owner: String,
@@ -106,7 +105,7 @@ pub struct FleetUpgradeRow {
 }
 
 /// A fleet upgrade: one row per service, in name order.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FleetUpgradeReport {
     pub rows: Vec<FleetUpgradeRow>,
     pub upgraded: usize,
@@ -116,7 +115,7 @@ pub struct FleetUpgradeReport {
 }
 
 /// One service in `idp fleet`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FleetRow {
     pub service: String,
     pub owner: String,
@@ -142,7 +141,7 @@ struct RepoPlan {
 impl Platform {
     /// Upgrades `req.service` to `req.to` (default: the latest version). With `plan`, returns
     /// what would happen, with diffs, and writes nothing.
-    pub fn upgrade(
+    pub async fn upgrade(
         &self,
         who: &Principal,
         req: &UpgradeRequest,
@@ -153,9 +152,9 @@ impl Platform {
         let _lock = if plan {
             None
         } else {
-            Some(super::engine::lock_service_pub(self, &req.service)?)
+            Some(super::engine::lock_service(self, &req.service).await?)
         };
-        let rec = self.service_record(&req.service)?.ok_or_else(|| {
+        let rec = self.service_record(&req.service).await?.ok_or_else(|| {
             Error::not_found(format!("idp has no service called {}", req.service))
                 .with("field", "service")
         })?;
@@ -185,7 +184,7 @@ impl Platform {
                 ))
             })?;
         let resolutions: Vec<crate::intent::Resolution> =
-            match self.state.get_infra(&req.service)? {
+            match self.state.get_infra(&req.service).await? {
                 Some((_, r)) => serde_json::from_value(r).unwrap_or_default(),
                 None => Vec::new(),
             };
@@ -211,7 +210,8 @@ impl Platform {
         let mut stepped: BTreeSet<Version> = BTreeSet::new();
         let mut params_to = serde_json::Map::new();
         for role in STAMPED_ROLES {
-            let Some((repo, _path, stamp)) = self.read_stamp(&target, role, &req.service)? else {
+            let Some((repo, _path, stamp)) = self.read_stamp(&target, role, &req.service).await?
+            else {
                 continue;
             };
             let from = Version::parse(&stamp.scaffold_version).ok_or_else(|| {
@@ -301,7 +301,7 @@ impl Platform {
                 }
             }
             let paths: Vec<String> = paths.into_iter().collect();
-            let current = self.scm.read_files(&repo, None, &paths)?;
+            let current = self.scm.read_files(&repo, None, &paths).await?;
             let ours: BTreeMap<String, Vec<u8>> = paths
                 .iter()
                 .cloned()
@@ -310,7 +310,10 @@ impl Platform {
                 .collect();
             let mut base = BTreeMap::new();
             for (p, e) in &stamp.files {
-                base.insert(p.clone(), (self.state.get_blob(&e.sha256)?, e.ownership));
+                base.insert(
+                    p.clone(),
+                    (self.state.get_blob(&e.sha256).await?, e.ownership),
+                );
             }
             let hops: Vec<Hop<'_>> = hops_gp
                 .iter()
@@ -364,7 +367,8 @@ impl Platform {
             let stamp_bytes = Arc::new(new_stamp.to_bytes());
             let old_stamp = self
                 .scm
-                .read_files(&repo, None, std::slice::from_ref(&stamp_path))?
+                .read_files(&repo, None, std::slice::from_ref(&stamp_path))
+                .await?
                 .pop()
                 .flatten();
             files.retain(|f| f.path != stamp_path);
@@ -444,7 +448,9 @@ impl Platform {
         }
 
         // The policy point: the operation, every environment it writes to, the guardrails.
-        let outcome = self.check_upgrade(who, &req.service, &team, &rec, &plans, plan)?;
+        let outcome = self
+            .check_upgrade(who, &req.service, &team, &rec, &plans, plan)
+            .await?;
         result.decisions = outcome.decisions.clone();
         result.violations = outcome.violations.clone();
         let audit_base = |outcome_name: &str, decision: &str| crate::audit::AuditEvent {
@@ -464,7 +470,7 @@ impl Platform {
                 if denied { "deny" } else { "allow" },
             );
             ev.details = policy_point::outcome_details(&outcome);
-            policy_point::audit(self, &who.user, ev)?;
+            policy_point::audit(self, &who.user, ev).await?;
             // A plan shows what the policy point would decide; only a refusal to plan at all stops it.
             if !plan || !outcome.decisions.first().is_some_and(|d| d.allowed) {
                 return Err(err);
@@ -487,7 +493,7 @@ impl Platform {
             };
             let mut ev = audit_base("planned", "allow");
             ev.details = serde_json::json!({"from": result.from, "to": result.to, "files": result.files.len()});
-            policy_point::audit(self, &who.user, ev)?;
+            policy_point::audit(self, &who.user, ev).await?;
             return Ok(result);
         }
         if !writes_any {
@@ -512,7 +518,7 @@ impl Platform {
                 .flatten()
                 .map(|f| (sha256_hex(&f.content), f.content.clone()))
                 .collect();
-            self.state.put_blobs(&blobs)?;
+            self.state.put_blobs(&blobs).await?;
             let conflicted = p
                 .files
                 .iter()
@@ -591,7 +597,7 @@ impl Platform {
                 ],
                 hold: !result.conflicts.is_empty(),
             };
-            let out = self.scm.submit(&spec)?;
+            let out = self.scm.submit(&spec).await?;
             crate::failpoint::hit("upgrade:submitted");
             if out.state != crate::receipt::ChangeRequestState::Merged {
                 all_merged = false;
@@ -613,12 +619,14 @@ impl Platform {
             UpgradeStatus::Conflicts
         };
         if all_merged && result.conflicts.is_empty() {
-            self.state.put_service(&ServiceRecord {
-                version: target.def.version.clone(),
-                parameters: Value::Object(params_to),
-                updated_at: now_rfc3339(),
-                ..rec.clone()
-            })?;
+            self.state
+                .put_service(&ServiceRecord {
+                    version: target.def.version.clone(),
+                    parameters: Value::Object(params_to),
+                    updated_at: self.now_text(),
+                    ..rec.clone()
+                })
+                .await?;
         }
         let mut ev = audit_base(
             if result.conflicts.is_empty() {
@@ -639,11 +647,11 @@ impl Platform {
             "change_requests": result.change_requests.iter().map(|c| &c.id).collect::<Vec<_>>(),
             "decisions": result.decisions,
         });
-        policy_point::audit(self, &who.user, ev)?;
+        policy_point::audit(self, &who.user, ev).await?;
         Ok(result)
     }
 
-    fn check_upgrade(
+    async fn check_upgrade(
         &self,
         who: &Principal,
         service: &str,
@@ -658,10 +666,11 @@ impl Platform {
             owner: team.name.clone(),
             golden_path: rec.golden_path.clone(),
         };
-        let now = now_rfc3339();
+        let now = self.now_text();
         let waivers: Vec<crate::policy::Waiver> = self
             .state
-            .list_waivers(Some(service))?
+            .list_waivers(Some(service))
+            .await?
             .into_iter()
             .filter(|w| w.is_valid(&now))
             .collect();
@@ -747,6 +756,7 @@ impl Platform {
                     )
                 })
                 .collect(),
+            sequential: self.sequential_checks,
         };
         for mut v in self.def.guardrails.check(&ctx, &files)? {
             if v.severity == crate::policy::Enforcement::Deny
@@ -761,8 +771,8 @@ impl Platform {
         Ok(out)
     }
 
-    /// Upgrades every service (of `owner`, when given) on an older version, in parallel.
-    pub fn upgrade_fleet(
+    /// Upgrades every service (of `owner`, when given) on an older version, several at once.
+    pub async fn upgrade_fleet(
         &self,
         who: &Principal,
         req: &FleetUpgradeRequest,
@@ -770,7 +780,8 @@ impl Platform {
     ) -> Result<FleetUpgradeReport> {
         let services: Vec<ServiceRecord> = self
             .state
-            .list_services()?
+            .list_services()
+            .await?
             .into_iter()
             .filter(|s| {
                 req.owner.as_ref().is_none_or(|o| {
@@ -778,66 +789,70 @@ impl Platform {
                 })
             })
             .collect();
-        let next = AtomicUsize::new(0);
+        // As many services in flight as there are cores (each upgrade is mostly CPU: render and
+        // merge), at most 8; each one's guardrails on its own task's thread.
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 8);
-        let mut rows: Vec<FleetUpgradeRow> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    s.spawn(|| {
-                        let mut rows = Vec::new();
-                        loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
-                            let Some(svc) = services.get(i) else { break };
-                            let one = UpgradeRequest {
-                                service: svc.name.clone(),
-                                to: req.to.clone(),
-                                keep: req.keep,
-                            };
-                            let result = crate::policy::guardrails::sequentially(|| {
-                                self.upgrade(who, &one, plan)
-                            });
-                            rows.push(match result {
-                                Ok(r) => FleetUpgradeRow {
-                                    service: r.service,
-                                    owner: r.owner,
-                                    from: r.from,
-                                    to: r.to,
-                                    outcome: serde_json::to_value(r.status)
-                                        .ok()
-                                        .and_then(|v| v.as_str().map(str::to_string))
-                                        .unwrap_or_default(),
-                                    conflicts: r.conflicts.len(),
-                                    change_requests: r
-                                        .change_requests
-                                        .iter()
-                                        .map(|c| c.url.clone())
-                                        .collect(),
-                                    error: None,
-                                },
-                                Err(e) => FleetUpgradeRow {
-                                    service: svc.name.clone(),
-                                    owner: svc.owner.clone(),
-                                    from: svc.version.clone(),
-                                    to: req.to.clone().unwrap_or_default(),
-                                    outcome: "failed".into(),
-                                    conflicts: 0,
-                                    change_requests: vec![],
-                                    error: Some(format!("[{}] {}", e.kind(), e)),
-                                },
-                            });
-                        }
-                        rows
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        });
+        let limit = Arc::new(tokio::sync::Semaphore::new(workers));
+        let fleet = Platform {
+            sequential_checks: true,
+            ..self.clone()
+        };
+        let mut tasks = tokio::task::JoinSet::new();
+        for svc in services {
+            let permit =
+                limit.clone().acquire_owned().await.map_err(|_| {
+                    Error::internal("the fleet upgrade's concurrency limit was closed")
+                })?;
+            if self.cancelled() {
+                break;
+            }
+            let (p, who) = (fleet.clone(), who.clone());
+            let one = UpgradeRequest {
+                service: svc.name.clone(),
+                to: req.to.clone(),
+                keep: req.keep,
+            };
+            let to = req.to.clone().unwrap_or_default();
+            tasks.spawn(async move {
+                let _permit = permit;
+                match p.upgrade(&who, &one, plan).await {
+                    Ok(r) => FleetUpgradeRow {
+                        service: r.service,
+                        owner: r.owner,
+                        from: r.from,
+                        to: r.to,
+                        outcome: serde_json::to_value(r.status)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_string))
+                            .unwrap_or_default(),
+                        conflicts: r.conflicts.len(),
+                        change_requests: r.change_requests.iter().map(|c| c.url.clone()).collect(),
+                        error: None,
+                    },
+                    Err(e) => FleetUpgradeRow {
+                        service: svc.name,
+                        owner: svc.owner,
+                        from: svc.version,
+                        to,
+                        outcome: "failed".into(),
+                        conflicts: 0,
+                        change_requests: vec![],
+                        error: Some(format!("[{}] {}", e.kind(), e)),
+                    },
+                }
+            });
+        }
+        let mut rows = Vec::new();
+        while let Some(row) = tasks.join_next().await {
+            match row {
+                Ok(r) => rows.push(r),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(_) => return Err(Error::internal("a fleet upgrade task was aborted")),
+            }
+        }
         rows.sort_by(|a, b| a.service.cmp(&b.service));
         let count = |o: &str| rows.iter().filter(|r| r.outcome == o).count();
         Ok(FleetUpgradeReport {
@@ -851,9 +866,9 @@ impl Platform {
 
     /// Every service with its golden path, scaffold version, how far behind it is, and its drift
     /// (local edits to platform-managed files, files the team deleted). Read from the repos.
-    pub fn fleet(&self) -> Result<Vec<FleetRow>> {
+    pub async fn fleet(&self) -> Result<Vec<FleetRow>> {
         let mut out = Vec::new();
-        for rec in self.state.list_services()? {
+        for rec in self.state.list_services().await? {
             let Some(versions) = self.def.golden_paths.get(&rec.golden_path) else {
                 continue;
             };
@@ -862,14 +877,15 @@ impl Platform {
             let mut managed_edits = Vec::new();
             let mut deleted = Vec::new();
             for role in STAMPED_ROLES {
-                let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name)? else {
+                let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name).await?
+                else {
                     continue;
                 };
                 if role == RepoRole::Service {
                     version = stamp.scaffold_version.clone();
                 }
                 let paths: Vec<String> = stamp.files.keys().cloned().collect();
-                let current = self.scm.read_files(&repo, None, &paths)?;
+                let current = self.scm.read_files(&repo, None, &paths).await?;
                 for ((path, entry), cur) in stamp.files.iter().zip(current) {
                     match cur {
                         None => deleted.push(format!("{repo}:{path}")),

@@ -3,15 +3,15 @@
 
 use serde_json::json;
 
-use super::{Platform, now_rfc3339, policy_point};
+use super::{Platform, policy_point};
 use crate::audit::AuditEvent;
 use crate::error::{Error, ErrorKind, Result};
 use crate::org::Principal;
 use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, parse_expiry};
 use crate::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
 
-fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
-    let owner = p.state.get_service(&w.service)?.map(|s| s.owner).or_else(|| w.owner.clone()).ok_or_else(|| {
+async fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
+    let owner = p.state.get_service(&w.service).await?.map(|s| s.owner).or_else(|| w.owner.clone()).ok_or_else(|| {
         Error::not_found(format!(
             "idp has no service called {}; to ask for a waiver before it exists, name its owning team (--owner)",
             w.service
@@ -67,24 +67,26 @@ fn event(
 impl Platform {
     /// Asks for an exception to `req.rule` for a service (and environment), until `req.expires`.
     /// The waiver applies only once another principal approves it.
-    pub fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
-        self.request_waiver_checked(who, req).inspect_err(|e| {
+    pub async fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
+        let result = self.request_waiver_checked(who, req).await;
+        if let Err(e) = &result
             // Denials are recorded where they are decided; refusals of bad requests here.
-            if e.kind() != ErrorKind::Denied {
-                let resource = if crate::naming::is_dns1123_label(&req.service) {
-                    format!("service:{}", req.service)
-                } else {
-                    format!("service:{}", crate::naming::shown(&req.service))
-                };
-                let _ =
-                    policy_point::audit(self, &who.user, rejected("request_waiver", resource, e));
-            }
-        })
+            && e.kind() != ErrorKind::Denied
+        {
+            let resource = if crate::naming::is_dns1123_label(&req.service) {
+                format!("service:{}", req.service)
+            } else {
+                format!("service:{}", crate::naming::shown(&req.service))
+            };
+            let _ =
+                policy_point::audit(self, &who.user, rejected("request_waiver", resource, e)).await;
+        }
+        result
     }
 
-    fn request_waiver_checked(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
+    async fn request_waiver_checked(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
         check_request(req)?;
-        let owner = match (self.state.get_service(&req.service)?, &req.owner) {
+        let owner = match (self.state.get_service(&req.service).await?, &req.owner) {
             (Some(s), Some(o))
                 if crate::org::entity_ref("group", o)
                     != crate::org::entity_ref("group", &s.owner) =>
@@ -135,13 +137,13 @@ impl Platform {
             environment: req.environment.clone(),
             justification: req.justification.trim().to_string(),
             requested_by: crate::org::entity_ref("user", &who.user),
-            requested_at: now_rfc3339(),
+            requested_at: self.now_text(),
             expires_at: parse_expiry(&req.expires, now)?,
             approved_by: None,
             approved_at: None,
             owner,
         };
-        let resource = waiver_resource(self, &w)?;
+        let resource = waiver_resource(self, &w).await?;
         let d = self.authorize(&AuthzRequest {
             principal: who.clone(),
             action: "request_waiver".into(),
@@ -153,7 +155,8 @@ impl Platform {
                 self,
                 &who.user,
                 event(&w, "request_waiver", "deny", "denied", d.policies),
-            )?;
+            )
+            .await?;
             return Err(Error::new(
                 ErrorKind::Denied,
                 format!(
@@ -162,54 +165,62 @@ impl Platform {
                 ),
             ));
         }
-        self.state.put_waiver(&w)?;
+        self.state.put_waiver(&w).await?;
         policy_point::audit(
             self,
             &who.user,
             event(&w, "request_waiver", "allow", "requested", d.policies),
-        )?;
+        )
+        .await?;
         Ok(w)
     }
 
     /// Approves waiver `id`. The approver must be allowed by policy and must not be the requester.
-    pub fn approve_waiver(&self, who: &Principal, id: &str) -> Result<Waiver> {
-        self.approve_waiver_checked(who, id).inspect_err(|e| {
-            if matches!(
+    pub async fn approve_waiver(&self, who: &Principal, id: &str) -> Result<Waiver> {
+        let result = self.approve_waiver_checked(who, id).await;
+        if let Err(e) = &result
+            && matches!(
                 e.kind(),
                 ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::InvalidInput
-            ) {
-                let _ = policy_point::audit(
-                    self,
-                    &who.user,
-                    rejected(
-                        "approve_waiver",
-                        format!("waiver:{}", crate::naming::shown(id)),
-                        e,
-                    ),
-                );
-            }
-        })
+            )
+        {
+            let _ = policy_point::audit(
+                self,
+                &who.user,
+                rejected(
+                    "approve_waiver",
+                    format!("waiver:{}", crate::naming::shown(id)),
+                    e,
+                ),
+            )
+            .await;
+        }
+        result
     }
 
-    fn approve_waiver_checked(&self, who: &Principal, id: &str) -> Result<Waiver> {
-        let mut w = self.state.get_waiver(id)?.ok_or_else(|| {
+    async fn approve_waiver_checked(&self, who: &Principal, id: &str) -> Result<Waiver> {
+        let mut w = self.state.get_waiver(id).await?.ok_or_else(|| {
             Error::not_found(format!(
                 "waiver {} does not exist",
                 crate::naming::shown(id)
             ))
             .with("field", "id")
         })?;
-        let now = now_rfc3339();
+        let now = self.now_text();
         let me = crate::org::entity_ref("user", &who.user);
-        let refuse =
-            |msg: String, kind: ErrorKind, w: &Waiver, policies: Vec<String>| -> Result<Waiver> {
-                policy_point::audit(
-                    self,
-                    &who.user,
-                    event(w, "approve_waiver", "deny", "denied", policies),
-                )?;
-                Err(Error::new(kind, msg))
-            };
+        let refuse = async |msg: String,
+                            kind: ErrorKind,
+                            w: &Waiver,
+                            policies: Vec<String>|
+               -> Result<Waiver> {
+            policy_point::audit(
+                self,
+                &who.user,
+                event(w, "approve_waiver", "deny", "denied", policies),
+            )
+            .await?;
+            Err(Error::new(kind, msg))
+        };
         if w.approved_by.is_some() {
             return Err(Error::conflict(format!("waiver {id} is already approved")));
         }
@@ -219,7 +230,8 @@ impl Platform {
                 ErrorKind::Conflict,
                 &w,
                 vec![],
-            );
+            )
+            .await;
         }
         if me == w.requested_by {
             return refuse(
@@ -227,12 +239,13 @@ impl Platform {
                 ErrorKind::Denied,
                 &w,
                 vec![],
-            );
+            )
+            .await;
         }
         let d = self.authorize(&AuthzRequest {
             principal: who.clone(),
             action: "approve_waiver".into(),
-            resource: waiver_resource(self, &w)?,
+            resource: waiver_resource(self, &w).await?,
             context: AuthzContext::default(),
         })?;
         if !d.allowed {
@@ -241,28 +254,31 @@ impl Platform {
                 ErrorKind::Denied,
                 &w,
                 d.policies,
-            );
+            )
+            .await;
         }
         w.approved_by = Some(me);
         w.approved_at = Some(now);
-        self.state.put_waiver(&w)?;
+        self.state.put_waiver(&w).await?;
         policy_point::audit(
             self,
             &who.user,
             event(&w, "approve_waiver", "allow", "approved", d.policies),
-        )?;
+        )
+        .await?;
         Ok(w)
     }
 
     /// Waivers with their state, of one service when given.
-    pub fn list_waivers(
+    pub async fn list_waivers(
         &self,
         service: Option<&str>,
     ) -> Result<Vec<(Waiver, crate::policy::WaiverState)>> {
-        let now = now_rfc3339();
+        let now = self.now_text();
         Ok(self
             .state
-            .list_waivers(service)?
+            .list_waivers(service)
+            .await?
             .into_iter()
             .map(|w| {
                 let s = w.state(&now);

@@ -19,7 +19,7 @@ use crate::org::{Directory, Principal};
 pub const SCHEMA: &str = include_str!("idp.cedarschema");
 
 /// Who wants to do what to which resource, in which context.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthzRequest {
     pub principal: Principal,
     /// `bootstrap_service`, `approve_waiver`, ...
@@ -30,7 +30,7 @@ pub struct AuthzRequest {
 }
 
 /// The resource of a request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum AuthzResource {
     Service {
@@ -50,7 +50,7 @@ pub enum AuthzResource {
 }
 
 /// The context of a service operation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthzContext {
     /// The environment the change touches (name from idp.yaml).
     #[serde(default)]
@@ -66,7 +66,7 @@ pub struct AuthzContext {
 }
 
 /// A decision and the policies that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Decided {
     pub allowed: bool,
     /// `@id`s of the policies that decided (the permits that allowed, or the forbids that denied;

@@ -30,7 +30,7 @@ pub const CONVENTIONS: [&str; 6] = [
 ];
 
 /// One finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Violation {
     /// `labels-required`, `deny_privileged`, ...
     pub rule: String,
@@ -69,6 +69,9 @@ pub struct GuardContext {
     pub service: String,
     /// Environment -> the namespace the service must live in there.
     pub namespaces: BTreeMap<String, String>,
+    /// Check on the calling thread only: the caller already keeps every core busy (a fleet
+    /// upgrade runs many services at once).
+    pub sequential: bool,
 }
 
 struct Rego {
@@ -79,19 +82,6 @@ struct Rego {
     has_exception: bool,
     /// Rule name -> file that defines it.
     files: BTreeMap<String, String>,
-}
-
-thread_local! {
-    static SEQUENTIAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Runs `f` with guardrail checks on this thread kept on this thread (for callers that already
-/// use every core, such as a fleet upgrade).
-pub fn sequentially<R>(f: impl FnOnce() -> R) -> R {
-    SEQUENTIAL.with(|s| s.set(true));
-    let r = f();
-    SEQUENTIAL.with(|s| s.set(false));
-    r
 }
 
 /// Loaded guardrails.
@@ -195,7 +185,7 @@ impl Guardrails {
     pub fn check(&self, ctx: &GuardContext, files: &[GuardedFile<'_>]) -> Result<Vec<Violation>> {
         // Files are independent: check them on every core, each worker with its own Rego engine,
         // and keep the findings in file order.
-        let workers = if SEQUENTIAL.with(|s| s.get()) {
+        let workers = if ctx.sequential {
             1
         } else {
             self.rego.as_ref().map(|r| r.engines.len()).unwrap_or(1)
@@ -718,6 +708,7 @@ mod tests {
     fn conventions_find_unpinned_images_missing_limits_and_labels() {
         let ctx = GuardContext {
             service: "svc".into(),
+            sequential: false,
             namespaces: [("dev".into(), "t-dev".into())].into(),
         };
         let v = g(&[])

@@ -13,7 +13,7 @@ pub const PROTECTED_ENVIRONMENT: &str = "protected-environment";
 pub const MAX_DAYS: i64 = 90;
 
 /// A waiver and its approval.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Waiver {
     /// `wv-…`
     pub id: String,
@@ -35,7 +35,7 @@ pub struct Waiver {
 }
 
 /// Where a waiver stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WaiverState {
     Pending,
@@ -72,7 +72,7 @@ impl Waiver {
 }
 
 /// What a requester asks for.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WaiverRequest {
     pub rule: String,

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use git2::{ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions, Tree};
 
@@ -13,14 +14,15 @@ use super::{ChangeRequestOutcome, ChangeRequestSpec, SourceControl, trailers};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 use crate::receipt::ChangeRequestState;
+use crate::runtime::unblock;
 
 const KEY_TRAILER: &str = "Idp-Change-Request-Key";
 const ID_TRAILER: &str = "Idp-Change-Request";
 const BLOB_MODE: i32 = 0o100644;
 const TREE_MODE: i32 = 0o040000;
 
-/// Bare git repositories under one folder.
-pub struct LocalGit {
+/// Bare git repositories under one folder: the blocking implementation behind [`LocalGit`].
+struct Inner {
     root: PathBuf,
     default_branch: String,
     auto_merge: bool,
@@ -31,7 +33,7 @@ pub struct LocalGit {
 
 /// A pooled repository handle; goes back to the pool when dropped.
 struct Handle<'a> {
-    git: &'a LocalGit,
+    git: &'a Inner,
     name: String,
     repo: Option<Repository>,
 }
@@ -54,9 +56,9 @@ impl Drop for Handle<'_> {
     }
 }
 
-impl LocalGit {
+impl Inner {
     /// Repositories live at `root/<name>.git`.
-    pub fn new(root: PathBuf, default_branch: &str, auto_merge: bool) -> Result<LocalGit> {
+    fn new(root: PathBuf, default_branch: &str, auto_merge: bool) -> Result<Inner> {
         if git2::Branch::name_is_valid(default_branch).ok() != Some(true) {
             return Err(
                 Error::invalid(format!("`{default_branch}` is not a valid branch name"))
@@ -81,7 +83,7 @@ impl LocalGit {
             let _ = unsafe { git2::opts::set_cache_object_limit(ObjectType::Tree, 1 << 20) };
             let _ = unsafe { git2::opts::set_cache_max_size(64 << 20) };
         });
-        Ok(LocalGit {
+        Ok(Inner {
             pool: Default::default(),
             root,
             default_branch: default_branch.to_string(),
@@ -383,17 +385,13 @@ fn write_tree(
     }
 }
 
-impl SourceControl for LocalGit {
-    fn kind(&self) -> &'static str {
-        "local-git"
-    }
-
-    fn repo_exists(&self, repo: &str) -> Result<bool> {
+impl Inner {
+    pub(super) fn repo_exists(&self, repo: &str) -> Result<bool> {
         check_repo_name(repo)?;
         Ok(self.repo_path(repo).join("HEAD").exists())
     }
 
-    fn create_repo(&self, repo: &str, description: &str) -> Result<()> {
+    pub(super) fn create_repo(&self, repo: &str, description: &str) -> Result<()> {
         check_repo_name(repo)?;
         let p = self.repo_path(repo);
         if p.join("HEAD").exists() {
@@ -435,7 +433,7 @@ impl SourceControl for LocalGit {
         placed
     }
 
-    fn read_files(
+    pub(super) fn read_files(
         &self,
         repo: &str,
         branch: Option<&str>,
@@ -461,7 +459,12 @@ impl SourceControl for LocalGit {
             .collect()
     }
 
-    fn list_files(&self, repo: &str, branch: Option<&str>, prefix: &str) -> Result<Vec<String>> {
+    pub(super) fn list_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        prefix: &str,
+    ) -> Result<Vec<String>> {
         let Some(r) = self.open(repo)? else {
             return Ok(Vec::new());
         };
@@ -483,14 +486,14 @@ impl SourceControl for LocalGit {
         Ok(out)
     }
 
-    fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool> {
+    pub(super) fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool> {
         let Some(r) = self.open(repo)? else {
             return Ok(false);
         };
         Ok(Self::head_commit(&r, branch)?.is_some())
     }
 
-    fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome> {
+    pub(super) fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome> {
         let repo = self
             .open(&spec.repo)?
             .ok_or_else(|| Error::not_found(format!("repository {} does not exist", spec.repo)))?;
@@ -576,25 +579,123 @@ impl SourceControl for LocalGit {
         Ok(o)
     }
 
-    fn find_change_request(&self, repo: &str, key: &str) -> Result<Option<ChangeRequestOutcome>> {
+    pub(super) fn find_change_request(
+        &self,
+        repo: &str,
+        key: &str,
+    ) -> Result<Option<ChangeRequestOutcome>> {
         match self.open(repo)? {
             Some(r) => self.find_by_key(repo, &r, key),
             None => Ok(None),
         }
     }
 
-    fn repo_url(&self, repo: &str) -> String {
+    pub(super) fn repo_url(&self, repo: &str) -> String {
         let p = self.repo_path(repo);
         let abs = std::path::absolute(&p).unwrap_or(p);
         format!("file://{}", abs.display())
     }
+}
+
+/// The embedded [`SourceControl`]: bare git repositories on disk, worked on off the async threads.
+#[derive(Clone)]
+pub struct LocalGit {
+    inner: Arc<Inner>,
+}
+
+impl LocalGit {
+    /// Repositories live at `root/<name>.git`.
+    pub fn new(root: PathBuf, default_branch: &str, auto_merge: bool) -> Result<LocalGit> {
+        Ok(LocalGit {
+            inner: Arc::new(Inner::new(root, default_branch, auto_merge)?),
+        })
+    }
+
+    /// The folder of `repo`.
+    pub fn repo_path(&self, repo: &str) -> PathBuf {
+        self.inner.repo_path(repo)
+    }
+}
+
+#[async_trait::async_trait]
+impl SourceControl for LocalGit {
+    fn kind(&self) -> &'static str {
+        "local-git"
+    }
+
+    async fn repo_exists(&self, repo: &str) -> Result<bool> {
+        // A stat: cheaper inline than a trip to the blocking pool.
+        self.inner.repo_exists(repo)
+    }
+
+    async fn create_repo(&self, repo: &str, description: &str) -> Result<()> {
+        let (g, repo, description) = (
+            self.inner.clone(),
+            repo.to_string(),
+            description.to_string(),
+        );
+        unblock(move || g.create_repo(&repo, &description)).await
+    }
+
+    async fn read_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        let (g, repo, branch, paths) = (
+            self.inner.clone(),
+            repo.to_string(),
+            branch.map(str::to_string),
+            paths.to_vec(),
+        );
+        unblock(move || g.read_files(&repo, branch.as_deref(), &paths)).await
+    }
+
+    async fn list_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        prefix: &str,
+    ) -> Result<Vec<String>> {
+        let (g, repo, branch, prefix) = (
+            self.inner.clone(),
+            repo.to_string(),
+            branch.map(str::to_string),
+            prefix.to_string(),
+        );
+        unblock(move || g.list_files(&repo, branch.as_deref(), &prefix)).await
+    }
+
+    async fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool> {
+        let (g, repo, branch) = (self.inner.clone(), repo.to_string(), branch.to_string());
+        unblock(move || g.branch_exists(&repo, &branch)).await
+    }
+
+    async fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome> {
+        let (g, spec) = (self.inner.clone(), spec.clone());
+        unblock(move || g.submit(&spec)).await
+    }
+
+    async fn find_change_request(
+        &self,
+        repo: &str,
+        key: &str,
+    ) -> Result<Option<ChangeRequestOutcome>> {
+        let (g, repo, key) = (self.inner.clone(), repo.to_string(), key.to_string());
+        unblock(move || g.find_change_request(&repo, &key)).await
+    }
+
+    fn repo_url(&self, repo: &str) -> String {
+        self.inner.repo_url(repo)
+    }
 
     fn default_branch(&self) -> &str {
-        &self.default_branch
+        &self.inner.default_branch
     }
 
     fn auto_merges(&self) -> bool {
-        self.auto_merge
+        self.inner.auto_merge
     }
 }
 
@@ -629,7 +730,7 @@ mod tests {
     #[test]
     fn submit_commits_nested_files_and_merges() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", true).unwrap();
         g.create_repo("r", "test").unwrap();
         let o = g
             .submit(&spec("k1", &[("a/b/c.txt", Some("x")), ("top", Some("y"))]))
@@ -653,7 +754,7 @@ mod tests {
     #[test]
     fn concurrent_creators_of_one_repo_all_succeed_and_leave_one_repo() {
         let d = tempfile::tempdir().unwrap();
-        let g = std::sync::Arc::new(LocalGit::new(d.path().to_path_buf(), "main", true).unwrap());
+        let g = std::sync::Arc::new(Inner::new(d.path().to_path_buf(), "main", true).unwrap());
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
         let handles: Vec<_> = (0..8)
             .map(|_| {
@@ -686,7 +787,7 @@ mod tests {
     #[test]
     fn resubmitting_a_key_makes_no_second_commit() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", true).unwrap();
         g.create_repo("r", "test").unwrap();
         let a = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
         let b = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
@@ -701,7 +802,7 @@ mod tests {
     #[test]
     fn a_held_change_request_merges_later_onto_a_moved_default_branch() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", true).unwrap();
         g.create_repo("r", "test").unwrap();
         g.submit(&spec("k0", &[("base", Some("0"))])).unwrap();
         let held = g
@@ -735,7 +836,7 @@ mod tests {
     #[test]
     fn deleting_the_last_file_of_a_folder_removes_the_folder() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", true).unwrap();
         g.create_repo("r", "test").unwrap();
         g.submit(&spec("k1", &[("a/b/c", Some("1")), ("keep", Some("2"))]))
             .unwrap();
@@ -746,7 +847,7 @@ mod tests {
     #[test]
     fn open_mode_leaves_the_default_branch_alone() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", false).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", false).unwrap();
         g.create_repo("r", "test").unwrap();
         let o = g.submit(&spec("k1", &[("f", Some("1"))])).unwrap();
         assert_eq!(o.state, ChangeRequestState::Open);
@@ -761,7 +862,7 @@ mod tests {
     #[test]
     fn unsafe_repo_names_are_rejected() {
         let d = tempfile::tempdir().unwrap();
-        let g = LocalGit::new(d.path().to_path_buf(), "main", true).unwrap();
+        let g = Inner::new(d.path().to_path_buf(), "main", true).unwrap();
         for bad in ["../x", "a/b", ".hidden", ""] {
             assert!(g.create_repo(bad, "").is_err(), "{bad}");
         }

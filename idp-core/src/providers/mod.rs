@@ -2,6 +2,7 @@
 //! selected by the `kind:` of `providers.source_control` in idp.yaml.
 
 mod local_git;
+mod memory;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -9,13 +10,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 pub use local_git::LocalGit;
+pub use memory::MemorySourceControl;
 
-use crate::config::SourceControlConfig;
-use crate::error::{Error, Result};
+use crate::config::{SourceControlConfig, SourceControlProvider};
+use crate::error::Result;
 use crate::receipt::ChangeRequestState;
 
 /// Who a commit is by.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Signature {
     pub name: String,
     pub email: String,
@@ -55,29 +57,43 @@ pub struct ChangeRequestOutcome {
 }
 
 /// Where repositories live. Implementations are idempotent: creating an existing repo, or
-/// submitting a change request key twice, is not an error and changes nothing.
+/// submitting a change request key twice, is not an error and changes nothing. Every method that
+/// may wait on I/O is async; implementations that block (libgit2, a file system) do it off the
+/// async threads (see [`crate::runtime::unblock`]). `idp_core::testing` (feature `testing`) has
+/// the contract every implementation must pass.
+#[async_trait::async_trait]
 pub trait SourceControl: Send + Sync {
     /// The `kind:` string that selects this provider.
     fn kind(&self) -> &'static str;
-    fn repo_exists(&self, repo: &str) -> Result<bool>;
+    async fn repo_exists(&self, repo: &str) -> Result<bool>;
     /// Creates an empty repo with the default branch unborn; no-op when it exists.
-    fn create_repo(&self, repo: &str, description: &str) -> Result<()>;
+    async fn create_repo(&self, repo: &str, description: &str) -> Result<()>;
     /// Reads files at `branch` (default branch when `None`). Missing repo, branch or file: `None`.
-    fn read_files(
+    async fn read_files(
         &self,
         repo: &str,
         branch: Option<&str>,
         paths: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>>;
     /// Every file path under `prefix` at `branch` (default branch when `None`).
-    fn list_files(&self, repo: &str, branch: Option<&str>, prefix: &str) -> Result<Vec<String>>;
-    fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool>;
+    async fn list_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        prefix: &str,
+    ) -> Result<Vec<String>>;
+    async fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool>;
 
     /// Commits the files on the change request's branch and opens (or, with auto-merge, merges)
-    /// the change request. Idempotent on `spec.key`.
-    fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome>;
+    /// the change request. Idempotent on `spec.key`: submitting a key again returns the first
+    /// change request, merged now if it was held and `spec.hold` is false.
+    async fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome>;
     /// The change request submitted with `key`, if any (used to recover after a crash).
-    fn find_change_request(&self, repo: &str, key: &str) -> Result<Option<ChangeRequestOutcome>>;
+    async fn find_change_request(
+        &self,
+        repo: &str,
+        key: &str,
+    ) -> Result<Option<ChangeRequestOutcome>>;
     /// A URL for the repo.
     fn repo_url(&self, repo: &str) -> String;
     /// The default branch name.
@@ -89,24 +105,17 @@ pub trait SourceControl: Send + Sync {
 /// Known `providers.source_control.kind` values.
 pub const SOURCE_CONTROL_KINDS: [&str; 1] = ["local-git"];
 
-/// Builds the source-control provider `cfg.kind` with its repos under `workspace`.
-pub fn source_control(
+/// Builds the source-control provider `cfg` selects, with local repos under `workspace`.
+pub async fn source_control(
     cfg: &SourceControlConfig,
     workspace: &Path,
 ) -> Result<Arc<dyn SourceControl>> {
-    match cfg.kind.as_str() {
-        "local-git" => Ok(Arc::new(LocalGit::new(
+    match &cfg.provider {
+        SourceControlProvider::LocalGit {} => Ok(Arc::new(LocalGit::new(
             workspace.join("repos"),
             &cfg.default_branch,
             cfg.auto_merge,
         )?)),
-        other => Err(Error::invalid(format!(
-            "idp.yaml: unknown providers.source_control.kind {}; known: {}",
-            crate::naming::shown(other),
-            SOURCE_CONTROL_KINDS.join(", ")
-        ))
-        .with("file", "idp.yaml")
-        .with("field", "providers.source_control.kind")),
     }
 }
 

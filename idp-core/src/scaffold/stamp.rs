@@ -14,7 +14,7 @@ use crate::golden_path::{Ownership, StepId};
 pub const STAMP_SCHEMA: u32 = 1;
 
 /// One file recorded in a stamp.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StampFile {
     /// SHA-256 of the file as rendered (not as edited since).
     pub sha256: String,
@@ -47,7 +47,7 @@ impl StampFile {
 }
 
 /// The scaffold stamp of one service in one repo.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Stamp {
     pub schema: u32,

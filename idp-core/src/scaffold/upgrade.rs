@@ -14,7 +14,9 @@ use super::merge::{Labels, merge_file, set_key};
 use crate::golden_path::{Migration, Ownership, RenderedFile};
 
 /// What an upgrade does to one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum UpgradeAction {
     /// Replaced by the new version (a managed file).
@@ -36,7 +38,7 @@ pub enum UpgradeAction {
 }
 
 /// The outcome for one file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct FileUpgrade {
     pub repo: String,
     pub path: String,

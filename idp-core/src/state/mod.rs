@@ -3,12 +3,14 @@
 //!
 //! [`StateStore`] is the trait; [`SqliteStateStore`] the embedded default.
 
+mod memory;
 mod sqlite;
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use memory::MemoryStateStore;
 pub use sqlite::SqliteStateStore;
 pub(crate) use sqlite::open_wal;
 
@@ -17,7 +19,7 @@ use crate::golden_path::StepId;
 use crate::receipt::{ChangeRequestState, RunStatus};
 
 /// A run: one call of an operation, resumable until it completes.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RunRecord {
     pub id: String,
     /// Equal for identical requests: finds the run to resume, and serializes identical requests.
@@ -38,7 +40,7 @@ pub struct RunRecord {
 }
 
 /// The persisted state of one step of a run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct StepRecord {
     pub step: StepId,
     pub status: RunStatus,
@@ -47,7 +49,7 @@ pub struct StepRecord {
 }
 
 /// A service idp created, with the golden path and parameters it was last applied with.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceRecord {
     pub name: String,
     pub owner: String,
@@ -60,7 +62,7 @@ pub struct ServiceRecord {
 }
 
 /// A change request idp opened.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeRequestRecord {
     /// Provider key: unique per (run, step), so a resumed run finds its own change request.
     pub key: String,
@@ -78,17 +80,33 @@ pub struct ChangeRequestRecord {
     pub created_at: String,
 }
 
-/// Where runs, services, change requests and content live. Implementations must be safe to use
-/// from several processes at once (the engine serializes identical requests with file locks, but
-/// different requests run concurrently).
+/// Holds a service's lock until dropped (see [`StateStore::lock_service`]).
+pub struct ServiceLock(#[allow(dead_code)] Box<dyn Send + Sync>);
+
+impl ServiceLock {
+    /// A lock released when `guard` is dropped.
+    pub fn new(guard: impl Send + Sync + 'static) -> ServiceLock {
+        ServiceLock(Box::new(guard))
+    }
+}
+
+/// Where runs, services, change requests, waivers, locks and content live. Implementations must
+/// be safe to use from several processes (or replicas) at once: different requests run
+/// concurrently, and [`StateStore::lock_service`] serializes the writes to one service.
+/// `idp_core::testing` (feature `testing`) has the contract every implementation must pass.
+#[async_trait::async_trait]
 pub trait StateStore: Send + Sync {
-    fn create_run(&self, run: &RunRecord) -> Result<()>;
-    fn get_run(&self, id: &str) -> Result<Option<RunRecord>>;
-    /// The newest run with `key` that has not completed.
-    fn find_unfinished_run(&self, key: &str) -> Result<Option<RunRecord>>;
+    /// The `kind:` string that selects this store.
+    fn kind(&self) -> &'static str;
+
+    async fn create_run(&self, run: &RunRecord) -> Result<()>;
+    async fn get_run(&self, id: &str) -> Result<Option<RunRecord>>;
+    /// The newest run with `key` that is running or was cancelled (so the same request again
+    /// resumes it).
+    async fn find_unfinished_run(&self, key: &str) -> Result<Option<RunRecord>>;
     /// Newest first.
-    fn list_runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
-    fn finish_run(
+    async fn list_runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;
+    async fn finish_run(
         &self,
         id: &str,
         status: RunStatus,
@@ -96,43 +114,67 @@ pub trait StateStore: Send + Sync {
         error: Option<&serde_json::Value>,
     ) -> Result<()>;
 
-    fn save_step(&self, run_id: &str, step: &StepRecord) -> Result<()>;
-    fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>>;
+    async fn save_step(&self, run_id: &str, step: &StepRecord) -> Result<()>;
+    async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>>;
 
-    fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>>;
-    fn put_service(&self, rec: &ServiceRecord) -> Result<()>;
-    fn list_services(&self) -> Result<Vec<ServiceRecord>>;
+    async fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>>;
+    async fn put_service(&self, rec: &ServiceRecord) -> Result<()>;
+    async fn list_services(&self) -> Result<Vec<ServiceRecord>>;
 
-    fn put_change_request(&self, cr: &ChangeRequestRecord) -> Result<()>;
-    fn change_request_by_key(&self, key: &str) -> Result<Option<ChangeRequestRecord>>;
+    async fn put_change_request(&self, cr: &ChangeRequestRecord) -> Result<()>;
+    async fn change_request_by_key(&self, key: &str) -> Result<Option<ChangeRequestRecord>>;
     /// The newest non-pending change request of `service`/`step` in `repo` that brought `digest`.
-    fn change_request_for(
+    async fn change_request_for(
         &self,
         service: &str,
         step: StepId,
         repo: &str,
         digest: &str,
     ) -> Result<Option<ChangeRequestRecord>>;
-    fn list_change_requests(&self, service: Option<&str>) -> Result<Vec<ChangeRequestRecord>>;
+    async fn list_change_requests(&self, service: Option<&str>)
+    -> Result<Vec<ChangeRequestRecord>>;
 
     /// The infrastructure a service asked for: its intents and their resolutions (for explain,
     /// impact previews, and the files to remove when a resolution moves).
-    fn put_infra(
+    async fn put_infra(
         &self,
         service: &str,
         intents: &serde_json::Value,
         resolutions: &serde_json::Value,
     ) -> Result<()>;
-    fn get_infra(&self, service: &str) -> Result<Option<(serde_json::Value, serde_json::Value)>>;
+    async fn get_infra(
+        &self,
+        service: &str,
+    ) -> Result<Option<(serde_json::Value, serde_json::Value)>>;
     /// Services that have infrastructure intents.
-    fn infra_services(&self) -> Result<Vec<String>>;
+    async fn infra_services(&self) -> Result<Vec<String>>;
 
-    fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()>;
-    fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>>;
+    async fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()>;
+    async fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>>;
     /// Waivers, oldest first; of one service when given.
-    fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>>;
+    async fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>>;
 
     /// Stores contents by SHA-256 (idempotent).
-    fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()>;
-    fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+    async fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()>;
+    async fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Takes the service's lock, waiting while another run (in this process or another) holds it.
+    async fn lock_service(&self, service: &str) -> Result<ServiceLock>;
+    /// Takes the service's lock if it is free now.
+    async fn try_lock_service(&self, service: &str) -> Result<Option<ServiceLock>>;
+}
+
+/// Opens the state store `cfg` selects, with local files under `workspace`.
+pub async fn open(
+    cfg: &crate::config::StateConfig,
+    workspace: &std::path::Path,
+) -> Result<Arc<dyn StateStore>> {
+    match cfg {
+        crate::config::StateConfig::Sqlite {} => {
+            let path = workspace.join("state.db");
+            Ok(Arc::new(
+                crate::runtime::unblock(move || SqliteStateStore::open(&path)).await?,
+            ))
+        }
+    }
 }

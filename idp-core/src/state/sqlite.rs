@@ -1,15 +1,17 @@
 //! The embedded [`StateStore`]: one SQLite file in the workspace, WAL mode, safe across
 //! processes.
 
-use std::path::Path;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{ChangeRequestRecord, RunRecord, ServiceRecord, StateStore, StepRecord};
+use super::{ChangeRequestRecord, RunRecord, ServiceLock, ServiceRecord, StateStore, StepRecord};
 use crate::error::{Error, Result};
 use crate::golden_path::StepId;
 use crate::receipt::{ChangeRequestState, RunStatus};
+use crate::runtime::unblock;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -79,9 +81,17 @@ CREATE TABLE IF NOT EXISTS blobs (
 );
 ";
 
-/// SQLite-backed state.
-pub struct SqliteStateStore {
+/// The blocking store behind [`SqliteStateStore`].
+struct Db {
     conn: Mutex<Connection>,
+}
+
+/// SQLite-backed state, worked on off the async threads; service locks are lock files next to
+/// the database (`locks/<service>.lock`), so they hold across processes.
+#[derive(Clone)]
+pub struct SqliteStateStore {
+    db: Arc<Db>,
+    locks: PathBuf,
 }
 
 impl SqliteStateStore {
@@ -91,10 +101,32 @@ impl SqliteStateStore {
         // lose the last transactions, which a resume then redoes idempotently.
         let conn = open_wal(path, "NORMAL", SCHEMA, "state")?;
         Ok(SqliteStateStore {
-            conn: Mutex::new(conn),
+            db: Arc::new(Db {
+                conn: Mutex::new(conn),
+            }),
+            locks: path.parent().unwrap_or(Path::new(".")).join("locks"),
         })
     }
 
+    fn lock_file(&self, service: &str) -> Result<File> {
+        // The name is checked by every caller before a lock is taken; check again, since it
+        // becomes a file name.
+        if !crate::naming::is_dns1123_label(service) {
+            return Err(Error::invalid(format!(
+                "cannot lock {}: not a service name",
+                crate::naming::shown(service)
+            )));
+        }
+        std::fs::create_dir_all(&self.locks)?;
+        Ok(File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.locks.join(format!("{service}.lock")))?)
+    }
+}
+
+impl Db {
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let conn = self
             .conn
@@ -197,10 +229,10 @@ const CR_COLS: &str =
     "key, id, repo, service, step, run_id, digest, branch, commit_id, url, state, created_at";
 
 fn now() -> String {
-    crate::platform::now_rfc3339()
+    crate::time::system_now()
 }
 
-impl StateStore for SqliteStateStore {
+impl Db {
     fn create_run(&self, run: &RunRecord) -> Result<()> {
         self.with(|c| {
             c.execute(
@@ -241,7 +273,7 @@ impl StateStore for SqliteStateStore {
         self.with(|c| {
             c.query_row(
                 &format!(
-                    "SELECT {RUN_COLS} FROM runs WHERE key = ?1 AND status = 'running' \
+                    "SELECT {RUN_COLS} FROM runs WHERE key = ?1 AND status IN ('running', 'cancelled') \
                      ORDER BY created_at DESC, id DESC LIMIT 1"
                 ),
                 [key],
@@ -515,6 +547,172 @@ impl StateStore for SqliteStateStore {
             )
             .optional()
         })
+    }
+}
+
+macro_rules! off_thread {
+    ($self:ident, |$db:ident| $body:expr) => {{
+        let $db = $self.db.clone();
+        unblock(move || $body).await
+    }};
+}
+
+#[async_trait::async_trait]
+impl StateStore for SqliteStateStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn create_run(&self, run: &RunRecord) -> Result<()> {
+        let run = run.clone();
+        off_thread!(self, |db| db.create_run(&run))
+    }
+
+    async fn get_run(&self, id: &str) -> Result<Option<RunRecord>> {
+        let id = id.to_string();
+        off_thread!(self, |db| db.get_run(&id))
+    }
+
+    async fn find_unfinished_run(&self, key: &str) -> Result<Option<RunRecord>> {
+        let key = key.to_string();
+        off_thread!(self, |db| db.find_unfinished_run(&key))
+    }
+
+    async fn list_runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunRecord>> {
+        let service = service.map(str::to_string);
+        off_thread!(self, |db| db.list_runs(service.as_deref(), limit))
+    }
+
+    async fn finish_run(
+        &self,
+        id: &str,
+        status: RunStatus,
+        receipt: Option<&serde_json::Value>,
+        error: Option<&serde_json::Value>,
+    ) -> Result<()> {
+        let (id, receipt, error) = (id.to_string(), receipt.cloned(), error.cloned());
+        off_thread!(self, |db| db.finish_run(
+            &id,
+            status,
+            receipt.as_ref(),
+            error.as_ref()
+        ))
+    }
+
+    async fn save_step(&self, run_id: &str, step: &StepRecord) -> Result<()> {
+        let (run_id, step) = (run_id.to_string(), step.clone());
+        off_thread!(self, |db| db.save_step(&run_id, &step))
+    }
+
+    async fn steps(&self, run_id: &str) -> Result<Vec<StepRecord>> {
+        let run_id = run_id.to_string();
+        off_thread!(self, |db| db.steps(&run_id))
+    }
+
+    async fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>> {
+        let name = name.to_string();
+        off_thread!(self, |db| db.get_service(&name))
+    }
+
+    async fn put_service(&self, rec: &ServiceRecord) -> Result<()> {
+        let rec = rec.clone();
+        off_thread!(self, |db| db.put_service(&rec))
+    }
+
+    async fn list_services(&self) -> Result<Vec<ServiceRecord>> {
+        off_thread!(self, |db| db.list_services())
+    }
+
+    async fn put_change_request(&self, cr: &ChangeRequestRecord) -> Result<()> {
+        let cr = cr.clone();
+        off_thread!(self, |db| db.put_change_request(&cr))
+    }
+
+    async fn change_request_by_key(&self, key: &str) -> Result<Option<ChangeRequestRecord>> {
+        let key = key.to_string();
+        off_thread!(self, |db| db.change_request_by_key(&key))
+    }
+
+    async fn change_request_for(
+        &self,
+        service: &str,
+        step: StepId,
+        repo: &str,
+        digest: &str,
+    ) -> Result<Option<ChangeRequestRecord>> {
+        let (service, repo, digest) = (service.to_string(), repo.to_string(), digest.to_string());
+        off_thread!(self, |db| db
+            .change_request_for(&service, step, &repo, &digest))
+    }
+
+    async fn list_change_requests(
+        &self,
+        service: Option<&str>,
+    ) -> Result<Vec<ChangeRequestRecord>> {
+        let service = service.map(str::to_string);
+        off_thread!(self, |db| db.list_change_requests(service.as_deref()))
+    }
+
+    async fn put_infra(
+        &self,
+        service: &str,
+        intents: &serde_json::Value,
+        resolutions: &serde_json::Value,
+    ) -> Result<()> {
+        let (service, intents, resolutions) =
+            (service.to_string(), intents.clone(), resolutions.clone());
+        off_thread!(self, |db| db.put_infra(&service, &intents, &resolutions))
+    }
+
+    async fn get_infra(
+        &self,
+        service: &str,
+    ) -> Result<Option<(serde_json::Value, serde_json::Value)>> {
+        let service = service.to_string();
+        off_thread!(self, |db| db.get_infra(&service))
+    }
+
+    async fn infra_services(&self) -> Result<Vec<String>> {
+        off_thread!(self, |db| db.infra_services())
+    }
+
+    async fn put_waiver(&self, w: &crate::policy::Waiver) -> Result<()> {
+        let w = w.clone();
+        off_thread!(self, |db| db.put_waiver(&w))
+    }
+
+    async fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>> {
+        let id = id.to_string();
+        off_thread!(self, |db| db.get_waiver(&id))
+    }
+
+    async fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>> {
+        let service = service.map(str::to_string);
+        off_thread!(self, |db| db.list_waivers(service.as_deref()))
+    }
+
+    async fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()> {
+        let blobs = blobs.to_vec();
+        off_thread!(self, |db| db.put_blobs(&blobs))
+    }
+
+    async fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        let sha256 = sha256.to_string();
+        off_thread!(self, |db| db.get_blob(&sha256))
+    }
+
+    async fn lock_service(&self, service: &str) -> Result<ServiceLock> {
+        let f = self.lock_file(service)?;
+        unblock(move || {
+            f.lock()?;
+            Ok(ServiceLock::new(f))
+        })
+        .await
+    }
+
+    async fn try_lock_service(&self, service: &str) -> Result<Option<ServiceLock>> {
+        let f = self.lock_file(service)?;
+        Ok(f.try_lock().is_ok().then(|| ServiceLock::new(f)))
     }
 }
 

@@ -111,15 +111,22 @@ function createIdpActions({ platform }) {
       async handler(ctx) {
         const as = principalOf(ctx)
         const request = serviceRequest(ctx.input)
+        // Every step is logged as it happens, and a cancelled task (ctx.signal) stops the run at
+        // its next safe point; it is then recorded as cancelled and a retry resumes it.
+        const options = {
+          as,
+          signal: ctx.signal,
+          onProgress: (e) => ctx.logger.info(`idp: ${e.message}`),
+        }
         if (ctx.isDryRun) {
           ctx.logger.info(`idp: planning ${method} for ${request.service} (dry run, nothing written)`)
-          const plan = await platform.plan({ operation: method, request }, { as })
+          const plan = await platform.plan({ operation: method, request }, options)
           ctx.output('plan', plan)
           ctx.output('links', {})
           return
         }
         ctx.logger.info(`idp: ${method} for ${request.service} as ${typeof as === 'string' ? as : as.user}`)
-        const receipt = await platform.call(method, request, { as })
+        const receipt = await platform.call(method, request, options)
         for (const step of receipt.steps) {
           const cr = step.change_request
           ctx.logger.info(`idp: ${step.step}: ${cr ? `${cr.id} ${cr.state} ${cr.url}` : 'no change'}`)

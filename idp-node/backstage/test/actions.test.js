@@ -31,10 +31,11 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
 function context(input, extra = {}) {
-  const { isDryRun, ...options } = extra
+  const { isDryRun, signal, ...options } = extra
   const ctx = createMockActionContext({ input, user: ALICE, ...options })
-  // createMockActionContext (test-utils 0.3.14) does not pass isDryRun through.
+  // createMockActionContext (test-utils 0.3.14) passes neither isDryRun nor signal through.
   if (isDryRun !== undefined) ctx.isDryRun = isDryRun
+  if (signal !== undefined) ctx.signal = signal
   const outputs = {}
   ctx.output = jest.fn((name, value) => { outputs[name] = value })
   return { ctx, outputs }
@@ -130,4 +131,35 @@ test('a task without a user is refused', async () => {
   const ctx = createMockActionContext({ input })
   delete ctx.user
   await expect(actions['idp:golden-path'].handler(ctx)).rejects.toMatchObject({ code: 'Denied' })
+})
+
+test('each step is logged as it happens, not after the run', async () => {
+  const { ctx } = context(input)
+  const lines = []
+  ctx.logger.info = jest.fn((line) => lines.push(line))
+  ctx.output = jest.fn((name) => { if (name === 'runId') lines.push('<outputs>') })
+  await actions['idp:golden-path'].handler(ctx)
+  const started = lines.findIndex((l) => /run .* started/.test(l))
+  const provisioning = lines.findIndex((l) => /provision_gitops: writing/.test(l))
+  const outputs = lines.indexOf('<outputs>')
+  expect(started).toBeGreaterThanOrEqual(0)
+  expect(provisioning).toBeGreaterThan(started)
+  expect(outputs).toBeGreaterThan(provisioning)
+})
+
+test('a cancelled task (ctx.signal) stops the run; it is recorded cancelled and a retry resumes it', async () => {
+  const ac = new AbortController()
+  const { ctx } = context(input, { signal: ac.signal })
+  const task = actions['idp:golden-path'].handler(ctx)
+  ac.abort() // the task is cancelled while the run is being planned
+  await expect(task).rejects.toMatchObject({ code: 'Cancelled' })
+  const platform = Platform.builtin(workspace)
+  const [run] = await platform.runs({}, { as: ALICE.ref })
+  expect(run.status).toBe('cancelled')
+  expect(run.steps_completed).not.toContain('attach_observability')
+  // The scaffolder's retry of the same task resumes the same run.
+  const again = context(input)
+  await actions['idp:golden-path'].handler(again.ctx)
+  expect(again.outputs.runId).toBe(run.run_id)
+  expect(again.outputs.receipt.status).toBe('completed')
 })

@@ -1,33 +1,41 @@
 # Stub of the native module (idp-python/src). tests/test_stubs.py fails when it drifts from
 # the compiled module: every name, every Platform member and every parameter name.
 import os
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 __version__: str
 METHODS: list[str]
 ERROR_KINDS: list[str]
+
+class CancelToken:
+    def __init__(self) -> None: ...
+    def cancel(self) -> None: ...
+    @property
+    def cancelled(self) -> bool: ...
 
 class Platform:
     @staticmethod
     def builtin(workspace: Union[str, os.PathLike[str]]) -> Platform: ...
     @staticmethod
     def from_dir(dir: Union[str, os.PathLike[str]], workspace: Union[str, os.PathLike[str]]) -> Platform: ...
-    def call(self, method: str, principal: str, arguments: str) -> str: ...
+    def call(
+        self,
+        method: str,
+        principal: str,
+        arguments: str,
+        progress: Optional[Callable[[dict[str, Any]], None]] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> str: ...
+    def call_async(
+        self,
+        method: str,
+        principal: str,
+        arguments: str,
+        done: Callable[[Optional[str], Optional[BaseException]], None],
+        progress: Optional[Callable[[dict[str, Any]], None]] = None,
+        cancel: Optional[CancelToken] = None,
+    ) -> None: ...
     @property
     def workspace(self) -> str: ...
 
 def init(dir: Union[str, os.PathLike[str]]) -> int: ...
-
-class IdpError(Exception):
-    kind: Optional[str]
-    reason: str
-    context: dict[str, str]
-    details: Optional[Any]
-
-class InvalidInputError(IdpError): ...
-class DeniedError(IdpError): ...
-class ConflictError(IdpError): ...
-class NotFoundError(IdpError): ...
-class PolicyViolationError(IdpError): ...
-class ProviderError(IdpError): ...
-class InternalError(IdpError): ...

@@ -1,7 +1,9 @@
 """``idp.aio.Platform``: every method of :class:`idp.Platform` as a coroutine, for asyncio
-applications (FastAPI, aiohttp, ...). Each call runs the sync method in a worker thread
-(``asyncio.to_thread``); the sync method releases the GIL while the core works, so the event loop
-and other requests keep running.
+applications (FastAPI, aiohttp, ...). A call does not occupy a thread of the application: the
+core runs it on its own runtime and settles an asyncio future on the caller's event loop when it
+ends, progress events are delivered on the loop too, and cancelling the task cancels the run
+(it stops at its next safe point, is recorded as cancelled, and ``resume`` finishes it). Safe to
+use after ``fork()``: a child opens its own runtime and platform.
 
 >>> from idp import aio
 >>> platform = aio.Platform.default(workspace=".idp")
@@ -12,16 +14,27 @@ and other requests keep running.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-from typing import Any, List, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
-from . import Explanation, Plan, Principal, Receipt, Record, Request
+from . import CancelToken, Principal, ProgressCallback, _dumps, to_arguments
 from . import Platform as SyncPlatform
+from ._api import AsyncMethods
 
 __all__ = ["Platform"]
 
 
-class Platform:
+def _settle(fut: "asyncio.Future[str]", text: Optional[str], error: Optional[BaseException]) -> None:
+    if fut.done():  # cancelled meanwhile
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(text)  # type: ignore[arg-type]
+
+
+class Platform(AsyncMethods):
     """The asyncio twin of :class:`idp.Platform`; same constructors, same methods, awaitable."""
 
     __slots__ = ("sync",)
@@ -50,80 +63,59 @@ class Platform:
     def workspace(self) -> str:
         return self.sync.workspace
 
-    async def call(self, method: str, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Any:
-        return await asyncio.to_thread(self.sync.call, method, request, as_=as_, **kwargs)
+    async def _invoke(
+        self,
+        method: str,
+        request: Any,
+        as_: Optional[Principal],
+        progress: Optional[ProgressCallback],
+        cancel: Optional[CancelToken],
+        kwargs: Mapping[str, Any],
+        wrap: Optional[Callable[[Any], Any]],
+    ) -> Any:
+        loop = asyncio.get_running_loop()
+        fut: "asyncio.Future[str]" = loop.create_future()
+        token = cancel if cancel is not None else CancelToken()
 
-    async def bootstrap_service(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.bootstrap_service, request, as_=as_, **kwargs)
+        def done(text: Optional[str], error: Optional[BaseException]) -> None:
+            # On a worker thread of the core: hand the outcome to the loop.
+            try:
+                loop.call_soon_threadsafe(_settle, fut, text, error)
+            except RuntimeError:  # the loop is closed; nobody is waiting any more
+                pass
 
-    async def wire_ci(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.wire_ci, request, as_=as_, **kwargs)
+        def on_progress(event: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(progress, event)  # type: ignore[arg-type]
+            except RuntimeError:
+                pass
 
-    async def provision_gitops(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.provision_gitops, request, as_=as_, **kwargs)
+        self.sync._native.call_async(
+            method,
+            self.sync._principal(as_),
+            _dumps("arguments", to_arguments(request, kwargs)),
+            done,
+            None if progress is None else on_progress,
+            token,
+        )
+        try:
+            text = await fut
+        except asyncio.CancelledError:
+            token.cancel()
+            raise
+        out = json.loads(text)
+        return out if wrap is None else wrap(out)
 
-    async def attach_observability(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.attach_observability, request, as_=as_, **kwargs)
-
-    async def request_infra_resource(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.request_infra_resource, request, as_=as_, **kwargs)
-
-    async def run_golden_path(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.run_golden_path, request, as_=as_, **kwargs)
-
-    async def plan(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Plan:
-        return await asyncio.to_thread(self.sync.plan, request, as_=as_, **kwargs)
-
-    async def explain(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Explanation:
-        return await asyncio.to_thread(self.sync.explain, request, as_=as_, **kwargs)
-
-    async def resume(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Receipt:
-        return await asyncio.to_thread(self.sync.resume, request, as_=as_, **kwargs)
-
-    async def runs(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.runs, request, as_=as_, **kwargs)
-
-    async def golden_paths(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.golden_paths, request, as_=as_, **kwargs)
-
-    async def request_waiver(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.request_waiver, request, as_=as_, **kwargs)
-
-    async def approve_waiver(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.approve_waiver, request, as_=as_, **kwargs)
-
-    async def list_waivers(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.list_waivers, request, as_=as_, **kwargs)
-
-    async def authorize(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.authorize, request, as_=as_, **kwargs)
-
-    async def test_policies(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.test_policies, request, as_=as_, **kwargs)
-
-    async def audit_verify(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.audit_verify, request, as_=as_, **kwargs)
-
-    async def audit_list(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.audit_list, request, as_=as_, **kwargs)
-
-    async def audit_checkpoint(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Optional[Record]:
-        return await asyncio.to_thread(self.sync.audit_checkpoint, request, as_=as_, **kwargs)
-
-    async def modules(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.modules, request, as_=as_, **kwargs)
-
-    async def infra_impact(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.infra_impact, request, as_=as_, **kwargs)
-
-    async def upgrade(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.upgrade, request, as_=as_, **kwargs)
-
-    async def upgrade_plan(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.upgrade_plan, request, as_=as_, **kwargs)
-
-    async def upgrade_fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> Record:
-        return await asyncio.to_thread(self.sync.upgrade_fleet, request, as_=as_, **kwargs)
-
-    async def fleet(self, request: Request = None, /, *, as_: Optional[Principal] = None, **kwargs: Any) -> List[Record]:
-        return await asyncio.to_thread(self.sync.fleet, request, as_=as_, **kwargs)
+    async def call(
+        self,
+        method: str,
+        request: Any = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Calls core method ``method``; returns the core's JSON as plain Python objects."""
+        return await self._invoke(method, request, as_, progress, cancel, kwargs, None)

@@ -1,6 +1,6 @@
 // The Node face of the parity suite: runs every call of a request vector through @idp/node
 // (the camelCase async methods, `{ as }` for the principal) and prints one JSON result per
-// call: what the Promise resolved to, or {error: {kind, message, context, details}} from the
+// call: what the Promise resolved to, or {error: {kind, message, retryable, context, details}} from the
 // Error it rejected with (`code` is the core's error kind).
 //
 //   node node_face.mjs VECTOR.json WORKSPACE > results.json
@@ -21,7 +21,7 @@ for (const c of vector.calls) {
     results.push(await platform[camel(c.method)](c.args ?? {}, { as }))
   } catch (e) {
     if (typeof e.code !== 'string') throw e
-    results.push({ error: { kind: e.code, message: e.reason, context: e.context, details: e.details } })
+    results.push({ error: { kind: e.code, message: e.reason, retryable: e.retryable, context: e.context, details: e.details } })
   }
 }
 process.stdout.write(JSON.stringify(results, null, 2) + '\n')

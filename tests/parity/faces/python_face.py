@@ -1,6 +1,6 @@
 """The Python face of the parity suite: runs every call of a request vector through `import idp`
 (the typed methods, `as_=` for the principal) and prints one JSON result per call: the result's
-`.to_dict()` (lists: each item's), or {"error": {kind, message, context, details}} from the
+`.to_dict()` (lists: each item's), or {"error": {kind, message, retryable, context, details}} from the
 `idp.IdpError` raised (`.reason` is the message without its context, as in the CLI JSON).
 
     python python_face.py VECTOR.json WORKSPACE > results.json
@@ -30,7 +30,7 @@ def main(vector_path: str, workspace: str) -> None:
         try:
             results.append(plain(method(c.get("args") or {}, as_=c.get("as", default_as))))
         except idp.IdpError as e:
-            results.append({"error": {"kind": e.kind, "message": e.reason,
+            results.append({"error": {"kind": e.kind, "message": e.reason, "retryable": e.retryable,
                                       "context": e.context, "details": e.details}})
     json.dump(results, sys.stdout, indent=2)
     sys.stdout.write("\n")

@@ -12,13 +12,14 @@ use idp_core::platform::{FleetUpgradeRequest, UpgradeRequest};
 use idp_core::{Error, Operation, Platform, Principal, Result, ServiceRequest};
 use serde_json::{Value, json};
 
-fn main() -> ExitCode {
+#[tokio::main]
+async fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().collect();
     let [_, vector, workspace] = argv.as_slice() else {
         eprintln!("usage: idp-parity-rust VECTOR.json WORKSPACE");
         return ExitCode::from(2);
     };
-    match run(vector, workspace) {
+    match run(vector, workspace).await {
         Ok(results) => {
             println!("{}", serde_json::to_string_pretty(&results).expect("json"));
             ExitCode::SUCCESS
@@ -30,21 +31,23 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(vector: &str, workspace: &str) -> Result<Vec<Value>> {
+async fn run(vector: &str, workspace: &str) -> Result<Vec<Value>> {
     let text = std::fs::read_to_string(vector)?;
     let v: Value = serde_json::from_str(&text)?;
-    let platform = Platform::builtin(workspace)?;
+    let platform = Platform::builtin(workspace).await?;
     let default_as = v["as"].as_str().unwrap_or("user:default/alice");
     let calls = v["calls"].as_array().cloned().unwrap_or_default();
-    Ok(calls
-        .iter()
-        .map(|c| {
-            let who = platform.principal(c["as"].as_str().unwrap_or(default_as));
-            let method = c["method"].as_str().unwrap_or_default();
+    let mut out = Vec::new();
+    for c in &calls {
+        let who = platform.principal(c["as"].as_str().unwrap_or(default_as));
+        let method = c["method"].as_str().unwrap_or_default();
+        out.push(
             call(&platform, &who, method, c["args"].clone())
-                .unwrap_or_else(|e| json!({"error": e.to_json()}))
-        })
-        .collect())
+                .await
+                .unwrap_or_else(|e| json!({"error": e.to_json()})),
+        );
+    }
+    Ok(out)
 }
 
 fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {
@@ -55,7 +58,7 @@ fn to_value(v: impl serde::Serialize) -> Result<Value> {
     Ok(serde_json::to_value(v)?)
 }
 
-fn call(p: &Platform, who: &Principal, method: &str, args: Value) -> Result<Value> {
+async fn call(p: &Platform, who: &Principal, method: &str, args: Value) -> Result<Value> {
     let request = || ServiceRequest::from_json(args.clone());
     let service = || -> Result<String> {
         args["service"]
@@ -64,30 +67,39 @@ fn call(p: &Platform, who: &Principal, method: &str, args: Value) -> Result<Valu
             .ok_or_else(|| Error::invalid("a vector call needs args.service"))
     };
     Ok(match method {
-        "bootstrap_service" => p.bootstrap_service(who, &request()?)?.to_json(),
-        "wire_ci" => p.wire_ci(who, &request()?)?.to_json(),
-        "provision_gitops" => p.provision_gitops(who, &request()?)?.to_json(),
-        "attach_observability" => p.attach_observability(who, &request()?)?.to_json(),
-        "request_infra_resource" => p.request_infra_resource(who, &request()?)?.to_json(),
-        "run_golden_path" => p.run_golden_path(who, &request()?)?.to_json(),
+        "bootstrap_service" => p.bootstrap_service(who, &request()?).await?.to_json(),
+        "wire_ci" => p.wire_ci(who, &request()?).await?.to_json(),
+        "provision_gitops" => p.provision_gitops(who, &request()?).await?.to_json(),
+        "attach_observability" => p.attach_observability(who, &request()?).await?.to_json(),
+        "request_infra_resource" => p.request_infra_resource(who, &request()?).await?.to_json(),
+        "run_golden_path" => p.run_golden_path(who, &request()?).await?.to_json(),
         "plan" => {
             let op = Operation::parse(args["operation"].as_str().unwrap_or_default())?;
             let req = ServiceRequest::from_json(args["request"].clone())?;
-            p.plan(who, op, &req)?.to_json()
+            p.plan(who, op, &req).await?.to_json()
         }
-        "explain" => p.explain(who, &service()?)?.to_json(),
-        "fleet" => to_value(p.fleet()?)?,
+        "explain" => p.explain(who, &service()?).await?.to_json(),
+        "fleet" => to_value(p.fleet().await?)?,
         "modules" => to_value(p.modules())?,
-        "infra_impact" => to_value(p.infra_impact(who)?)?,
-        "upgrade" => to_value(p.upgrade(who, &typed::<UpgradeRequest>(args)?, false)?)?,
-        "upgrade_plan" => to_value(p.upgrade(who, &typed::<UpgradeRequest>(args)?, true)?)?,
+        "infra_impact" => to_value(p.infra_impact(who).await?)?,
+        "upgrade" => to_value(
+            p.upgrade(who, &typed::<UpgradeRequest>(args)?, false)
+                .await?,
+        )?,
+        "upgrade_plan" => to_value(
+            p.upgrade(who, &typed::<UpgradeRequest>(args)?, true)
+                .await?,
+        )?,
         "upgrade_fleet" => {
             let plan = args["plan"].as_bool().unwrap_or(false);
             let mut a = args.clone();
             if let Some(o) = a.as_object_mut() {
                 o.remove("plan");
             }
-            to_value(p.upgrade_fleet(who, &typed::<FleetUpgradeRequest>(a)?, plan)?)?
+            to_value(
+                p.upgrade_fleet(who, &typed::<FleetUpgradeRequest>(a)?, plan)
+                    .await?,
+            )?
         }
         other => {
             return Err(Error::invalid(format!(
