@@ -12,9 +12,10 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # with it set here the Rust tests, the CLI, maturin and napi share one dependency build
 # (target/<triple>/debug) instead of compiling the graph twice (about 7 minutes on 2 cores).
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
-# The crash tests need idp's fail points (IDP_FAILPOINT), compiled in only with this feature;
-# every build here uses it, so the graph is built once (the bindings' scripts pass it on too).
-export IDP_FEATURES="--features idp-cli/failpoints"
+# The crash tests need idp's fail points (IDP_FAILPOINT), and the provider conformance suites the
+# `testing` module, both compiled in only with these features; every build here uses them, so the
+# graph is built once (the bindings' scripts pass the fail points on too).
+export IDP_FEATURES="--features idp-cli/failpoints,idp-core/testing"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 

@@ -41,6 +41,8 @@ pub mod request;
 pub mod runtime;
 pub mod scaffold;
 pub mod state;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod time;
 
 pub use changeset::{ChangeSet, FileAction, FileChange};

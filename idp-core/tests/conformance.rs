@@ -1,0 +1,153 @@
+//! Every provider idp ships passes its trait's contract (`idp_core::testing`): the embedded
+//! defaults (local git, SQLite) and the in-memory implementations for embedders' tests. A
+//! third-party provider runs the same suites from its own tests.
+
+use std::sync::Arc;
+
+use idp_core::audit::{AuditLog, MemoryAuditLog, SqliteAuditLog};
+use idp_core::providers::{LocalGit, MemorySourceControl, SourceControl};
+use idp_core::state::{MemoryStateStore, SqliteStateStore, StateStore};
+use idp_core::testing::{audit_log_contract, source_control_contract, state_store_contract};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_git_keeps_the_source_control_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repos");
+    source_control_contract(|| {
+        let root = root.clone();
+        async move { Arc::new(LocalGit::new(root, "main", true).unwrap()) as Arc<dyn SourceControl> }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_git_without_auto_merge_keeps_the_source_control_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("repos");
+    source_control_contract(|| {
+        let root = root.clone();
+        async move { Arc::new(LocalGit::new(root, "main", false).unwrap()) as Arc<dyn SourceControl> }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn memory_keeps_the_source_control_contract() {
+    let storage = MemorySourceControl::new("main", true);
+    source_control_contract(|| {
+        let s = storage.clone();
+        async move { Arc::new(s) as Arc<dyn SourceControl> }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_state_store_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    state_store_contract(|| {
+        let db = db.clone();
+        async move { Arc::new(SqliteStateStore::open(&db).unwrap()) as Arc<dyn StateStore> }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn memory_keeps_the_state_store_contract() {
+    let storage = MemoryStateStore::new();
+    state_store_contract(|| {
+        let s = storage.clone();
+        async move { Arc::new(s) as Arc<dyn StateStore> }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_keeps_the_audit_log_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, key) = (dir.path().join("audit.db"), dir.path().join("audit.key"));
+    audit_log_contract(|| {
+        let (db, key) = (db.clone(), key.clone());
+        async move { Arc::new(SqliteAuditLog::open(&db, &key).unwrap()) as Arc<dyn AuditLog> }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn memory_keeps_the_audit_log_contract() {
+    let storage = MemoryAuditLog::new().unwrap();
+    audit_log_contract(|| {
+        let s = storage.clone();
+        async move { Arc::new(s) as Arc<dyn AuditLog> }
+    })
+    .await;
+}
+
+/// A broken provider fails the contract, naming the clause: the suite can fail.
+#[derive(Clone)]
+struct ForgetsKeys(MemorySourceControl);
+
+#[async_trait::async_trait]
+impl SourceControl for ForgetsKeys {
+    fn kind(&self) -> &'static str {
+        "forgets-keys"
+    }
+    async fn repo_exists(&self, repo: &str) -> idp_core::Result<bool> {
+        self.0.repo_exists(repo).await
+    }
+    async fn create_repo(&self, repo: &str, d: &str) -> idp_core::Result<()> {
+        self.0.create_repo(repo, d).await
+    }
+    async fn read_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        paths: &[String],
+    ) -> idp_core::Result<Vec<Option<Vec<u8>>>> {
+        self.0.read_files(repo, branch, paths).await
+    }
+    async fn list_files(
+        &self,
+        repo: &str,
+        branch: Option<&str>,
+        prefix: &str,
+    ) -> idp_core::Result<Vec<String>> {
+        self.0.list_files(repo, branch, prefix).await
+    }
+    async fn branch_exists(&self, repo: &str, branch: &str) -> idp_core::Result<bool> {
+        self.0.branch_exists(repo, branch).await
+    }
+    async fn submit(
+        &self,
+        spec: &idp_core::providers::ChangeRequestSpec,
+    ) -> idp_core::Result<idp_core::providers::ChangeRequestOutcome> {
+        self.0.submit(spec).await
+    }
+    async fn find_change_request(
+        &self,
+        _repo: &str,
+        _key: &str,
+    ) -> idp_core::Result<Option<idp_core::providers::ChangeRequestOutcome>> {
+        Ok(None)
+    }
+    fn repo_url(&self, repo: &str) -> String {
+        self.0.repo_url(repo)
+    }
+    fn default_branch(&self) -> &str {
+        self.0.default_branch()
+    }
+    fn auto_merges(&self) -> bool {
+        self.0.auto_merges()
+    }
+}
+
+#[tokio::test]
+#[should_panic(expected = "recovery by key after a restart")]
+async fn a_provider_that_cannot_recover_by_key_fails_the_contract() {
+    let storage = ForgetsKeys(MemorySourceControl::new("main", true));
+    source_control_contract(|| {
+        let s = storage.clone();
+        async move { Arc::new(s) as Arc<dyn SourceControl> }
+    })
+    .await;
+}
