@@ -22,10 +22,11 @@ VENV="$TOOLS_DIR/venv"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
-# Test builds carry idp's fail points (scripts/test-all.sh sets IDP_FEATURES); so do the bindings
-# built here, which keeps one build of the graph. Released packages are built without them.
+# Test builds carry idp's fail points and conformance suites (scripts/test-all.sh sets
+# IDP_FEATURES); so do the bindings built here (their `test-build` feature), which keeps one build
+# of the graph. Released packages are built without them.
 IDP_FEATURES="${IDP_FEATURES---features idp-cli/failpoints,idp-core/testing}"
-BINDING_FEATURES="${IDP_FEATURES:+failpoints}"
+BINDING_FEATURES="${IDP_FEATURES:+test-build}"
 
 step "CLI and the Rust parity face (the tests compare every face with them)"
 cargo build --quiet --workspace --bins $IDP_FEATURES
