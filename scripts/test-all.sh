@@ -30,10 +30,18 @@ cargo test --workspace $IDP_FEATURES --quiet
 step "golden path: generate with the CLI and validate with kubernetes-validate, actionlint, hadolint, promtool, pytest"
 bash scripts/e2e-golden-path.sh
 
-step "rust: example"
+step "rust: examples (the golden path from Rust; a custom provider injected through the builder)"
 # --workspace --bins, here and in the other scripts: one feature set, so one build of the graph.
 cargo build --quiet --workspace --bins $IDP_FEATURES
-"${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/debug/idp-example"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/$CARGO_BUILD_TARGET/debug"
+"$BIN/idp-example"
+"$BIN/idp-example-custom-provider" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert r["status"] == "completed" and len(r["steps"]) == 4, r
+assert all(s["change_request"]["url"].startswith("tiny-forge://") for s in r["steps"]), r
+print("custom provider: the golden path ran through tiny-forge:", ", ".join(s["change_request"]["id"] for s in r["steps"]))
+'
 
 step "bindings: Python, Node, Backstage, parity across the four faces, examples"
 bash scripts/test-bindings.sh
