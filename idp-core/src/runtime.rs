@@ -17,6 +17,12 @@ where
     F: FnOnce() -> Result<T> + Send + 'static,
 {
     match tokio::runtime::Handle::try_current() {
+        // On a multi-thread runtime the current thread may block once tokio knows: on a worker,
+        // tokio hands the worker's other tasks to another thread; on the thread of a `block_on`
+        // (the blocking facade) it runs right here, with no handoff at all.
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
         Ok(h) => match h.spawn_blocking(f).await {
             Ok(r) => r,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
