@@ -5,7 +5,11 @@
 
 # --- the idp binary --------------------------------------------------------------------------
 if [[ -z ${IDP_BIN:-} ]]; then
+  # Where cargo puts it: target/release, or target/<triple>/release when a build target is set
+  # (CARGO_BUILD_TARGET, as scripts/test-all.sh sets it, or a cargo config).
   IDP_BIN="$root/target/release/idp"
+  triple="${CARGO_BUILD_TARGET:-$(cd "$root" && cargo config get build.target --format json-value -Z unstable-options 2>/dev/null | tr -d '"' || true)}"
+  [[ -n $triple && -x $root/target/$triple/release/idp ]] && IDP_BIN="$root/target/$triple/release/idp"
   if [[ ! -x $IDP_BIN ]]; then
     command -v cargo >/dev/null || die "$IDP_BIN is missing and cargo is not on PATH; set IDP_BIN"
     log "building the release binary: cargo build --release -p idp-cli"

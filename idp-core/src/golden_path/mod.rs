@@ -305,6 +305,9 @@ pub struct RenderedFile {
     pub environment: Option<String>,
 }
 
+/// How to report one template that does not compile (the batch compile only says which).
+type CompileError<'a> = Box<dyn Fn(&tera::Error) -> Error + 'a>;
+
 fn path_tpl_name(step: StepId, i: usize) -> String {
     format!("__path__/{}/{i}", step.as_str())
 }
@@ -347,15 +350,22 @@ impl GoldenPath {
         })?;
         let schema = ParameterSchema::compile(&def.parameters)
             .map_err(|m| bad("parameters", format!("invalid parameter schema: {m}")))?;
-        let mut tera = new_tera();
+        // Every template, with the error to report if it alone does not compile. They are added
+        // to Tera in one batch: Tera resolves every template again on each add, so adding them
+        // one by one costs the square of their number (most of a platform's load time).
+        let mut batch: Vec<(String, &str, CompileError<'_>)> = Vec::new();
         for (name, body) in templates {
-            tera.add_raw_template(name, body).map_err(|e| {
-                Error::invalid(format!(
-                    "{file}: template {name} does not compile: {}",
-                    tera_msg(&e)
-                ))
-                .with("file", format!("templates/{name}"))
-            })?;
+            batch.push((
+                name.clone(),
+                body,
+                Box::new(move |e| {
+                    Error::invalid(format!(
+                        "{file}: template {name} does not compile: {}",
+                        tera_msg(e)
+                    ))
+                    .with("file", format!("templates/{name}"))
+                }),
+            ));
         }
         for (step, sd) in &def.steps {
             if !def.repos.contains_key(&sd.repo) {
@@ -371,13 +381,12 @@ impl GoldenPath {
                         format!("template `{}` does not exist under templates/", f.template),
                     ));
                 }
-                tera.add_raw_template(&path_tpl_name(*step, i), &f.path)
-                    .map_err(|e| {
-                        bad(
-                            &format!("steps.{step}.files[{i}].path"),
-                            format!("bad path template: {}", tera_msg(&e)),
-                        )
-                    })?;
+                let field = format!("steps.{step}.files[{i}].path");
+                batch.push((
+                    path_tpl_name(*step, i),
+                    &f.path,
+                    Box::new(move |e| bad(&field, format!("bad path template: {}", tera_msg(e)))),
+                ));
             }
         }
         for (n, set) in def.migrations.iter().enumerate() {
@@ -405,24 +414,41 @@ impl GoldenPath {
                     }
                 };
                 for (k, p) in paths.into_iter().enumerate() {
-                    tera.add_raw_template(&migration_tpl_name(n, s, k), p)
-                        .map_err(|e| {
-                            bad(
-                                &format!("migrations[{n}].steps[{s}]"),
-                                format!("bad path template: {}", tera_msg(&e)),
-                            )
-                        })?;
+                    let field = format!("migrations[{n}].steps[{s}]");
+                    batch.push((
+                        migration_tpl_name(n, s, k),
+                        p,
+                        Box::new(move |e| {
+                            bad(&field, format!("bad path template: {}", tera_msg(e)))
+                        }),
+                    ));
                 }
             }
         }
         for (role, rd) in &def.repos {
-            tera.add_raw_template(&stamp_tpl_name(*role), &rd.stamp)
-                .map_err(|e| {
-                    bad(
-                        &format!("repos.{}.stamp", role.as_str()),
-                        format!("bad path template: {}", tera_msg(&e)),
-                    )
-                })?;
+            let field = format!("repos.{}.stamp", role.as_str());
+            batch.push((
+                stamp_tpl_name(*role),
+                &rd.stamp,
+                Box::new(move |e| bad(&field, format!("bad path template: {}", tera_msg(e)))),
+            ));
+        }
+        let mut tera = new_tera();
+        if tera
+            .add_raw_templates(batch.iter().map(|(n, b, _)| (n.as_str(), *b)))
+            .is_err()
+        {
+            // Find the template at fault, in declaration order, for a precise message.
+            let mut one_by_one = new_tera();
+            for (name, body, error) in &batch {
+                one_by_one
+                    .add_raw_template(name, body)
+                    .map_err(|e| error(&e))?;
+            }
+            return Err(bad(
+                "templates",
+                "the templates do not compile together".into(),
+            ));
         }
         Ok(GoldenPath {
             def,
@@ -448,14 +474,30 @@ impl GoldenPath {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
+        // One Tera context for the service and one per environment, shared by every file
+        // (building a context converts the whole service description).
+        let whole = ctx.tera_context(None);
+        let per_env: Vec<tera::Context> = if sd
+            .files
+            .iter()
+            .any(|f| f.for_each == Some(ForEach::Environment))
+        {
+            ctx.environments
+                .iter()
+                .map(|e| ctx.tera_context(Some(e)))
+                .collect()
+        } else {
+            Vec::new()
+        };
         for (i, f) in sd.files.iter().enumerate() {
-            let envs: Vec<Option<&serde_json::Value>> = match f.for_each {
-                None => vec![None],
-                Some(ForEach::Environment) => ctx.environments.iter().map(Some).collect(),
+            let envs: Vec<(Option<&serde_json::Value>, &tera::Context)> = match f.for_each {
+                None => vec![(None, &whole)],
+                Some(ForEach::Environment) => {
+                    ctx.environments.iter().map(Some).zip(&per_env).collect()
+                }
             };
-            for env in envs {
-                let tctx = ctx.tera_context(env);
-                let path = self.render(&path_tpl_name(step, i), &tctx)?;
+            for (env, tctx) in envs {
+                let path = self.render(&path_tpl_name(step, i), tctx)?;
                 let path = check_repo_path(&path).map_err(|m| {
                     Error::invalid(format!(
                         "{}: file path `{path}` from template `{}` {m}",
@@ -463,7 +505,7 @@ impl GoldenPath {
                         f.path
                     ))
                 })?;
-                let body = self.render(&f.template, &tctx)?;
+                let body = self.render(&f.template, tctx)?;
                 out.push(RenderedFile {
                     path,
                     content: Arc::new(body.into_bytes()),

@@ -39,6 +39,93 @@ impl std::fmt::Debug for PlatformDef {
     }
 }
 
+type GoldenPaths = BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>;
+
+/// Every golden path version under `golden-paths/<id>/<version>/`, compiled.
+fn load_golden_paths(files: &PlatformFiles, config: &PlatformConfig) -> Result<GoldenPaths> {
+    let mut golden_paths: GoldenPaths = BTreeMap::new();
+    let mut path_files: PathFiles<'_> = BTreeMap::new();
+    for (rel, text) in files.under("golden-paths/") {
+        let mut parts = rel.splitn(3, '/');
+        let (Some(id), Some(ver), Some(rest)) = (parts.next(), parts.next(), parts.next()) else {
+            continue;
+        };
+        let entry = path_files
+            .entry((id.to_string(), ver.to_string()))
+            .or_insert(("", BTreeMap::new()));
+        if rest == "path.yaml" {
+            entry.0 = text;
+        } else if let Some(tpl) = rest.strip_prefix("templates/") {
+            entry.1.insert(tpl.to_string(), text.to_string());
+        }
+    }
+    for ((id, ver), (text, templates)) in path_files {
+        let file = format!("golden-paths/{id}/{ver}/path.yaml");
+        if text.is_empty() {
+            return Err(Error::invalid(format!("{file} is missing")).with("file", file));
+        }
+        let gp = GoldenPath::compile(&file, text, &templates)?;
+        if gp.def.id != id || gp.def.version != ver {
+            return Err(Error::invalid(format!(
+                "{file}: declares {}@{} but lives in golden-paths/{id}/{ver}/",
+                gp.def.id, gp.def.version
+            ))
+            .with("file", file));
+        }
+        golden_paths
+            .entry(id)
+            .or_default()
+            .insert(gp.version, Arc::new(gp));
+    }
+    if let Some(d) = &config.defaults.golden_path
+        && !golden_paths.contains_key(d)
+    {
+        return Err(Error::invalid(format!(
+            "idp.yaml: defaults.golden_path `{d}` is not defined under golden-paths/"
+        ))
+        .with("file", "idp.yaml")
+        .with("field", "defaults.golden_path"));
+    }
+    Ok(golden_paths)
+}
+
+/// The Cedar policies bound to the org directory, the guardrails with their Rego, and the
+/// digest of every policy file.
+fn load_policies(
+    files: &PlatformFiles,
+    config: &PlatformConfig,
+    directory: &Directory,
+) -> Result<(Authz, Guardrails, String)> {
+    let mut digest_input = String::new();
+    let mut cedar = Vec::new();
+    let mut rego = Vec::new();
+    for (name, text) in files.under("policies/") {
+        digest_input.push_str(&format!(
+            "{name}\0{}\n",
+            crate::digest::sha256_hex(text.as_bytes())
+        ));
+        let full = format!("policies/{name}");
+        if name.ends_with(".cedar") {
+            cedar.push((full, text));
+        } else if name.ends_with(".rego") {
+            rego.push((full, text));
+        }
+    }
+    let mut authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;
+    authz.bind_directory(directory)?;
+    let guardrails = Guardrails::load(
+        &config.guardrails,
+        &config.labels.required,
+        &config.tags.required,
+        rego.iter().map(|(n, t)| (n.as_str(), *t)),
+    )?;
+    Ok((
+        authz,
+        guardrails,
+        crate::digest::sha256_hex(digest_input.as_bytes()),
+    ))
+}
+
 impl PlatformDef {
     /// Parses and validates every file.
     pub fn load(files: PlatformFiles) -> Result<PlatformDef> {
@@ -55,76 +142,22 @@ impl PlatformDef {
             .collect();
         let directory = Directory::load(org_files.iter().map(|(n, t)| (n.as_str(), *t)))?;
 
-        let mut golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>> =
-            BTreeMap::new();
-        let mut path_files: PathFiles<'_> = BTreeMap::new();
-        for (rel, text) in files.under("golden-paths/") {
-            let mut parts = rel.splitn(3, '/');
-            let (Some(id), Some(ver), Some(rest)) = (parts.next(), parts.next(), parts.next())
-            else {
-                continue;
-            };
-            let entry = path_files
-                .entry((id.to_string(), ver.to_string()))
-                .or_insert(("", BTreeMap::new()));
-            if rest == "path.yaml" {
-                entry.0 = text;
-            } else if let Some(tpl) = rest.strip_prefix("templates/") {
-                entry.1.insert(tpl.to_string(), text.to_string());
-            }
-        }
-        for ((id, ver), (text, templates)) in path_files {
-            let file = format!("golden-paths/{id}/{ver}/path.yaml");
-            if text.is_empty() {
-                return Err(Error::invalid(format!("{file} is missing")).with("file", file));
-            }
-            let gp = GoldenPath::compile(&file, text, &templates)?;
-            if gp.def.id != id || gp.def.version != ver {
-                return Err(Error::invalid(format!(
-                    "{file}: declares {}@{} but lives in golden-paths/{id}/{ver}/",
-                    gp.def.id, gp.def.version
-                ))
-                .with("file", file));
-            }
-            golden_paths
-                .entry(id)
-                .or_default()
-                .insert(gp.version, Arc::new(gp));
-        }
-        if let Some(d) = &config.defaults.golden_path
-            && !golden_paths.contains_key(d)
-        {
-            return Err(Error::invalid(format!(
-                "idp.yaml: defaults.golden_path `{d}` is not defined under golden-paths/"
-            ))
-            .with("file", "idp.yaml")
-            .with("field", "defaults.golden_path"));
-        }
-        let mut digest_input = String::new();
-        let mut cedar = Vec::new();
-        let mut rego = Vec::new();
-        for (name, text) in files.under("policies/") {
-            digest_input.push_str(&format!(
-                "{name}\0{}\n",
-                crate::digest::sha256_hex(text.as_bytes())
-            ));
-            let full = format!("policies/{name}");
-            if name.ends_with(".cedar") {
-                cedar.push((full, text));
-            } else if name.ends_with(".rego") {
-                rego.push((full, text));
-            }
-        }
-        let mut authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;
-        authz.bind_directory(&directory)?;
-        let guardrails = Guardrails::load(
-            &config.guardrails,
-            &config.labels.required,
-            &config.tags.required,
-            rego.iter().map(|(n, t)| (n.as_str(), *t)),
-        )?;
-        let policy_digest = crate::digest::sha256_hex(digest_input.as_bytes());
-        let catalog = crate::intent::Catalog::load(files.under("modules/"), &config)?;
+        // The policies (Cedar validation, Rego compilation) load on a second core while the
+        // golden paths' templates and the module catalog compile on this one: together they are
+        // most of the time a process spends before its first operation.
+        let (golden_paths, policies, catalog) = std::thread::scope(|s| {
+            let policies = s.spawn(|| load_policies(&files, &config, &directory));
+            let golden_paths = load_golden_paths(&files, &config);
+            let catalog = crate::intent::Catalog::load(files.under("modules/"), &config);
+            let policies = policies
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("loading the policies panicked")));
+            (golden_paths, policies, catalog)
+        });
+        // Errors in the order a person reads the folder: golden paths, policies, modules.
+        let golden_paths = golden_paths?;
+        let (authz, guardrails, policy_digest) = policies?;
+        let catalog = catalog?;
         Ok(PlatformDef {
             config,
             directory,

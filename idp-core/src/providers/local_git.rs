@@ -8,8 +8,9 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use git2::{ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions, Tree};
+use git2::{ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions};
 
+use super::git_objects::ObjectWriter;
 use super::{ChangeRequestOutcome, ChangeRequestSpec, SourceControl, trailers};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -18,8 +19,6 @@ use crate::runtime::unblock;
 
 const KEY_TRAILER: &str = "Idp-Change-Request-Key";
 const ID_TRAILER: &str = "Idp-Change-Request";
-const BLOB_MODE: i32 = 0o100644;
-const TREE_MODE: i32 = 0o040000;
 
 /// Bare git repositories under one folder: the blocking implementation behind [`LocalGit`].
 struct Inner {
@@ -266,20 +265,20 @@ impl Inner {
         }
         let changes: BTreeMap<&str, Option<Oid>> =
             changes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-        let tree_id = match write_tree(repo, Some(&head.tree()?), &changes)? {
+        let mut objects = ObjectWriter::new(repo);
+        let tree_id = match objects.tree(repo, Some(&head.tree()?), &changes)? {
             Some(t) => t,
-            None => repo.treebuilder(None)?.write()?,
+            None => objects.empty_tree()?,
         };
-        let rebased = repo.commit(
-            None,
+        let rebased = objects.commit(
+            tree_id,
+            &[head.id()],
             &old.author(),
             &git2::Signature::now(
                 old.committer().name().unwrap_or("idp"),
                 old.committer().email().unwrap_or("idp@localhost"),
             )?,
             old.message().unwrap_or(""),
-            &repo.find_tree(tree_id)?,
-            &[&head],
         )?;
         let log = format!("idp: rebase {}", found.id);
         repo.reference(&Self::key_ref(key), rebased, true, &log)?;
@@ -329,59 +328,6 @@ fn check_repo_name(repo: &str) -> Result<()> {
             "repository name {} is not allowed",
             crate::naming::shown(repo)
         )))
-    }
-}
-
-/// Writes a tree equal to `base` with `changes` applied (`Some(blob)` to set, `None` to remove).
-/// Returns `None` for an empty tree.
-fn write_tree(
-    repo: &Repository,
-    base: Option<&Tree<'_>>,
-    changes: &BTreeMap<&str, Option<Oid>>,
-) -> Result<Option<Oid>> {
-    let mut direct: Vec<(&str, Option<Oid>)> = Vec::new();
-    let mut nested: BTreeMap<&str, BTreeMap<&str, Option<Oid>>> = BTreeMap::new();
-    for (path, change) in changes {
-        match path.split_once('/') {
-            None => direct.push((path, *change)),
-            Some((dir, rest)) => {
-                nested.entry(dir).or_default().insert(rest, *change);
-            }
-        }
-    }
-    let mut tb = repo.treebuilder(base)?;
-    for (name, change) in direct {
-        match change {
-            Some(oid) => {
-                tb.insert(name, oid, BLOB_MODE)?;
-            }
-            None => {
-                if tb.get(name)?.is_some() {
-                    tb.remove(name)?;
-                }
-            }
-        }
-    }
-    for (dir, sub) in nested {
-        let sub_base = match base.and_then(|t| t.get_name(dir)) {
-            Some(e) if e.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(e.id())?),
-            _ => None,
-        };
-        match write_tree(repo, sub_base.as_ref(), &sub)? {
-            Some(oid) => {
-                tb.insert(dir, oid, TREE_MODE)?;
-            }
-            None => {
-                if tb.get(dir)?.is_some() {
-                    tb.remove(dir)?;
-                }
-            }
-        }
-    }
-    if tb.is_empty() {
-        Ok(None)
-    } else {
-        Ok(Some(tb.write()?))
     }
 }
 
@@ -530,14 +476,18 @@ impl Inner {
             Self::head_commit(&repo, &self.default_branch)?
         };
         let base_tree = base.as_ref().map(|c| c.tree()).transpose()?;
+        let mut objects = ObjectWriter::new(&repo);
         let mut changes: BTreeMap<&str, Option<Oid>> = BTreeMap::new();
         for (path, content) in &spec.files {
-            let oid = content.as_ref().map(|c| repo.blob(c)).transpose()?;
+            let oid = content
+                .as_ref()
+                .map(|c| objects.write(ObjectType::Blob, c))
+                .transpose()?;
             changes.insert(path.as_str(), oid);
         }
-        let tree_id = match write_tree(&repo, base_tree.as_ref(), &changes)? {
+        let tree_id = match objects.tree(&repo, base_tree.as_ref(), &changes)? {
             Some(t) => t,
-            None => repo.treebuilder(None)?.write()?,
+            None => objects.empty_tree()?,
         };
         if let (Some(b), Some(bt)) = (&base, &base_tree)
             && bt.id() == tree_id
@@ -560,9 +510,8 @@ impl Inner {
         ));
         let author = git2::Signature::now(&spec.author.name, &spec.author.email)?;
         let committer = git2::Signature::now(&spec.committer.name, &spec.committer.email)?;
-        let tree = repo.find_tree(tree_id)?;
-        let parents: Vec<&git2::Commit<'_>> = base.iter().collect();
-        let commit = repo.commit(None, &author, &committer, &msg, &tree, &parents)?;
+        let parents: Vec<Oid> = base.iter().map(|c| c.id()).collect();
+        let commit = objects.commit(tree_id, &parents, &author, &committer, &msg)?;
         crate::failpoint::hit("scm:committed");
         // The key ref first: once it exists, a resumed submit finds this commit instead of
         // making another one.

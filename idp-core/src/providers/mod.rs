@@ -1,6 +1,7 @@
 //! The periphery: where repos live. [`SourceControl`] is the trait; each implementation is
 //! selected by the `kind:` of `providers.source_control` in idp.yaml.
 
+mod git_objects;
 mod local_git;
 mod memory;
 
