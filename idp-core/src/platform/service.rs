@@ -50,6 +50,11 @@ pub(crate) struct ServiceState {
     pub record: ServiceRecord,
     /// `(repo, scaffold version)` of every repo that has the service's stamp.
     pub repo_versions: Vec<(String, String)>,
+    /// The stamps read on the way, `(role, repo, path, stamp)`, at the paths the latest version of
+    /// the golden path gives them (an upgrade to that version reads them again otherwise).
+    pub stamps: Vec<(RepoRole, String, String, Stamp)>,
+    /// The golden-path version whose stamp paths `stamps` were read at.
+    pub stamps_at: Option<String>,
 }
 
 impl ServiceState {
@@ -110,16 +115,19 @@ impl Platform {
             return Ok(Some(ServiceState {
                 record,
                 repo_versions: Vec::new(),
+                stamps: Vec::new(),
+                stamps_at: None,
             }));
         };
         let mut repo_versions = Vec::new();
-        let mut service_stamp = None;
+        let mut stamps = Vec::new();
         for role in STAMPED_ROLES {
-            if let Some((repo, _, stamp)) = self.read_stamp(&latest, role, service).await? {
-                repo_versions.push((repo, stamp.scaffold_version.clone()));
-                service_stamp.get_or_insert(stamp);
+            if let Some((repo, path, stamp)) = self.read_stamp(&latest, role, service).await? {
+                repo_versions.push((repo.clone(), stamp.scaffold_version.clone()));
+                stamps.push((role, repo, path, stamp));
             }
         }
+        let service_stamp = stamps.first().map(|(_, _, _, s)| s);
         let agreed = match repo_versions.split_first() {
             Some(((_, v), rest)) if rest.iter().all(|(_, x)| x == v) => Some(v.clone()),
             _ => None,
@@ -164,6 +172,8 @@ impl Platform {
         Ok(Some(ServiceState {
             record,
             repo_versions,
+            stamps,
+            stamps_at: Some(latest.def.version.clone()),
         }))
     }
 

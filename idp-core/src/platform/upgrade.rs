@@ -154,10 +154,11 @@ impl Platform {
         } else {
             Some(super::engine::lock_service(self, &req.service).await?)
         };
-        let rec = self.service_record(&req.service).await?.ok_or_else(|| {
+        let state = self.service_state(&req.service).await?.ok_or_else(|| {
             Error::not_found(format!("idp has no service called {}", req.service))
                 .with("field", "service")
         })?;
+        let rec = state.record;
         let versions = self.def.golden_paths.get(&rec.golden_path).ok_or_else(|| {
             Error::not_found(format!(
                 "golden path {} is no longer in the platform",
@@ -209,9 +210,19 @@ impl Platform {
         let mut from_version: Option<Version> = None;
         let mut stepped: BTreeSet<Version> = BTreeSet::new();
         let mut params_to = serde_json::Map::new();
+        // The stamps the service's state was read with, when they are at the target's paths.
+        let mut known = (state.stamps_at.as_deref() == Some(target.def.version.as_str()))
+            .then_some(state.stamps);
         for role in STAMPED_ROLES {
-            let Some((repo, _path, stamp)) = self.read_stamp(&target, role, &req.service).await?
-            else {
+            let found = match known.as_mut() {
+                Some(stamps) => stamps
+                    .iter()
+                    .position(|(r, ..)| *r == role)
+                    .map(|i| stamps.swap_remove(i))
+                    .map(|(_, repo, path, stamp)| (repo, path, stamp)),
+                None => self.read_stamp(&target, role, &req.service).await?,
+            };
+            let Some((repo, _path, stamp)) = found else {
                 continue;
             };
             let from = Version::parse(&stamp.scaffold_version).ok_or_else(|| {
@@ -300,8 +311,14 @@ impl Platform {
                     }
                 }
             }
-            let paths: Vec<String> = paths.into_iter().collect();
-            let current = self.scm.read_files(&repo, None, &paths).await?;
+            let stamp_path = stamp_path_for(&self.def.config, &target, role, &req.service)
+                .expect("target has a stamp for this repo");
+            // The stamp as it is in the repo (to skip rewriting it unchanged) in the same read.
+            let mut paths: Vec<String> = paths.into_iter().collect();
+            paths.push(stamp_path.clone());
+            let mut current = self.scm.read_files(&repo, None, &paths).await?;
+            let old_stamp = current.pop().flatten();
+            paths.pop();
             let ours: BTreeMap<String, Vec<u8>> = paths
                 .iter()
                 .cloned()
@@ -362,15 +379,7 @@ impl Platform {
                     })
                     .collect(),
             };
-            let stamp_path = stamp_path_for(&self.def.config, &target, role, &req.service)
-                .expect("target has a stamp for this repo");
             let stamp_bytes = Arc::new(new_stamp.to_bytes());
-            let old_stamp = self
-                .scm
-                .read_files(&repo, None, std::slice::from_ref(&stamp_path))
-                .await?
-                .pop()
-                .flatten();
             files.retain(|f| f.path != stamp_path);
             if old_stamp.as_deref() != Some(stamp_bytes.as_slice()) {
                 files.push(FileUpgrade {
@@ -500,6 +509,14 @@ impl Platform {
             return Ok(result);
         }
 
+        // The renders the stamps now name (the next upgrade's merge base), every repo's at once.
+        let blobs: Vec<(String, Arc<Vec<u8>>)> = plans
+            .iter()
+            .filter(|p| p.files.iter().any(FileUpgrade::writes))
+            .flat_map(|p| p.theirs.iter().flatten())
+            .map(|f| (sha256_hex(&f.content), f.content.clone()))
+            .collect();
+        self.state.put_blobs(&blobs).await?;
         let bot = &self.def.config.organization.bot;
         let mut all_merged = true;
         for p in &plans {
@@ -512,13 +529,6 @@ impl Platform {
             if writes.is_empty() {
                 continue;
             }
-            let blobs: Vec<(String, Arc<Vec<u8>>)> = p
-                .theirs
-                .iter()
-                .flatten()
-                .map(|f| (sha256_hex(&f.content), f.content.clone()))
-                .collect();
-            self.state.put_blobs(&blobs).await?;
             let conflicted = p
                 .files
                 .iter()
@@ -789,12 +799,14 @@ impl Platform {
                 })
             })
             .collect();
-        // As many services in flight as there are cores (each upgrade is mostly CPU: render and
-        // merge), at most 8; each one's guardrails on its own task's thread.
+        // Two services in flight per core, at most 16: each upgrade is mostly CPU (render, merge,
+        // guardrails on its own task's thread), but waits on the shared GitOps repo's lock and on
+        // the disk, where a second one keeps the core busy (measured: 1,000 services on 2 cores,
+        // 13-16 s with 4 in flight against 16-20 s with 2).
         let workers = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 8);
+            .map(|n| n.get() * 2)
+            .unwrap_or(2)
+            .clamp(2, 16);
         let limit = Arc::new(tokio::sync::Semaphore::new(workers));
         let fleet = Platform {
             sequential_checks: true,

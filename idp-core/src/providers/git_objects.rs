@@ -11,21 +11,23 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use flate2::{Compress, Compression, FlushCompress};
-use git2::{ObjectType, Oid, Repository, Tree};
+use git2::{ObjectType, Oid, Repository};
 use sha1::{Digest, Sha1};
 
 use crate::error::{Error, Result};
 
-const BLOB_MODE: u32 = 0o100644;
-const TREE_MODE: u32 = 0o040000;
+/// Objects smaller than this are stored without compression (git's `core.looseCompression=0`):
+/// a golden path's files are a few kilobytes each, where deflating them and inflating them on
+/// every read cost more than the bytes they save. Larger ones are compressed fast.
+const STORE_BELOW: usize = 16 * 1024;
 
 /// Writes loose objects into one repository's object store.
 pub(super) struct ObjectWriter {
     objects: PathBuf,
-    /// Blobs and commits: text, compressed fast.
+    /// Blobs and commits of [`STORE_BELOW`] or more: compressed fast.
     zlib: Compress,
-    /// Trees: mostly object ids, which do not compress; stored as they are (a GitOps repo's
-    /// trees list every service, and each commit writes them anew).
+    /// Small objects, and trees: these are mostly object ids, which do not compress (a GitOps
+    /// repo's trees list every service, and each commit writes them anew).
     zlib_stored: Compress,
     buf: Vec<u8>,
     /// A name for temporary files unique to this writer (process id and a counter).
@@ -61,7 +63,7 @@ impl ObjectWriter {
             return Ok(oid);
         }
         self.buf.clear();
-        let stored = kind == ObjectType::Tree;
+        let stored = kind == ObjectType::Tree || body.len() < STORE_BELOW;
         self.deflate(stored, header.as_bytes(), FlushCompress::None)?;
         self.deflate(stored, body, FlushCompress::Finish)?;
         if !dir.exists() {
@@ -111,12 +113,14 @@ impl ObjectWriter {
         }
     }
 
-    /// Writes a tree equal to `base` with `changes` applied (`Some(blob)` to set, `None` to
-    /// remove), recursing into folders. Returns `None` for an empty tree.
+    /// Writes a tree equal to the tree `base` with `changes` applied (`Some(blob)` to set, `None`
+    /// to remove), recursing into folders. Returns `None` for an empty tree. The base's entries
+    /// are spliced from its raw bytes: a GitOps repo's folders list every service, and each
+    /// commit rewrites them, so nothing here is allocated per entry.
     pub fn tree(
         &mut self,
         repo: &Repository,
-        base: Option<&Tree<'_>>,
+        base: Option<Oid>,
         changes: &BTreeMap<&str, Option<Oid>>,
     ) -> Result<Option<Oid>> {
         let mut direct: Vec<(&str, Option<Oid>)> = Vec::new();
@@ -129,33 +133,44 @@ impl ObjectWriter {
                 }
             }
         }
-        // name -> (mode, id), as the tree will hold them.
-        let mut entries: BTreeMap<Vec<u8>, (u32, Oid)> = BTreeMap::new();
-        if let Some(t) = base {
-            for e in t.iter() {
-                entries.insert(e.name_bytes().to_vec(), (e.filemode() as u32, e.id()));
-            }
-        }
+        let odb = repo.odb()?;
+        let raw = match base {
+            Some(id) => Some(odb.read(id)?),
+            None => None,
+        };
+        let mut entries = match &raw {
+            Some(obj) => parse_tree(obj.data())
+                .ok_or_else(|| Error::internal(format!("tree {} is malformed", obj.id())))?,
+            None => Vec::new(),
+        };
+        let mut sorted = true;
         for (name, change) in direct {
-            match change {
-                Some(oid) => entries.insert(name.as_bytes().to_vec(), (BLOB_MODE, oid)),
-                None => entries.remove(name.as_bytes()),
-            };
+            sorted &= !set_entry(&mut entries, name.as_bytes(), BLOB_MODE_TEXT, change);
         }
         for (dir, sub) in nested {
-            let sub_base = match entries.get(dir.as_bytes()) {
-                Some((mode, id)) if *mode == TREE_MODE => Some(repo.find_tree(*id)?),
-                _ => None,
-            };
-            match self.tree(repo, sub_base.as_ref(), &sub)? {
-                Some(oid) => entries.insert(dir.as_bytes().to_vec(), (TREE_MODE, oid)),
-                None => entries.remove(dir.as_bytes()),
-            };
+            let sub_base = entries
+                .iter()
+                .find(|e| e.name == dir.as_bytes() && e.mode == TREE_MODE_TEXT)
+                .map(|e| Oid::from_bytes(&e.id))
+                .transpose()?;
+            let id = self.tree(repo, sub_base, &sub)?;
+            sorted &= !set_entry(&mut entries, dir.as_bytes(), TREE_MODE_TEXT, id);
         }
         if entries.is_empty() {
             return Ok(None);
         }
-        self.write(ObjectType::Tree, &tree_body(&entries)).map(Some)
+        if !sorted {
+            entries.sort_by(git_order);
+        }
+        let mut body = Vec::with_capacity(entries.len() * 48);
+        for e in &entries {
+            body.extend_from_slice(e.mode);
+            body.push(b' ');
+            body.extend_from_slice(e.name);
+            body.push(0);
+            body.extend_from_slice(&e.id);
+        }
+        self.write(ObjectType::Tree, &body).map(Some)
     }
 
     /// Writes the empty tree.
@@ -183,26 +198,80 @@ impl ObjectWriter {
     }
 }
 
-/// The body of a tree object: entries in git's order, where a folder sorts as if its name ended
-/// in `/`.
-fn tree_body(entries: &BTreeMap<Vec<u8>, (u32, Oid)>) -> Vec<u8> {
-    let mut sorted: Vec<(&Vec<u8>, &(u32, Oid))> = entries.iter().collect();
-    let key = |name: &[u8], mode: u32| {
-        let mut k = name.to_vec();
-        if mode == TREE_MODE {
-            k.push(b'/');
-        }
-        k
-    };
-    sorted.sort_by_key(|(name, (mode, _))| key(name, *mode));
-    let mut out = Vec::with_capacity(entries.len() * 48);
-    for (name, (mode, id)) in sorted {
-        out.extend_from_slice(format!("{mode:o} ").as_bytes());
-        out.extend_from_slice(name);
-        out.push(0);
-        out.extend_from_slice(id.as_bytes());
+/// One entry of a tree, borrowed from the raw tree or from the change being applied.
+struct Entry<'a> {
+    /// Octal, as the tree spells it (`100644`, `40000`, ...).
+    mode: &'a [u8],
+    name: &'a [u8],
+    id: [u8; 20],
+}
+
+const BLOB_MODE_TEXT: &[u8] = b"100644";
+const TREE_MODE_TEXT: &[u8] = b"40000";
+
+/// The entries of a raw tree object, in the order it stores them; `None` when it is malformed.
+fn parse_tree(mut data: &[u8]) -> Option<Vec<Entry<'_>>> {
+    let mut out = Vec::with_capacity(data.len() / 40);
+    while !data.is_empty() {
+        let sp = data.iter().position(|b| *b == b' ')?;
+        let nul = sp + data[sp..].iter().position(|b| *b == 0)?;
+        let id = data.get(nul + 1..nul + 21)?;
+        let mut e = Entry {
+            mode: &data[..sp],
+            name: &data[sp + 1..nul],
+            id: [0; 20],
+        };
+        e.id.copy_from_slice(id);
+        out.push(e);
+        data = &data[nul + 21..];
     }
-    out
+    Some(out)
+}
+
+/// Sets (`Some`) or removes (`None`) the entry called `name`; true when it added a new entry
+/// at the end (the entries then need sorting).
+fn set_entry<'a>(
+    entries: &mut Vec<Entry<'a>>,
+    name: &'a [u8],
+    mode: &'a [u8],
+    id: Option<Oid>,
+) -> bool {
+    let at = entries.iter().position(|e| e.name == name);
+    match (at, id) {
+        (Some(i), Some(id)) => {
+            entries[i].mode = mode;
+            entries[i].id.copy_from_slice(id.as_bytes());
+            false
+        }
+        (Some(i), None) => {
+            entries.remove(i);
+            false
+        }
+        (None, Some(id)) => {
+            let mut e = Entry {
+                mode,
+                name,
+                id: [0; 20],
+            };
+            e.id.copy_from_slice(id.as_bytes());
+            entries.push(e);
+            true
+        }
+        (None, None) => false,
+    }
+}
+
+/// Git's order of tree entries: by name, where a folder sorts as if its name ended in `/`.
+fn git_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
+    let n = a.name.len().min(b.name.len());
+    a.name[..n].cmp(&b.name[..n]).then_with(|| {
+        let next = |e: &Entry<'_>| match e.name.get(n) {
+            Some(c) => *c,
+            None if e.mode == TREE_MODE_TEXT => b'/',
+            None => 0,
+        };
+        next(a).cmp(&next(b))
+    })
 }
 
 /// `Name <email> 1764345600 +0000`, as git writes an identity line.
@@ -266,6 +335,63 @@ mod tests {
         assert_eq!(
             w.empty_tree().unwrap(),
             repo.treebuilder(None).unwrap().write().unwrap()
+        );
+
+        // Changes spliced into an existing tree: replace, remove, add before and after existing
+        // names (a file `dir.txt` beside a folder `dir`), a folder emptied away, a new folder.
+        let b = repo.blob(b"b").unwrap();
+        let changes: BTreeMap<&str, Option<Oid>> = [
+            ("z.txt", Some(b)),
+            ("dir.txt", None),
+            ("dir-a/y", None),
+            ("dir/w", Some(b)),
+            ("a.txt", Some(b)),
+            ("dir0", Some(b)),
+            ("new/deep/f", Some(a)),
+        ]
+        .into();
+        let spliced = w.tree(&repo, Some(ours), &changes).unwrap().unwrap();
+        let mut tb = repo.treebuilder(None).unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("w", b, 0o100644).unwrap();
+        sub.insert("x", a, 0o100644).unwrap();
+        tb.insert("dir", sub.write().unwrap(), 0o040000).unwrap();
+        let mut deep = repo.treebuilder(None).unwrap();
+        deep.insert("f", a, 0o100644).unwrap();
+        let mut new = repo.treebuilder(None).unwrap();
+        new.insert("deep", deep.write().unwrap(), 0o040000).unwrap();
+        tb.insert("new", new.write().unwrap(), 0o040000).unwrap();
+        tb.insert("a.txt", b, 0o100644).unwrap();
+        tb.insert("dir0", b, 0o100644).unwrap();
+        tb.insert("z.txt", b, 0o100644).unwrap();
+        assert_eq!(spliced, tb.write().unwrap(), "spliced tree in git's order");
+        // Removing every entry leaves no tree.
+        let all: BTreeMap<&str, Option<Oid>> = [("dir/x", None), ("dir/w", None)].into();
+        let sub_id = repo
+            .find_tree(spliced)
+            .unwrap()
+            .get_name("dir")
+            .unwrap()
+            .id();
+        assert_eq!(
+            w.tree(&repo, Some(sub_id), &[("w", None), ("x", None)].into())
+                .unwrap(),
+            None
+        );
+        assert!(w.tree(&repo, Some(spliced), &all).unwrap().is_some());
+
+        // And git itself finds nothing wrong with any of it.
+        repo.reference("refs/heads/main", theirs, true, "test")
+            .unwrap();
+        let fsck = std::process::Command::new("git")
+            .args(["fsck", "--full", "--strict", "--no-dangling"])
+            .current_dir(d.path())
+            .output()
+            .expect("git runs");
+        assert!(
+            fsck.status.success(),
+            "git fsck: {}",
+            String::from_utf8_lossy(&fsck.stderr)
         );
     }
 }
