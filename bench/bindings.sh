@@ -29,6 +29,13 @@ PATH="$VENV/bin:$PATH" "$VENV/bin/pip" install -q --no-build-isolation --no-cach
   --force-reinstall --no-deps ./idp-python
 (cd idp-node && { [ -d node_modules ] || npm ci --ignore-scripts --no-audit --no-fund; } \
   && npx napi build --platform --release >/dev/null)
+# target/release, or target/<triple>/release when a build target is set (CARGO_BUILD_TARGET, a
+# cargo config): the newest build.
+NATIVE=""
+for f in "$TARGET"/release/examples/native_baseline "$TARGET"/*/release/examples/native_baseline; do
+  [[ -x $f && ( -z $NATIVE || $f -nt $NATIVE ) ]] && NATIVE=$f
+done
+[[ -n $NATIVE ]] || { log "native_baseline was not built"; exit 1; }
 log "built in $((SECONDS - START)) s"
 
 OUT="$(mktemp -d)"
@@ -36,7 +43,7 @@ trap 'rm -rf "$OUT"' EXIT
 run_face() {
   sync
   case "$1" in
-    native) "$TARGET/release/examples/native_baseline" "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
+    native) "$NATIVE" "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
     python) "$VENV/bin/python" bench/bindings/python.py "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
     node) node bench/bindings/node.mjs "$OUT/$1-$2" "$SERVICES" "$EXPLAIN" ;;
   esac

@@ -8,12 +8,19 @@ if [[ -z ${IDP_BIN:-} ]]; then
   # Where cargo puts it: target/release, or target/<triple>/release when a build target is set
   # (CARGO_BUILD_TARGET, as scripts/test-all.sh sets it, or a cargo config).
   IDP_BIN="$root/target/release/idp"
-  triple="${CARGO_BUILD_TARGET:-$(cd "$root" && cargo config get build.target --format json-value -Z unstable-options 2>/dev/null | tr -d '"' || true)}"
-  [[ -n $triple && -x $root/target/$triple/release/idp ]] && IDP_BIN="$root/target/$triple/release/idp"
+  find_release() { # the newest of target/release/idp and target/<triple>/release/idp
+    local f best=""
+    for f in "$root"/target/release/idp "$root"/target/*/release/idp; do
+      [[ -x $f && ( -z $best || $f -nt $best ) ]] && best=$f
+    done
+    [[ -n $best ]] && IDP_BIN=$best
+  }
+  find_release
   if [[ ! -x $IDP_BIN ]]; then
     command -v cargo >/dev/null || die "$IDP_BIN is missing and cargo is not on PATH; set IDP_BIN"
     log "building the release binary: cargo build --release -p idp-cli"
     (cd "$root" && cargo build --release -p idp-cli) || die "cargo build failed"
+    find_release
   fi
 fi
 [[ -f $IDP_BIN && -x $IDP_BIN ]] || die "IDP_BIN=$IDP_BIN is not an executable file"

@@ -36,3 +36,12 @@ for face in ("native", "python", "node"):
     if face != "native" and ratio > 1.10:
         ok = False
 print("goal (within 10% of native):", "met" if ok else "NOT met")
+if "node" in faces and "lag_busy" in faces["node"][0]:
+    # The round with the median p99 under load, beside the idle loop of the same round.
+    rows = sorted(faces["node"], key=lambda r: r["lag_busy"]["p99"])
+    r = rows[len(rows) // 2]
+    b, i = r["lag_busy"], r["lag_idle"]
+    print(f"node event loop with {r['concurrent']} golden paths in flight "
+          f"({r['concurrent_services']} services in {b['s']:.2f} s; median round of {len(rows)}): "
+          f"delay p50 {b['p50']:.2f} ms, p99 {b['p99']:.2f} ms, max {b['max']:.2f} ms "
+          f"(idle loop: p50 {i['p50']:.2f} ms, p99 {i['p99']:.2f} ms, max {i['max']:.2f} ms)")
