@@ -228,8 +228,9 @@ fn parse_tree(mut data: &[u8]) -> Option<Vec<Entry<'_>>> {
     Some(out)
 }
 
-/// Sets (`Some`) or removes (`None`) the entry called `name`; true when it added a new entry
-/// at the end (the entries then need sorting).
+/// Sets (`Some`) or removes (`None`) the entry called `name`; true when the entries need sorting
+/// again: a new entry went at the end, or a file became a folder or back (a folder sorts as if
+/// its name ended in `/`).
 fn set_entry<'a>(
     entries: &mut Vec<Entry<'a>>,
     name: &'a [u8],
@@ -239,9 +240,10 @@ fn set_entry<'a>(
     let at = entries.iter().position(|e| e.name == name);
     match (at, id) {
         (Some(i), Some(id)) => {
+            let moved = (entries[i].mode == TREE_MODE_TEXT) != (mode == TREE_MODE_TEXT);
             entries[i].mode = mode;
             entries[i].id.copy_from_slice(id.as_bytes());
-            false
+            moved
         }
         (Some(i), None) => {
             entries.remove(i);
@@ -379,6 +381,22 @@ mod tests {
             None
         );
         assert!(w.tree(&repo, Some(spliced), &all).unwrap().is_some());
+
+        // A file that becomes a folder moves past `a.b` (`a/` sorts after `a.`).
+        let base: BTreeMap<&str, Option<Oid>> = [("a", Some(a)), ("a.b", Some(a))].into();
+        let base = w.tree(&repo, None, &base).unwrap().unwrap();
+        let folder: BTreeMap<&str, Option<Oid>> = [("a/x", Some(b))].into();
+        let moved = w.tree(&repo, Some(base), &folder).unwrap().unwrap();
+        let mut tb = repo.treebuilder(None).unwrap();
+        let mut sub = repo.treebuilder(None).unwrap();
+        sub.insert("x", b, 0o100644).unwrap();
+        tb.insert("a", sub.write().unwrap(), 0o040000).unwrap();
+        tb.insert("a.b", a, 0o100644).unwrap();
+        assert_eq!(
+            moved,
+            tb.write().unwrap(),
+            "a file turned folder, in git's order"
+        );
 
         // And git itself finds nothing wrong with any of it.
         repo.reference("refs/heads/main", theirs, true, "test")
