@@ -1,9 +1,9 @@
-//! Writes git objects (blobs, trees, commits) as loose objects, the way git stores them, for the
-//! local-git provider. libgit2 writes each loose object with a fresh zlib stream (a quarter of a
+//! Writes git objects (blobs, trees, commits) as a pack or as loose objects, the way git stores
+//! them, for the local-git provider. libgit2 writes each loose object with a fresh zlib stream (a quarter of a
 //! megabyte allocated and cleared per object) and hashes it with collision-detecting SHA-1; for
 //! the many small files of a golden path that was a fifth of the run. Here one compressor is
 //! reset between objects and SHA-1 uses the CPU's instructions. The bytes on disk are exactly
-//! git's: libgit2, git and `git fsck` read them as their own.
+//! git's: libgit2, git, `git verify-pack` and `git fsck` read them as their own.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -21,7 +21,17 @@ use crate::error::{Error, Result};
 /// every read cost more than the bytes they save. Larger ones are compressed fast.
 const STORE_BELOW: usize = 16 * 1024;
 
-/// Writes loose objects into one repository's object store.
+/// A change request's objects at or above this count go into one pack (two files) instead of
+/// one file each: creating files is most of the kernel's share of a golden path. Git itself
+/// keeps a pushed pack whole above `transfer.unpackLimit` and explodes smaller ones.
+const PACK_AT_LEAST: usize = 4;
+/// Packs are not consolidated here (that would rewrite a GitOps repo's big trees again and
+/// again; `git gc` does it with deltas). Once a repo has this many, its commits go loose, so
+/// that lookups never search more than a few dozen pack indexes.
+const MAX_PACKS: usize = 24;
+
+/// Writes objects into one repository's object store, each change request's as one pack or as
+/// loose objects.
 pub(super) struct ObjectWriter {
     objects: PathBuf,
     /// Blobs and commits of [`STORE_BELOW`] or more: compressed fast.
@@ -30,6 +40,9 @@ pub(super) struct ObjectWriter {
     /// repo's trees list every service, and each commit writes them anew).
     zlib_stored: Compress,
     buf: Vec<u8>,
+    /// Objects added and not yet written, in the order they were added.
+    pending: Vec<(ObjectType, Oid, Vec<u8>)>,
+    seen: std::collections::HashSet<Oid>,
     /// A name for temporary files unique to this writer (process id and a counter).
     tmp: String,
     written: u64,
@@ -44,24 +57,61 @@ impl ObjectWriter {
             zlib: Compress::new(Compression::fast(), true),
             zlib_stored: Compress::new(Compression::none(), true),
             buf: Vec::with_capacity(16 * 1024),
+            pending: Vec::new(),
+            seen: Default::default(),
             tmp: format!("idp-tmp-{}-{n}", std::process::id()),
             written: 0,
         }
     }
 
-    /// Writes an object of `kind` with `body` (without git's header); returns its id.
+    /// Adds an object of `kind` with `body` (without git's header) to what [`Self::finish`]
+    /// writes; returns its id. Nothing reaches the repository before `finish`.
     pub fn write(&mut self, kind: ObjectType, body: &[u8]) -> Result<Oid> {
         let header = format!("{} {}\0", kind.str(), body.len());
         let mut h = Sha1::new();
         h.update(header.as_bytes());
         h.update(body);
         let oid = Oid::from_bytes(&h.finalize())?;
+        if self.seen.insert(oid) {
+            self.pending.push((kind, oid, body.to_vec()));
+        }
+        Ok(oid)
+    }
+
+    /// Writes the objects added since the last call: as one pack when there are several and the
+    /// repository has few packs, as loose objects otherwise (see [`PACK_AT_LEAST`]).
+    pub fn finish(&mut self) -> Result<()> {
+        let pending = std::mem::take(&mut self.pending);
+        if pending.len() >= PACK_AT_LEAST && self.packs()? < MAX_PACKS {
+            return self.write_pack(&pending);
+        }
+        for (kind, oid, body) in &pending {
+            self.write_loose(*kind, *oid, body)?;
+        }
+        Ok(())
+    }
+
+    /// How many packs the repository has.
+    fn packs(&self) -> Result<usize> {
+        match std::fs::read_dir(self.objects.join("pack")) {
+            Ok(dir) => Ok(dir
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_name().as_encoded_bytes().ends_with(b".idx"))
+                .count()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// One loose object at `objects/xx/yyyy…`, unless it exists.
+    fn write_loose(&mut self, kind: ObjectType, oid: Oid, body: &[u8]) -> Result<()> {
         let hex = oid.to_string();
         let dir = self.objects.join(&hex[..2]);
         let path = dir.join(&hex[2..]);
         if path.exists() {
-            return Ok(oid);
+            return Ok(());
         }
+        let header = format!("{} {}\0", kind.str(), body.len());
         self.buf.clear();
         let stored = kind == ObjectType::Tree || body.len() < STORE_BELOW;
         self.deflate(stored, header.as_bytes(), FlushCompress::None)?;
@@ -69,20 +119,102 @@ impl ObjectWriter {
         if !dir.exists() {
             std::fs::create_dir_all(&dir)?;
         }
-        // Written aside and renamed into place, so a reader never sees half an object.
+        let buf = std::mem::take(&mut self.buf);
+        let placed = self.place(&buf, &path);
+        self.buf = buf;
+        placed.map_err(|e| Error::provider(format!("cannot write object {hex}")).with_source(e))
+    }
+
+    /// Writes `bytes` aside and renames them to `path`, so that a reader never sees half a file.
+    fn place(&mut self, bytes: &[u8], path: &std::path::Path) -> std::io::Result<()> {
         self.written += 1;
         let tmp = self.objects.join(format!("{}-{}", self.tmp, self.written));
         let placed = (|| -> std::io::Result<()> {
             let mut f = File::create_new(&tmp)?;
-            f.write_all(&self.buf)?;
+            f.write_all(bytes)?;
             drop(f);
-            std::fs::rename(&tmp, &path)
+            std::fs::rename(&tmp, path)
         })();
         if placed.is_err() {
             let _ = std::fs::remove_file(&tmp);
         }
-        placed.map_err(|e| Error::provider(format!("cannot write object {hex}")).with_source(e))?;
-        Ok(oid)
+        placed
+    }
+
+    /// The objects as one pack (version 2, no deltas) with its index (version 2), placed pack
+    /// first: git and libgit2 find packs by their index.
+    fn write_pack(&mut self, objects: &[(ObjectType, Oid, Vec<u8>)]) -> Result<()> {
+        let mut pack = Vec::with_capacity(objects.iter().map(|o| o.2.len() + 32).sum());
+        pack.extend_from_slice(b"PACK");
+        pack.extend_from_slice(&2u32.to_be_bytes());
+        pack.extend_from_slice(&(objects.len() as u32).to_be_bytes());
+        let mut index: Vec<(Oid, u32, u32)> = Vec::with_capacity(objects.len());
+        for (kind, oid, body) in objects {
+            let offset = u32::try_from(pack.len())
+                .ok()
+                .filter(|o| *o < 1 << 31)
+                .ok_or_else(|| Error::invalid("a change request's objects exceed 2 GiB"))?;
+            let code: u8 = match kind {
+                ObjectType::Commit => 1,
+                ObjectType::Tree => 2,
+                ObjectType::Blob => 3,
+                _ => return Err(Error::internal("only commits, trees and blobs are packed")),
+            };
+            // Type and size: 4 bits of size in the first byte, then 7 per byte.
+            let mut size = body.len();
+            let mut byte = (code << 4) | (size & 0x0f) as u8;
+            size >>= 4;
+            while size > 0 {
+                pack.push(byte | 0x80);
+                byte = (size & 0x7f) as u8;
+                size >>= 7;
+            }
+            pack.push(byte);
+            self.buf.clear();
+            let stored = *kind == ObjectType::Tree || body.len() < STORE_BELOW;
+            self.deflate(stored, body, FlushCompress::Finish)?;
+            pack.extend_from_slice(&self.buf);
+            let crc = crc32fast::hash(&pack[offset as usize..]);
+            index.push((*oid, crc, offset));
+        }
+        let checksum = Sha1::digest(&pack);
+        pack.extend_from_slice(&checksum);
+
+        index.sort_by_key(|(oid, ..)| *oid);
+        let mut idx = Vec::with_capacity(1072 + index.len() * 28 + 40);
+        idx.extend_from_slice(&[0xff, b't', b'O', b'c']);
+        idx.extend_from_slice(&2u32.to_be_bytes());
+        let mut fanout = [0u32; 256];
+        for (oid, ..) in &index {
+            fanout[oid.as_bytes()[0] as usize] += 1;
+        }
+        let mut total = 0u32;
+        for n in fanout {
+            total += n;
+            idx.extend_from_slice(&total.to_be_bytes());
+        }
+        for (oid, ..) in &index {
+            idx.extend_from_slice(oid.as_bytes());
+        }
+        for (_, crc, _) in &index {
+            idx.extend_from_slice(&crc.to_be_bytes());
+        }
+        for (.., offset) in &index {
+            idx.extend_from_slice(&offset.to_be_bytes());
+        }
+        idx.extend_from_slice(&checksum);
+        let idx_sum = Sha1::digest(&idx);
+        idx.extend_from_slice(&idx_sum);
+
+        let name: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
+        let dir = self.objects.join("pack");
+        std::fs::create_dir_all(&dir)?;
+        let cannot =
+            |e: std::io::Error| Error::provider(format!("cannot write pack {name}")).with_source(e);
+        self.place(&pack, &dir.join(format!("pack-{name}.pack")))
+            .map_err(cannot)?;
+        self.place(&idx, &dir.join(format!("pack-{name}.idx")))
+            .map_err(cannot)
     }
 
     /// Compresses `input` onto the buffer; `Finish` ends the stream and resets the compressor
@@ -302,6 +434,7 @@ mod tests {
         let mut w = ObjectWriter::new(&repo);
         for body in [&b""[..], b"hello\n", &vec![b'x'; 200_000]] {
             let ours = w.write(ObjectType::Blob, body).unwrap();
+            w.finish().unwrap(); // one object: loose
             assert_eq!(ours, repo.blob(body).unwrap());
             assert_eq!(repo.find_blob(ours).unwrap().content(), body);
         }
@@ -314,6 +447,7 @@ mod tests {
         ]
         .into();
         let ours = w.tree(&repo, None, &changes).unwrap().unwrap();
+        w.finish().unwrap();
         let mut tb = repo.treebuilder(None).unwrap();
         let mut sub = repo.treebuilder(None).unwrap();
         sub.insert("x", a, 0o100644).unwrap();
@@ -353,6 +487,7 @@ mod tests {
         ]
         .into();
         let spliced = w.tree(&repo, Some(ours), &changes).unwrap().unwrap();
+        w.finish().unwrap();
         let mut tb = repo.treebuilder(None).unwrap();
         let mut sub = repo.treebuilder(None).unwrap();
         sub.insert("w", b, 0o100644).unwrap();
@@ -385,6 +520,7 @@ mod tests {
         // A file that becomes a folder moves past `a.b` (`a/` sorts after `a.`).
         let base: BTreeMap<&str, Option<Oid>> = [("a", Some(a)), ("a.b", Some(a))].into();
         let base = w.tree(&repo, None, &base).unwrap().unwrap();
+        w.finish().unwrap();
         let folder: BTreeMap<&str, Option<Oid>> = [("a/x", Some(b))].into();
         let moved = w.tree(&repo, Some(base), &folder).unwrap().unwrap();
         let mut tb = repo.treebuilder(None).unwrap();
@@ -399,6 +535,7 @@ mod tests {
         );
 
         // And git itself finds nothing wrong with any of it.
+        w.finish().unwrap();
         repo.reference("refs/heads/main", theirs, true, "test")
             .unwrap();
         let fsck = std::process::Command::new("git")
@@ -411,5 +548,105 @@ mod tests {
             "git fsck: {}",
             String::from_utf8_lossy(&fsck.stderr)
         );
+    }
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn idx_files(repo: &Repository) -> usize {
+        std::fs::read_dir(repo.path().join("objects/pack"))
+            .map(|d| {
+                d.filter(|e| {
+                    e.as_ref()
+                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".idx"))
+                })
+                .count()
+            })
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_change_request_s_objects_go_into_one_pack_that_git_reads() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = Repository::init_bare(d.path()).unwrap();
+        let mut w = ObjectWriter::new(&repo);
+        let big: Vec<u8> = (0..100_000u32)
+            .flat_map(|i| (i % 251).to_le_bytes())
+            .collect();
+        let bodies: Vec<Vec<u8>> = vec![b"one\n".to_vec(), b"two\n".to_vec(), big, Vec::new()];
+        let mut changes: BTreeMap<String, Option<Oid>> = BTreeMap::new();
+        for (i, b) in bodies.iter().enumerate() {
+            let oid = w.write(ObjectType::Blob, b).unwrap();
+            assert_eq!(oid, Oid::hash_object(ObjectType::Blob, b).unwrap());
+            changes.insert(format!("dir/f{i}"), Some(oid));
+        }
+        let changes: BTreeMap<&str, Option<Oid>> =
+            changes.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        let tree = w.tree(&repo, None, &changes).unwrap().unwrap();
+        let sig =
+            git2::Signature::new("A U Thor", "a@x", &git2::Time::new(1_764_345_600, 0)).unwrap();
+        let commit = w.commit(tree, &[], &sig, &sig, "packed\n").unwrap();
+        // Not in the repository until finished.
+        assert!(repo.find_commit(commit).is_err());
+        w.finish().unwrap();
+        assert_eq!(idx_files(&repo), 1, "one pack");
+        // The same handle (which looked before) and git both read every object.
+        let c = repo.find_commit(commit).unwrap();
+        let t = c.tree().unwrap();
+        for (i, b) in bodies.iter().enumerate() {
+            let e = t
+                .get_path(std::path::Path::new(&format!("dir/f{i}")))
+                .unwrap();
+            assert_eq!(repo.find_blob(e.id()).unwrap().content(), &b[..]);
+        }
+        repo.reference("refs/heads/main", commit, true, "test")
+            .unwrap();
+        let pack = std::fs::read_dir(d.path().join("objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let verified = git(d.path(), &["verify-pack", "-v", pack.to_str().unwrap()]);
+        assert!(verified.contains("ok"), "{verified}");
+        git(d.path(), &["fsck", "--full", "--strict", "--no-dangling"]);
+        assert_eq!(git(d.path(), &["show", "main:dir/f0"]), "one\n");
+
+        // Once a repo has MAX_PACKS packs, commits go loose (nothing consolidates packs).
+        for n in 0..MAX_PACKS {
+            for k in 0..PACK_AT_LEAST {
+                w.write(ObjectType::Blob, format!("{n}-{k}").as_bytes())
+                    .unwrap();
+            }
+            w.finish().unwrap();
+        }
+        assert_eq!(idx_files(&repo), MAX_PACKS);
+        let loose: Vec<Oid> = (0..PACK_AT_LEAST)
+            .map(|k| {
+                w.write(ObjectType::Blob, format!("loose-{k}").as_bytes())
+                    .unwrap()
+            })
+            .collect();
+        w.finish().unwrap();
+        assert_eq!(idx_files(&repo), MAX_PACKS);
+        let hex = loose[0].to_string();
+        assert!(
+            d.path()
+                .join("objects")
+                .join(&hex[..2])
+                .join(&hex[2..])
+                .is_file()
+        );
+        assert_eq!(repo.find_blob(loose[3]).unwrap().content(), b"loose-3");
     }
 }

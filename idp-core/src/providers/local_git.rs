@@ -280,6 +280,7 @@ impl Inner {
             )?,
             old.message().unwrap_or(""),
         )?;
+        objects.finish()?;
         let log = format!("idp: rebase {}", found.id);
         repo.reference(&Self::key_ref(key), rebased, true, &log)?;
         if let Some(n) = found.id.rsplit('#').next() {
@@ -519,6 +520,7 @@ impl Inner {
         let committer = git2::Signature::now(&spec.committer.name, &spec.committer.email)?;
         let parents: Vec<Oid> = base.iter().map(|c| c.id()).collect();
         let commit = objects.commit(tree_id, &parents, &author, &committer, &msg)?;
+        objects.finish()?;
         crate::failpoint::hit("scm:committed");
         // The key ref first: once it exists, a resumed submit finds this commit instead of
         // making another one.
