@@ -207,7 +207,7 @@ impl ObjectWriter {
         let idx_sum = Sha1::digest(&idx);
         idx.extend_from_slice(&idx_sum);
 
-        let name: String = checksum.iter().map(|b| format!("{b:02x}")).collect();
+        let name = Oid::from_bytes(&checksum)?.to_string();
         let dir = self.objects.join("pack");
         std::fs::create_dir_all(&dir)?;
         let cannot =
@@ -539,16 +539,7 @@ mod tests {
         w.finish().unwrap();
         repo.reference("refs/heads/main", theirs, true, "test")
             .unwrap();
-        let fsck = std::process::Command::new("git")
-            .args(["fsck", "--full", "--strict", "--no-dangling"])
-            .current_dir(d.path())
-            .output()
-            .expect("git runs");
-        assert!(
-            fsck.status.success(),
-            "git fsck: {}",
-            String::from_utf8_lossy(&fsck.stderr)
-        );
+        git(d.path(), &["fsck", "--full", "--strict", "--no-dangling"]);
     }
 
     fn git(dir: &std::path::Path, args: &[&str]) -> String {
@@ -563,18 +554,6 @@ mod tests {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn idx_files(repo: &Repository) -> usize {
-        std::fs::read_dir(repo.path().join("objects/pack"))
-            .map(|d| {
-                d.filter(|e| {
-                    e.as_ref()
-                        .is_ok_and(|e| e.file_name().to_string_lossy().ends_with(".idx"))
-                })
-                .count()
-            })
-            .unwrap_or(0)
     }
 
     #[test]
@@ -601,7 +580,7 @@ mod tests {
         // Not in the repository until finished.
         assert!(repo.find_commit(commit).is_err());
         w.finish().unwrap();
-        assert_eq!(idx_files(&repo), 1, "one pack");
+        assert_eq!(w.packs().unwrap(), 1, "one pack");
         // The same handle (which looked before) and git both read every object.
         let c = repo.find_commit(commit).unwrap();
         let t = c.tree().unwrap();
@@ -631,7 +610,7 @@ mod tests {
             }
             w.finish().unwrap();
         }
-        assert_eq!(idx_files(&repo), MAX_PACKS);
+        assert_eq!(w.packs().unwrap(), MAX_PACKS);
         let loose: Vec<Oid> = (0..PACK_AT_LEAST)
             .map(|k| {
                 w.write(ObjectType::Blob, format!("loose-{k}").as_bytes())
@@ -639,7 +618,7 @@ mod tests {
             })
             .collect();
         w.finish().unwrap();
-        assert_eq!(idx_files(&repo), MAX_PACKS);
+        assert_eq!(w.packs().unwrap(), MAX_PACKS);
         let hex = loose[0].to_string();
         assert!(
             d.path()
