@@ -61,6 +61,40 @@ pub struct Bot {
     pub email: String,
 }
 
+impl Bot {
+    /// Git writes the bot's name and email into every commit header: a newline, `<` or `>` there
+    /// makes a malformed commit. Returns the bad field and why.
+    pub fn check(&self) -> std::result::Result<(), (&'static str, String)> {
+        let bad_char = |c: char| c.is_control() || c == '<' || c == '>';
+        let name = self.name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(bad_char) {
+            return Err((
+                "name",
+                format!(
+                    "{} must be 1-100 characters with no control characters, `<` or `>`",
+                    crate::naming::shown(&self.name)
+                ),
+            ));
+        }
+        let email = &self.email;
+        let ok = email.len() <= 254
+            && !email.chars().any(|c| bad_char(c) || c.is_whitespace())
+            && email.split_once('@').is_some_and(|(local, host)| {
+                !local.is_empty() && !host.is_empty() && !host.contains('@')
+            });
+        if !ok {
+            return Err((
+                "email",
+                format!(
+                    "{} is not an email address (`name@host`, no spaces, control characters, `<` or `>`)",
+                    crate::naming::shown(email)
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Bot {
     fn default() -> Self {
         Bot {
@@ -475,6 +509,31 @@ impl PlatformConfig {
                 ));
             }
         }
+        self.organization
+            .bot
+            .check()
+            .map_err(|(field, m)| bad(format!("organization.bot.{field}"), m))?;
+        let mut shared = std::collections::BTreeMap::new();
+        for (field, name) in self.shared_repos() {
+            let field = format!("providers.source_control.{field}");
+            if !crate::naming::is_dns1123_label(name) {
+                return Err(bad(
+                    field,
+                    format!(
+                        "{} is not a DNS-1123 label (lowercase letters, digits, '-')",
+                        crate::naming::shown(name)
+                    ),
+                ));
+            }
+            if let Some(other) = shared.insert(name, field.clone()) {
+                return Err(bad(
+                    field,
+                    format!(
+                        "`{name}` is already the name of {other}: every shared repo needs its own name"
+                    ),
+                ));
+            }
+        }
         let mut names = std::collections::BTreeSet::new();
         for (i, w) in self.change_windows.iter().enumerate() {
             let start = chrono::DateTime::parse_from_rfc3339(&w.start);
@@ -543,6 +602,11 @@ impl PlatformConfig {
                 "the name is reserved by the platform (naming.service.reserved)".into(),
             ));
         }
+        if let Some((field, _)) = self.shared_repos().find(|(_, r)| *r == name) {
+            return Err(err(format!(
+                "it is the name of a repository every service shares (providers.source_control.{field})"
+            )));
+        }
         if let Some(p) = &rule.pattern {
             let re = crate::naming::compile_pattern(p)
                 .map_err(|e| Error::internal(format!("naming pattern: {e}")))?;
@@ -553,6 +617,17 @@ impl PlatformConfig {
             }
         }
         Ok(())
+    }
+
+    /// The repositories every service shares, as (idp.yaml field, repo name). A service may never
+    /// take one of these names: its repo would be the shared one.
+    pub fn shared_repos(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let sc = &self.providers.source_control;
+        [
+            ("gitops_repo", sc.gitops_repo.as_str()),
+            ("infra_repo", sc.infra_repo.as_str()),
+        ]
+        .into_iter()
     }
 
     /// The namespace of `service` owned by `team` in `env`.
