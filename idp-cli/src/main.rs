@@ -301,30 +301,27 @@ fn open(cli: &Cli, cancel: CancelToken) -> idp_core::Result<Platform> {
     })))
 }
 
-fn principal(cli: &Cli, p: &Platform) -> idp_core::Principal {
+fn principal(cli: &Cli, p: &Platform) -> idp_core::Result<idp_core::Principal> {
     let user = cli.as_user.clone().unwrap_or_else(|| {
         format!(
             "user:default/{}",
             std::env::var("USER").unwrap_or_else(|_| "unknown".into())
         )
     });
-    p.principal(&user)
+    idp_core::org::check_user_ref(&user)?;
+    Ok(p.principal(&user))
 }
 
 fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceRequest> {
     let mut req = match &a.request {
+        Some(path) if path.as_os_str() == "-" => {
+            ServiceRequest::read("from stdin", std::io::stdin())?
+        }
         Some(path) => {
-            let text = if path.as_os_str() == "-" {
-                std::io::read_to_string(std::io::stdin())?
-            } else {
-                std::fs::read_to_string(path).map_err(|e| {
-                    Error::invalid(format!("cannot read request file {}: {e}", path.display()))
-                })?
-            };
-            // JSON is YAML, so one parser reads both.
-            let value: serde_json::Value =
-                idp_core::config::parse_yaml(&path.display().to_string(), &text)?;
-            ServiceRequest::from_json(value)?
+            let file = std::fs::File::open(path).map_err(|e| {
+                Error::invalid(format!("cannot read request file {}: {e}", path.display()))
+            })?;
+            ServiceRequest::read(&path.display().to_string(), file)?
         }
         None => ServiceRequest::default(),
     };
@@ -405,7 +402,7 @@ fn infra_request(
 }
 
 fn operation(cli: &Cli, p: &Platform, op: Operation, a: &RequestArgs) -> idp_core::Result<()> {
-    let who = principal(cli, p);
+    let who = principal(cli, p)?;
     let req = build_request(p, a)?;
     let receipt = p.execute(&who, op, &req)?;
     output::receipt(&receipt, cli.json);
@@ -442,7 +439,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         Command::AttachObservability(a) => operation(&cli, &p, Operation::AttachObservability, a),
         Command::RequestInfraResource { request, envs } => {
             let req = infra_request(&p, request, envs)?;
-            let who = principal(&cli, &p);
+            let who = principal(&cli, &p)?;
             let receipt = p.execute(&who, Operation::RequestInfraResource, &req)?;
             output::receipt(&receipt, cli.json);
             Ok(())
@@ -455,7 +452,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             plan,
             keep,
         } => {
-            let who = principal(&cli, &p);
+            let who = principal(&cli, &p)?;
             if *all {
                 let r = p.upgrade_fleet(
                     &who,
@@ -504,7 +501,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             Ok(())
         }
         Command::Infra(InfraCmd::Impact) => {
-            let who = principal(&cli, &p);
+            let who = principal(&cli, &p)?;
             output::impact(&p.infra_impact(&who)?, cli.json);
             Ok(())
         }
@@ -515,7 +512,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             envs,
         } => {
             let op = Operation::parse(operation)?;
-            let who = principal(&cli, &p);
+            let who = principal(&cli, &p)?;
             let req = if op == Operation::RequestInfraResource {
                 infra_request(&p, request, envs)?
             } else {
@@ -526,12 +523,12 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             Ok(())
         }
         Command::Explain { service } => {
-            let e = p.explain(&principal(&cli, &p), service)?;
+            let e = p.explain(&principal(&cli, &p)?, service)?;
             output::explanation(&e, cli.json);
             Ok(())
         }
         Command::Resume { run } => {
-            let who = principal(&cli, &p);
+            let who = principal(&cli, &p)?;
             let receipt = p.resume(&who, run)?;
             output::receipt(&receipt, cli.json);
             Ok(())
@@ -588,7 +585,7 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
 }
 
 fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
-    let who = principal(cli, p);
+    let who = principal(cli, p)?;
     match cmd {
         WaiverCmd::Request {
             rule,

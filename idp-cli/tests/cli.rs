@@ -762,3 +762,47 @@ fn ctrl_c_stops_the_run_at_a_safe_point_records_it_cancelled_and_resume_finishes
         trees
     );
 }
+
+#[test]
+fn hostile_request_input_is_capped_and_refused_without_echo() {
+    let ws = tempfile::tempdir().unwrap();
+    let out = idp(ws.path())
+        .args(["plan", "golden-path", "--request", "/dev/zero"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("larger than"),
+        "{out:?}"
+    );
+    let secret = ws.path().join("shadow");
+    std::fs::write(&secret, "root:$6$s3cr3t:19000:0:99999:7:::\n").unwrap();
+    let out = idp(ws.path())
+        .args(["plan", "golden-path", "--request"])
+        .arg(&secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("s3cr3t"),
+        "{out:?}"
+    );
+    // A request file may leave service and owner to the flags.
+    let req = ws.path().join("req.yaml");
+    std::fs::write(&req, "parameters: { port: 8081 }\n").unwrap();
+    let out = idp(ws.path())
+        .args(["--json", "plan", "golden-path", "--request"])
+        .arg(&req)
+        .args(["--service", "payments-api", "--owner", "team-payments"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // An empty --as is not a principal.
+    let out = idp(ws.path())
+        .args(["--as", ""])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!ws.path().join("repos").exists());
+}

@@ -338,11 +338,13 @@ pub fn principal(p: &Platform, who: &Value) -> Result<Principal> {
     match who {
         Value::String(u) => {
             crate::golden_path::params::check_string("principal", u, false)?;
+            crate::org::check_user_ref(u)?;
             Ok(p.principal(u))
         }
         Value::Object(_) => {
             let pr: Principal = args("principal", who.clone())?;
             crate::golden_path::params::check_string("principal.user", &pr.user, false)?;
+            crate::org::check_user_ref(&pr.user)?;
             for g in &pr.groups {
                 crate::golden_path::params::check_string("principal.groups", g, false)?;
             }

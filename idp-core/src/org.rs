@@ -87,6 +87,34 @@ pub fn entity_ref(kind: &str, r: &str) -> String {
     )
 }
 
+/// Checks a user reference a face passes as the principal (`alice`, `user:default/alice`): the
+/// kind is `user`, and the namespace and name are Backstage entity names (1-63 letters, digits,
+/// `-`, `_` or `.`). An empty `--as ""` or `user:default/../x` is refused, not turned into an
+/// anonymous principal.
+pub fn check_user_ref(user: &str) -> Result<()> {
+    let bad = || {
+        Error::invalid(format!(
+            "principal {} is not a user reference like user:default/alice",
+            crate::naming::shown(user)
+        ))
+        .with("field", "principal")
+    };
+    let r = entity_ref("user", user);
+    let (kind, rest) = r.split_once(':').ok_or_else(bad)?;
+    let (ns, name) = rest.split_once('/').ok_or_else(bad)?;
+    let name_ok = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 63
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+    };
+    if kind != "user" || !name_ok(ns) || !name_ok(name) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
 fn string_list(
     spec: &serde_json::Value,
     key: &str,
@@ -121,6 +149,7 @@ impl Directory {
     pub fn load<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Directory> {
         let mut dir = Directory::default();
         let mut user_groups: Vec<(String, String)> = Vec::new();
+        let mut defined_users = BTreeSet::new();
         for (file, text) in files {
             for doc in serde_norway::Deserializer::from_str(text) {
                 let value: serde_json::Value = serde::Deserialize::deserialize(doc)
@@ -171,6 +200,14 @@ impl Directory {
                     }
                     "User" => {
                         let uref = format!("user:{ns}/{}", e.metadata.name);
+                        // A second document for one user would merge its memberships
+                        // silently (an extra memberOf can make someone an admin).
+                        if !defined_users.insert(uref.clone()) {
+                            return Err(Error::invalid(format!(
+                                "{file}: user {uref} is defined twice"
+                            ))
+                            .with("file", file));
+                        }
                         for g in string_list(&e.spec, "memberOf", file, &uref)? {
                             user_groups.push((uref.clone(), entity_ref("group", &g)));
                         }

@@ -115,3 +115,139 @@ fn a_bot_identity_that_would_break_a_commit_fails_to_load() {
         assert!(!e.to_string().contains('\n'), "{e}");
     }
 }
+
+#[test]
+fn a_policy_file_the_loader_would_skip_is_refused() {
+    let forbid = "forbid (principal, action, resource);\n";
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("deny.cedar"), forbid).unwrap();
+    type Plant = fn(&Path, &Path);
+    let cases: [(&str, Plant); 4] = [
+        ("policies/deny.cedar", |pol, out| {
+            std::os::unix::fs::symlink(out.join("deny.cedar"), pol.join("deny.cedar")).unwrap()
+        }),
+        ("policies/.deny.cedar", |pol, _| {
+            std::fs::write(
+                pol.join(".deny.cedar"),
+                "forbid (principal, action, resource);",
+            )
+            .unwrap()
+        }),
+        ("policies/deny.cedar.txt", |pol, _| {
+            std::fs::write(
+                pol.join("deny.cedar.txt"),
+                "forbid (principal, action, resource);",
+            )
+            .unwrap()
+        }),
+        ("policies/team/deny", |pol, _| {
+            std::fs::create_dir(pol.join("team")).unwrap();
+            std::fs::write(
+                pol.join("team/deny"),
+                "forbid (principal, action, resource);",
+            )
+            .unwrap()
+        }),
+    ];
+    for (file, plant) in cases {
+        let dir = platform_dir();
+        plant(&dir.path().join("policies"), outside.path());
+        let ws = tempfile::tempdir().unwrap();
+        let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{file}: {e}");
+        assert!(
+            e.context().iter().any(|(k, v)| *k == "file" && *v == file),
+            "{file}: {e} {:?}",
+            e.context()
+        );
+    }
+    // Hidden folders elsewhere (a checkout's .git) are still fine.
+    let dir = platform_dir();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    std::fs::write(dir.path().join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    Platform::from_dir(dir.path(), ws.path()).unwrap();
+}
+
+#[test]
+fn a_second_document_for_one_user_fails_to_load() {
+    let dir = platform_dir();
+    let org = dir.path().join("org/org.yaml");
+    let mut text = std::fs::read_to_string(&org).unwrap();
+    text.push_str(
+        "\n---\napiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: mallory\nspec:\n  memberOf: [platform-team]\n",
+    );
+    std::fs::write(&org, text).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(
+        e.to_string()
+            .contains("user:default/mallory is defined twice"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_request_file_is_capped_and_never_echoed() {
+    // A huge input stops at the cap instead of growing without bound.
+    let e = ServiceRequest::read("from stdin", std::io::repeat(b' ')).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("larger than"), "{e}");
+    // Text that is not a request (a password file) is never repeated in the error.
+    for text in [
+        "root:$6$s3cr3t-hash:19000:0:99999:7:::\n",
+        "- s3cr3t-hash\n",
+        "{ \"service\": \"s3cr3t-hash\n",
+        "service: a\nowner: b\nparameters: 42\n",
+        "service: a\nowner: b\nversion: 1234567\n",
+        "service: [\"s3cr3t-hash\"]\n",
+    ] {
+        let e = ServiceRequest::read("r.yaml", text.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{text}: {e}");
+        let shown = format!("{e} {:?}", e.context());
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("1234567"),
+            "{shown}"
+        );
+    }
+    // A request may leave the service and owner to flags.
+    let r = ServiceRequest::read("r.yaml", "parameters: {port: 8080}\n".as_bytes()).unwrap();
+    assert!(r.service.is_empty() && r.owner.is_empty());
+}
+
+#[test]
+fn a_principal_must_be_a_user_reference() {
+    for bad in [
+        "",
+        " ",
+        "user:default/",
+        "group:default/platform-team",
+        "user:default/../x",
+    ] {
+        assert!(
+            idp_core::org::check_user_ref(bad).is_err(),
+            "{bad:?} accepted"
+        );
+    }
+    for good in ["alice", "user:default/alice", "user:acme/first.last"] {
+        idp_core::org::check_user_ref(good).unwrap();
+    }
+}
+
+#[test]
+fn bidirectional_controls_are_refused_in_values() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let req = ServiceRequest::new("payments-api", "team-payments")
+        .param("description", "Pays \u{202E}gnp.exe");
+    let e = p
+        .plan(
+            &p.principal("alice"),
+            idp_core::Operation::RunGoldenPath,
+            &req,
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(e.to_string().contains("bidirectional"), "{e}");
+}

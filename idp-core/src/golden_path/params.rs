@@ -230,6 +230,17 @@ pub fn check_string(path: &str, s: &str, hidden: bool) -> Result<()> {
                 .with("field", path),
         );
     }
+    // Bidirectional controls make text read differently from what it is (a "Trojan Source"
+    // description or name in a README, a commit or a manifest).
+    if s.chars()
+        .any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+    {
+        return Err(Error::invalid(format!(
+            "{path} {} contains bidirectional control characters (U+202A-U+202E, U+2066-U+2069)",
+            show(s)
+        ))
+        .with("field", path));
+    }
     if let Some(m) = TEMPLATE_MARKERS.iter().find(|m| s.contains(*m)) {
         return Err(Error::invalid(format!(
             "{path} {} contains template syntax `{m}`; values are data and may not contain \

@@ -109,6 +109,16 @@ fn load_policies(
             cedar.push((full, text));
         } else if name.ends_with(".rego") {
             rego.push((full, text));
+        } else if !(name.ends_with(".md")
+            || (name.starts_with("tests/") && (name.ends_with(".yaml") || name.ends_with(".yml"))))
+        {
+            // A policy under a name idp does not load (`deny.cedar.bak`, `forbid.txt`) would be
+            // silently dropped: refuse it.
+            return Err(Error::invalid(format!(
+                "{full} is not a policy idp loads: policies/ holds *.cedar and *.rego files, \
+                 policy tests in policies/tests/*.yaml and *.md notes; rename or move it"
+            ))
+            .with("file", full));
         }
     }
     let mut authz = Authz::load(cedar.iter().map(|(n, t)| (n.as_str(), *t)))?;

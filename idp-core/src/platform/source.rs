@@ -32,7 +32,8 @@ impl PlatformFiles {
         }
     }
 
-    /// Every file under `dir` (hidden files and folders skipped).
+    /// Every file under `dir` (hidden files and folders skipped, except in `policies/`, where
+    /// they are refused; symlinks are refused).
     pub fn from_dir(dir: &Path) -> Result<PlatformFiles> {
         if !dir.join("idp.yaml").is_file() {
             return Err(Error::invalid(format!(
@@ -90,26 +91,45 @@ fn collect_embedded(dir: &Dir<'static>, out: &mut BTreeMap<String, String>) {
     }
 }
 
+/// Reads every regular file under `dir`. Hidden files and folders (`.git`, `.github`) are
+/// skipped, except under `policies/`, where a skipped file could silently drop a `forbid`: there
+/// they are refused, as are symlinks and special files anywhere.
 fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .map_err(|e| Error::invalid(format!("cannot read {}: {e}", dir.display())))?
         .collect::<std::result::Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
+        let path = entry.path();
+        let rel = path
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .replace('\\', "/");
+        let refuse = |why: &str| {
+            Err(Error::invalid(format!(
+                "platform folder: {} is {why}",
+                crate::naming::shown(&rel)
+            ))
+            .with("file", rel.clone()))
+        };
+        if entry.file_name().to_string_lossy().starts_with('.') {
+            if rel.starts_with("policies/") {
+                return refuse(
+                    "a hidden file in policies/: idp would not load it; rename it or move it out",
+                );
+            }
             continue;
         }
-        let path = entry.path();
         let ft = entry.file_type()?;
-        if ft.is_dir() {
+        if ft.is_symlink() {
+            return refuse(
+                "a symbolic link: idp reads only regular files from the platform folder, so that \
+                 what is reviewed there is what runs; copy the file in",
+            );
+        } else if ft.is_dir() {
             walk(root, &path, out)?;
         } else if ft.is_file() {
-            let rel = path
-                .strip_prefix(root)
-                .expect("under root")
-                .to_string_lossy()
-                .replace('\\', "/");
             if entry.metadata()?.len() > MAX_FILE_BYTES {
                 return Err(
                     Error::invalid(format!("{rel} is larger than {MAX_FILE_BYTES} bytes"))
@@ -121,6 +141,8 @@ fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) -> Result<(
                 Error::invalid(format!("{rel} is not UTF-8 text")).with("file", rel.clone())
             })?;
             out.insert(rel, text);
+        } else {
+            return refuse("not a regular file or folder");
         }
     }
     Ok(())
