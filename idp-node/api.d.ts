@@ -3,10 +3,10 @@
 
 /** A request about one service: which service, which team owns it, which golden path, and the parameters. The same shape from every face (a JSON object with these keys). */
 export interface ServiceRequest {
-  /** The service name (a DNS-1123 label that also matches the org's naming rule). */
-  service: string
+  /** The service name (a DNS-1123 label that also matches the org's naming rule). Required by every operation; a request file may leave it to a flag (`--service`). */
+  service?: string
   /** The owning team (`team-payments` or `group:default/team-payments`). */
-  owner: string
+  owner?: string
   /** The golden path id; default: `defaults.golden_path` of idp.yaml. */
   golden_path?: string | null
   /** The golden path version; default: the latest. */

@@ -488,6 +488,22 @@ impl PlatformConfig {
             &crate::naming::NAMESPACE_PLACEHOLDERS,
         )
         .map_err(|m| bad("naming.namespace".into(), m))?;
+        // The namespace is a folder in the GitOps repo and a Kubernetes name: its literal text
+        // must keep it a DNS-1123 label (`../{team}/{env}` would write outside the service).
+        let sample = crate::naming::fill(
+            &self.naming.namespace,
+            &crate::naming::NAMESPACE_PLACEHOLDERS.map(|p| (p, "a")),
+        );
+        if !crate::naming::is_dns1123_label(&sample) {
+            return Err(bad(
+                "naming.namespace".into(),
+                format!(
+                    "{} does not make a DNS-1123 label: outside the placeholders use only \
+                     lowercase letters, digits and '-'",
+                    crate::naming::shown(&self.naming.namespace)
+                ),
+            ));
+        }
         crate::naming::check_placeholders(&self.naming.resource)
             .map_err(|m| bad("naming.resource".into(), m))?;
         if let Some(u) = &self.providers.source_control.remote_url

@@ -102,17 +102,20 @@ pub fn check_user_ref(user: &str) -> Result<()> {
     let r = entity_ref("user", user);
     let (kind, rest) = r.split_once(':').ok_or_else(bad)?;
     let (ns, name) = rest.split_once('/').ok_or_else(bad)?;
-    let name_ok = |s: &str| {
-        !s.is_empty()
-            && s.len() <= 63
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            && s.starts_with(|c: char| c.is_ascii_alphanumeric())
-    };
-    if kind != "user" || !name_ok(ns) || !name_ok(name) {
+    if kind != "user" || !is_entity_name(ns) || !is_entity_name(name) {
         return Err(bad());
     }
     Ok(())
+}
+
+/// A Backstage entity name or namespace: 1-63 letters, digits, `-`, `_` or `.`, starting with a
+/// letter or digit.
+fn is_entity_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
 }
 
 fn string_list(
@@ -169,6 +172,20 @@ impl Directory {
                     .namespace
                     .clone()
                     .unwrap_or_else(|| "default".into());
+                if matches!(e.kind.as_str(), "Group" | "User")
+                    && !(is_entity_name(&ns) && is_entity_name(&e.metadata.name))
+                {
+                    // Team names become namespaces and folders in the GitOps repo.
+                    return Err(Error::invalid(format!(
+                        "{file}: {} {}/{} is not a valid entity name (1-63 letters, digits, \
+                         '-', '_' or '.', starting with a letter or digit)",
+                        e.kind,
+                        crate::naming::shown(&ns),
+                        crate::naming::shown(&e.metadata.name)
+                    ))
+                    .with("file", file)
+                    .with("field", "metadata.name"));
+                }
                 match e.kind.as_str() {
                     "Group" => {
                         let gref = format!("group:{ns}/{}", e.metadata.name);

@@ -251,3 +251,84 @@ fn bidirectional_controls_are_refused_in_values() {
     assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
     assert!(e.to_string().contains("bidirectional"), "{e}");
 }
+
+#[test]
+fn platform_folder_checks_catch_what_would_fail_or_escape_later() {
+    let ws = tempfile::tempdir().unwrap();
+    // A namespace pattern that leaves its folder.
+    let dir = platform_dir();
+    edit_idp_yaml(
+        dir.path(),
+        "namespace: '{team}-{env}'",
+        "namespace: '../{team}/{env}'",
+    );
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert_eq!(field_of(&e), "naming.namespace", "{e}");
+    // A team whose name is a path.
+    let dir = platform_dir();
+    let org = dir.path().join("org/org.yaml");
+    let text = std::fs::read_to_string(&org).unwrap();
+    std::fs::write(
+        &org,
+        text.replacen("name: platform-team", "name: ../platform-team", 1),
+    )
+    .unwrap();
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert_eq!(field_of(&e), "metadata.name", "{e}");
+    // A Terraform module output that is not an HCL identifier (it would inject HCL).
+    for (from, to, field) in [
+        (
+            "  bucket_arn: { secret: false }",
+            "  bucket_arn: { secret: false }\n  \"arn } resource \\\"x\\\" \\\"y\\\" {\": { secret: false }",
+            "outputs",
+        ),
+        (
+            "  versioning: true",
+            "  \"versioning flag\": true",
+            "locked",
+        ),
+    ] {
+        let dir = platform_dir();
+        let m = dir.path().join("modules/bucket/aws-s3-bucket.yaml");
+        let text = std::fs::read_to_string(&m).unwrap();
+        assert!(text.contains(from));
+        std::fs::write(&m, text.replacen(from, to, 1)).unwrap();
+        let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+        assert_eq!(field_of(&e), field, "{e}");
+        assert!(e.to_string().contains("HCL identifier"), "{e}");
+    }
+    // A Rego policy calling a built-in this build lacks.
+    let dir = platform_dir();
+    std::fs::write(
+        dir.path().join("policies/net.rego"),
+        "package main\nimport rego.v1\ndeny contains msg if {\n  http.send({\"method\": \"get\", \"url\": \"http://x\"})\n  msg := \"x\"\n}\n",
+    )
+    .unwrap();
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert!(e.to_string().contains("http.send"), "{e}");
+}
+
+#[test]
+fn init_writes_only_into_a_new_or_empty_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let e = Platform::init_dir(dir.path()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    // A symlink inside would lead the writes out of the folder.
+    let outside = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("policies")).unwrap();
+    assert_eq!(
+        Platform::init_dir(dir.path()).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    assert!(std::fs::read_dir(outside.path()).unwrap().next().is_none());
+    // New and empty folders work.
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path().join("new/platform")).unwrap();
+    Platform::init_dir(tempfile::tempdir().unwrap().path()).unwrap();
+}

@@ -500,8 +500,9 @@ impl GoldenPath {
                 let path = self.render(&path_tpl_name(step, i), tctx)?;
                 let path = check_repo_path(&path).map_err(|m| {
                     Error::invalid(format!(
-                        "{}: file path `{path}` from template `{}` {m}",
+                        "{}: file path {} from template `{}` {m}",
                         self.id_version(),
+                        crate::naming::shown(&path),
                         f.path
                     ))
                 })?;
@@ -551,8 +552,9 @@ impl GoldenPath {
             for (s, step) in set.steps.iter().enumerate() {
                 let path = |k: usize| -> Result<String> {
                     let p = self.render(&migration_tpl_name(n, s, k), &tctx)?;
-                    check_repo_path(&p)
-                        .map_err(|m| Error::invalid(format!("migration path `{p}` {m}")))
+                    check_repo_path(&p).map_err(|m| {
+                        Error::invalid(format!("migration path {} {m}", crate::naming::shown(&p)))
+                    })
                 };
                 match step {
                     MigrationStep::Rename { repo, .. } if *repo == role => {
@@ -586,7 +588,7 @@ impl GoldenPath {
         let p = self.render(&stamp_tpl_name(role), &ctx.tera_context(None))?;
         check_repo_path(&p)
             .map(Some)
-            .map_err(|m| Error::invalid(format!("stamp path `{p}` {m}")))
+            .map_err(|m| Error::invalid(format!("stamp path {} {m}", crate::naming::shown(&p))))
     }
 
     fn render(&self, name: &str, ctx: &tera::Context) -> Result<String> {
@@ -643,9 +645,21 @@ pub fn check_repo_path(p: &str) -> std::result::Result<String, &'static str> {
         if seg.is_empty() || seg == "." || seg == ".." {
             return Err("must not contain empty, '.' or '..' segments");
         }
-        if seg == ".git" {
+        // Git itself refuses `.git` in any case, and the names Windows and macOS file systems
+        // read as `.git` (`git~1`, a trailing dot or space, ignorable code points).
+        let folded = seg
+            .to_ascii_lowercase()
+            .trim_end_matches(['.', ' '])
+            .to_string();
+        if folded == ".git" || folded == "git~1" {
             return Err("must not write into .git");
         }
+    }
+    if p.chars().any(|c| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+    }) {
+        return Err("must not contain control characters or invisible code points");
     }
     Ok(p.to_string())
 }
@@ -663,6 +677,13 @@ mod tests {
             "a/../../x",
             "a//b",
             ".git/config",
+            ".GIT/config",
+            "a/.Git/hooks/pre-commit",
+            ".git./config",
+            "GIT~1/config",
+            ".g\u{200C}it/config",
+            "a\nb.yaml",
+            "a\rb",
             "a\\b",
             "./a",
         ] {

@@ -332,6 +332,35 @@ impl Catalog {
                 }
                 _ => {}
             }
+            if def.flavour == Flavour::Terraform {
+                // Inputs become attribute names and outputs `module.x.NAME` expressions in the
+                // HCL idp writes: a name that is not an identifier would break the file (or
+                // inject into it) at request time.
+                let inputs = def
+                    .locked
+                    .keys()
+                    .map(|k| ("locked", k.as_str()))
+                    .chain(
+                        def.params
+                            .iter()
+                            .map(|(p, pd)| ("params", pd.input.as_deref().unwrap_or(p))),
+                    )
+                    .chain([("naming.input", def.naming.input.as_str())])
+                    .chain(def.outputs.keys().map(|k| ("outputs", k.as_str())))
+                    .chain([("type", def.ty.as_str())]);
+                for (field, name) in inputs {
+                    if !super::hcl::is_ident(name) {
+                        return Err(bad(
+                            field,
+                            format!(
+                                "{} is not an HCL identifier (a letter or '_', then letters, \
+                                 digits, '_' or '-')",
+                                crate::naming::shown(name)
+                            ),
+                        ));
+                    }
+                }
+            }
             for (p, pd) in &def.params {
                 let input = pd.input.as_deref().unwrap_or(p);
                 if def.locked.contains_key(input) || input == def.naming.input {

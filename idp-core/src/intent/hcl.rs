@@ -29,7 +29,8 @@ pub struct Block {
     pub body: Vec<Option<(String, Hcl)>>,
 }
 
-fn is_ident(s: &str) -> bool {
+/// An HCL identifier: a letter or `_`, then letters, digits, `_` or `-`.
+pub(crate) fn is_ident(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(f) if f.is_ascii_alphabetic() || f == '_')
         && c.all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')

@@ -51,7 +51,9 @@ impl PlatformFiles {
         })
     }
 
-    /// Writes the files under `dir` (for `idp init`). Refuses to overwrite an existing idp.yaml.
+    /// Writes the files under `dir` (for `idp init`). `dir` must be new or an empty folder: a
+    /// non-empty one could hold files the platform would overwrite, or symlinks that lead the
+    /// writes out of it. Files are created, never overwritten.
     pub fn write_to(&self, dir: &Path) -> Result<usize> {
         if dir.join("idp.yaml").exists() {
             return Err(Error::conflict(format!(
@@ -59,12 +61,34 @@ impl PlatformFiles {
                 dir.display()
             )));
         }
+        match std::fs::symlink_metadata(dir) {
+            Ok(m) if !m.is_dir() => {
+                return Err(Error::conflict(format!(
+                    "{} exists and is not a folder; choose a new or empty folder",
+                    dir.display()
+                )));
+            }
+            Ok(_) if std::fs::read_dir(dir)?.next().is_some() => {
+                return Err(Error::conflict(format!(
+                    "{} is not empty; choose a new or empty folder",
+                    dir.display()
+                )));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir_all(dir)?,
+            Err(e) => return Err(e.into()),
+        }
         for (rel, text) in &self.files {
             let p = dir.join(rel);
             if let Some(parent) = p.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            std::fs::write(&p, text)?;
+            use std::io::Write as _;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&p)?
+                .write_all(text.as_bytes())?;
         }
         Ok(self.files.len())
     }

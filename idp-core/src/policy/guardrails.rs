@@ -158,6 +158,14 @@ impl Guardrails {
                     .any(|l| l.trim_start().starts_with("exception"));
             }
         }
+        if any {
+            check_rego_calls(&engine)?;
+            // A policy loop must not hold a service's lock for minutes.
+            engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+                limit: REGO_TIME_LIMIT,
+                check_interval: std::num::NonZeroU32::new(64).expect("non-zero"),
+            });
+        }
         let workers = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -679,6 +687,76 @@ pub fn parse_documents(path: &str, content: &[u8]) -> Result<Vec<Value>> {
     }
 }
 
+/// How long one Rego rule may evaluate on one file before the operation stops with an error.
+pub const REGO_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Every function a Rego policy calls must be a built-in this build of idp has, or a function a
+/// policy defines: regorus would only find out when a rule reaches the call, on some request,
+/// and a `deny` that errors on a call nobody tested is a policy that never denies.
+fn check_rego_calls(engine: &regorus::Engine) -> Result<()> {
+    let ast: Value = engine
+        .get_ast_as_json()
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .ok_or_else(|| Error::internal("cannot read the Rego policies' syntax tree"))?;
+    /// `a.b.c` of a `Var`/`RefDot` chain.
+    fn path(e: &Value) -> Option<String> {
+        if let Some(v) = e.get("Var") {
+            return v.get("value")?.as_str().map(str::to_string);
+        }
+        let d = e.get("RefDot")?;
+        let field = d.get("field")?.get(1)?.as_str()?;
+        Some(format!("{}.{field}", path(d.get("refr")?)?))
+    }
+    fn walk(v: &Value, defined: &mut BTreeSet<String>, calls: &mut BTreeMap<String, u64>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(f) = m.get("Func").and_then(|f| f.get("refr")).and_then(path) {
+                    defined.insert(f.rsplit('.').next().unwrap_or(&f).to_string());
+                }
+                if let Some(c) = m.get("Call")
+                    && let Some(f) = c.get("fcn").and_then(path)
+                {
+                    let line = c.pointer("/span/line").and_then(Value::as_u64);
+                    calls.entry(f).or_insert(line.unwrap_or(0));
+                }
+                m.values().for_each(|x| walk(x, defined, calls));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, defined, calls)),
+            _ => {}
+        }
+    }
+    let modules = ast.as_array().cloned().unwrap_or_default();
+    let mut defined = BTreeSet::new();
+    let mut per_module = Vec::new();
+    for m in &modules {
+        let mut calls = BTreeMap::new();
+        walk(m.get("ast").unwrap_or(m), &mut defined, &mut calls);
+        let file = m
+            .pointer("/source/file")
+            .and_then(Value::as_str)
+            .unwrap_or("policies/*.rego")
+            .to_string();
+        per_module.push((file, calls));
+    }
+    for (file, calls) in per_module {
+        for (c, line) in calls {
+            let last = c.rsplit('.').next().unwrap_or(&c);
+            let known = c == "print"
+                || regorus::unstable::BUILTINS.contains_key(c.as_str())
+                || defined.contains(last);
+            if !known {
+                return Err(Error::invalid(format!(
+                    "{file}:{line}: calls `{c}`, which is neither a Rego built-in idp supports \
+                     nor a function defined in policies/"
+                ))
+                .with("file", file));
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -703,6 +781,51 @@ mod tests {
     }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\n  namespace: t-dev\n  labels: {app.kubernetes.io/name: svc, team: t}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/x/svc:latest\n          securityContext: {privileged: true}\n";
+
+    #[test]
+    fn a_rego_call_to_a_missing_function_fails_to_load() {
+        let load = |text: &str| {
+            Guardrails::load(
+                &GuardrailsConfig::default(),
+                &[],
+                &[],
+                [("policies/p.rego", text)],
+            )
+            .map(|_| ())
+        };
+        let e = load(
+            "package main\nimport rego.v1\ndeny contains msg if {\n  http.send({\"url\": input.u})\n  msg := \"x\"\n}\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("`http.send`"), "{e}");
+        assert!(e.to_string().contains("policies/p.rego"), "{e}");
+        let e =
+            load("package main\ndeny[msg] { no_such_helper(input); msg := \"x\" }\n").unwrap_err();
+        assert!(e.to_string().contains("no_such_helper"), "{e}");
+        // Built-ins, helpers defined in any policy, and print are fine.
+        load(
+            "package main\nimport rego.v1\nbig(x) if count(x) > 2\ndeny contains msg if {\n  big(input.items)\n  msg := sprintf(\"%d\", [count(input.items)])\n  print(msg)\n}\n",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_rego_loop_is_stopped_by_the_time_limit() {
+        let g = g(&[(
+            "policies/loop.rego",
+            "package main\nimport rego.v1\ndeny contains msg if {\n  some i in numbers.range(1, 100000000)\n  i < 0\n  msg := \"never\"\n}\n",
+        )]);
+        let ctx = GuardContext {
+            service: "svc".into(),
+            sequential: true,
+            namespaces: BTreeMap::new(),
+        };
+        // Without the limit the rule runs to its end and finds nothing.
+        let e = g
+            .check(&ctx, &[file("a.yaml", "kind: ConfigMap\n")])
+            .unwrap_err();
+        assert!(e.to_string().contains("data.main.deny"), "{e}");
+    }
 
     #[test]
     fn conventions_find_unpinned_images_missing_limits_and_labels() {

@@ -1585,8 +1585,8 @@ class FleetRow(Record):
 class ServiceRequest(Args):
     """A request about one service: which service, which team owns it, which golden path, and the parameters. The same shape from every face (a JSON object with these keys)."""
 
-    service: str
-    owner: str
+    service: Optional[str] = None
+    owner: Optional[str] = None
     golden_path: Optional[str] = None
     version: Optional[str] = None
     parameters: Optional[Dict[str, Any]] = None
