@@ -347,9 +347,6 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
     if req.service.is_empty() {
         return Err(Error::invalid("--service is required").with("field", "service"));
     }
-    if req.owner.is_empty() {
-        return Err(Error::invalid("--owner is required").with("field", "owner"));
-    }
     let mut pairs = Vec::new();
     for kv in &a.params {
         let (k, v) = kv.split_once('=').ok_or_else(|| {

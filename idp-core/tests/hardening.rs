@@ -332,3 +332,43 @@ fn init_writes_only_into_a_new_or_empty_folder() {
     Platform::init_dir(dir.path().join("new/platform")).unwrap();
     Platform::init_dir(tempfile::tempdir().unwrap().path()).unwrap();
 }
+
+#[test]
+fn an_existing_service_needs_no_owner_and_a_taken_name_does_not_name_its_team() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    p.run_golden_path(
+        &alice,
+        &ServiceRequest::new("payments-api", "team-payments"),
+    )
+    .unwrap();
+    // The owner comes from the service's record.
+    let plan = p
+        .plan(
+            &alice,
+            idp_core::Operation::RunGoldenPath,
+            &ServiceRequest::new("payments-api", ""),
+        )
+        .unwrap();
+    assert!(plan.allowed);
+    // A new service still needs one.
+    let e = p
+        .plan(
+            &alice,
+            idp_core::Operation::RunGoldenPath,
+            &ServiceRequest::new("orders-api", ""),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(field_of(&e), "owner");
+    // Another team's request learns that the name is taken, not by whom.
+    let e = p
+        .run_golden_path(
+            &p.principal("pat"),
+            &ServiceRequest::new("payments-api", "platform-team"),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
+    assert!(!e.to_string().contains("team-payments"), "{e}");
+}

@@ -199,19 +199,24 @@ pub fn check_checkpoints(
     Ok(())
 }
 
-/// `--since` as stored times compare: RFC 3339 UTC with milliseconds.
+/// `--since` as stored times compare: RFC 3339 UTC with milliseconds. A date alone
+/// (`2026-11-28`) means its start, in UTC.
 pub fn since_filter(since: Option<&str>) -> Result<Option<String>> {
     since
         .map(|s| {
-            chrono::DateTime::parse_from_rfc3339(s)
-                .map(|t| crate::time::rfc3339(t.with_timezone(&chrono::Utc)))
-                .map_err(|_| {
-                    crate::Error::invalid(format!(
-                        "--since {} is not an RFC 3339 time (2026-11-26T10:00:00Z)",
-                        crate::naming::shown(s)
-                    ))
-                    .with("field", "since")
-                })
+            let t = chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                        .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+                });
+            t.map(crate::time::rfc3339).map_err(|_| {
+                crate::Error::invalid(format!(
+                    "--since {} is not a date (2026-11-26) or an RFC 3339 time (2026-11-26T10:00:00Z)",
+                    crate::naming::shown(s)
+                ))
+                .with("field", "since")
+            })
         })
         .transpose()
 }
@@ -475,6 +480,21 @@ impl AuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_takes_a_date_or_a_time() {
+        assert_eq!(
+            since_filter(Some("2026-11-28")).unwrap().unwrap(),
+            "2026-11-28T00:00:00.000Z"
+        );
+        assert_eq!(
+            since_filter(Some("2026-11-28T10:00:00+01:00"))
+                .unwrap()
+                .unwrap(),
+            "2026-11-28T09:00:00.000Z"
+        );
+        assert!(since_filter(Some("yesterday")).is_err());
+    }
 
     #[test]
     fn record_hash_is_the_sha256_of_the_canonical_record() {

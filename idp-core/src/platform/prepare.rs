@@ -137,17 +137,28 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         }
     };
 
-    let team = p.def.directory.team(&req.owner).cloned().ok_or_else(|| {
+    let existing_state = p.service_state(&req.service).await?;
+    // The owner of an existing service is known: a request may leave it out.
+    let owner = match (&req.owner, &existing_state) {
+        (o, _) if !o.is_empty() => o.as_str(),
+        (_, Some(s)) => s.record.owner.as_str(),
+        (_, None) => {
+            return Err(
+                Error::invalid("owner is required for a new service").with("field", "owner")
+            );
+        }
+    };
+    let team = p.def.directory.team(owner).cloned().ok_or_else(|| {
         let known: Vec<&str> = p.def.directory.teams().map(|t| t.name.as_str()).collect();
         Error::not_found(format!(
             "owner team {} does not exist in the org directory; known teams: {}",
-            shown(&req.owner),
+            shown(owner),
             known.join(", ")
         ))
         .with("field", "owner")
     })?;
 
-    let existing = match p.service_state(&req.service).await? {
+    let existing = match existing_state {
         Some(s) => {
             if let Some(e) = s.mid_upgrade() {
                 return Err(e);
@@ -387,7 +398,8 @@ fn check_same_service(
 ) -> Result<()> {
     if owner != team.name {
         return Err(Error::conflict(format!(
-            "service name {service} is taken: it belongs to {owner}; choose another name"
+            // Which team owns it is not the requester's business (docs/policy.md).
+            "service name {service} is taken by another team; choose another name"
         ))
         .with("field", "service"));
     }

@@ -142,14 +142,30 @@ impl Authz {
                     .with("file", file)
                     .with("line", line.to_string())
             })?;
-            for (n, p) in set.policies().enumerate() {
+            // In source order (`from_str` names them policy0, policy1, ...), so that ids and
+            // messages do not depend on the set's iteration order.
+            let index = |q: &cedar_policy::Policy| {
+                q.id()
+                    .to_string()
+                    .strip_prefix("policy")
+                    .and_then(|i| i.parse::<usize>().ok())
+            };
+            let mut ordered: Vec<&cedar_policy::Policy> = set.policies().collect();
+            ordered.sort_by_key(|q| index(q));
+            for (n, p) in ordered.iter().copied().enumerate() {
                 let id = p
                     .annotation("id")
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("{file}#{n}"));
+                // The k-th policy of this file with this id sits at the k-th `@id(...)`.
+                let k = ordered[..n]
+                    .iter()
+                    .filter(|q| q.annotation("id") == Some(id.as_str()))
+                    .count();
                 let line = text
-                    .find(&format!("@id(\"{id}\")"))
-                    .map(|o| line_of(text, o))
+                    .match_indices(&format!("@id(\"{id}\")"))
+                    .nth(k)
+                    .map(|(o, _)| line_of(text, o))
                     .unwrap_or(1);
                 if let Some((f, l)) = origin.get(&id) {
                     return Err(Error::invalid(format!(
@@ -521,6 +537,20 @@ fn entities_for(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_duplicate_policy_id_names_both_lines() {
+        let text = "@id(\"a\")\npermit (principal, action, resource);\n\n@id(\"a\")\nforbid (principal, action, resource);\n";
+        let e = Authz::load([("policies/p.cedar", text)])
+            .map(|_| ())
+            .unwrap_err();
+        assert!(
+            e.to_string().contains(
+                "policies/p.cedar:4: policy id `a` is already used at policies/p.cedar:1"
+            ),
+            "{e}"
+        );
+    }
 
     const BUILTIN: &str = include_str!("../../platform/policies/authz.cedar");
     const ORG: &str = include_str!("../../platform/org/org.yaml");
