@@ -289,7 +289,7 @@ fn a_name_taken_by_another_team_is_a_conflict() {
         )
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
-    assert!(e.to_string().contains("team-payments"), "{e}");
+    assert!(e.to_string().contains("taken by another team"), "{e}");
     assert_eq!(before, commits(ws.path(), "payments-api"));
 }
 
