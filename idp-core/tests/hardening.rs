@@ -372,3 +372,97 @@ fn an_existing_service_needs_no_owner_and_a_taken_name_does_not_name_its_team() 
     assert_eq!(e.kind(), ErrorKind::Conflict, "{e}");
     assert!(!e.to_string().contains("team-payments"), "{e}");
 }
+
+/// Every byte idp keeps about a workspace: git objects are compressed, so the repos' files are
+/// read through git; the state and audit databases are read raw.
+fn everything_kept(ws: &Path) -> String {
+    let mut out = String::new();
+    for repo in repos(ws) {
+        let git = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(ws.join("repos").join(&repo))
+            .args(["log", "--all", "-p", "--format=%B"])
+            .output()
+            .unwrap();
+        out.push_str(&String::from_utf8_lossy(&git.stdout));
+    }
+    for f in std::fs::read_dir(ws).unwrap() {
+        let f = f.unwrap().path();
+        if f.is_file() {
+            out.push_str(&String::from_utf8_lossy(&std::fs::read(&f).unwrap()));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_secret_nested_in_an_object_parameter_is_redacted_everywhere() {
+    let dir = platform_dir();
+    let gp = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
+    let path_yaml = gp.join("path.yaml");
+    let text = std::fs::read_to_string(&path_yaml).unwrap();
+    std::fs::write(
+        &path_yaml,
+        text.replacen(
+            "  properties:\n",
+            "  properties:\n    database:\n      type: object\n      default: {}\n",
+            1,
+        ),
+    )
+    .unwrap();
+    let readme = gp.join("templates/service/README.md.tera");
+    let mut text = std::fs::read_to_string(&readme).unwrap();
+    text.push_str("\nDatabase: {{ params.database | json }}\n");
+    std::fs::write(&readme, text).unwrap();
+
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let alice = p.principal("alice");
+    let req = ServiceRequest::new("payments-api", "team-payments").param(
+        "database",
+        serde_json::json!({"host": "db.internal", "password": "hunter2-nested"}),
+    );
+    let plan = p
+        .plan(&alice, idp_core::Operation::RunGoldenPath, &req)
+        .unwrap();
+    let plan_json = serde_json::to_string(&plan).unwrap();
+    assert!(!plan_json.contains("hunter2"), "plan: {plan_json}");
+    assert!(plan_json.contains("db.internal"));
+    let receipt = p.run_golden_path(&alice, &req).unwrap();
+    assert!(!serde_json::to_string(&receipt).unwrap().contains("hunter2"));
+    let kept = everything_kept(ws.path());
+    assert!(
+        kept.contains("db.internal"),
+        "the test reads the right files"
+    );
+    assert!(!kept.contains("hunter2"), "a secret was kept");
+}
+
+#[test]
+fn the_idempotency_key_is_a_keyed_mac_with_an_owner_only_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = tempfile::tempdir().unwrap();
+    std::fs::write(ws.path().join("salt"), "a".repeat(64)).unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    p.run_golden_path(
+        &p.principal("alice"),
+        &ServiceRequest::new("payments-api", "team-payments"),
+    )
+    .unwrap();
+    assert!(
+        !ws.path().join("salt").exists(),
+        "the old world-readable salt is gone"
+    );
+    for f in [
+        "idempotency.key",
+        "audit-signing.key",
+        "state.db",
+        "audit.db",
+    ] {
+        let mode = std::fs::metadata(ws.path().join(f))
+            .unwrap_or_else(|e| panic!("{f}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{f} is readable by others: {mode:o}");
+    }
+}

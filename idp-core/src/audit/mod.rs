@@ -379,26 +379,11 @@ pub fn verify_rows<'a>(
     v.report(None)
 }
 
-const SECRET_VALUE: &str = "***";
-
 /// Replaces the values of secret-like keys (by name, and any key in `extra`) with `***`, at any
-/// depth. Applied to every event before it is hashed and stored.
+/// depth. Applied to every event before it is hashed and stored; the same redaction as every
+/// other output ([`redact_secrets`](crate::golden_path::params::redact_secrets)).
 pub fn redact(value: &Value, extra: &dyn Fn(&str) -> bool) -> Value {
-    match value {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| {
-                    if crate::golden_path::params::is_secret_key(k) || extra(k) {
-                        (k.clone(), Value::String(SECRET_VALUE.into()))
-                    } else {
-                        (k.clone(), redact(v, extra))
-                    }
-                })
-                .collect(),
-        ),
-        Value::Array(a) => Value::Array(a.iter().map(|v| redact(v, extra)).collect()),
-        other => other.clone(),
-    }
+    crate::golden_path::params::redact_secrets(value, extra)
 }
 
 impl AuditEvent {

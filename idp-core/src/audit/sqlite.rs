@@ -65,41 +65,6 @@ struct Db {
     key: SigningKey,
 }
 
-fn load_or_create_key(path: &Path) -> Result<SigningKey> {
-    if let Ok(text) = std::fs::read_to_string(path) {
-        let bytes = hex::decode(text.trim())
-            .map_err(|_| Error::invalid(format!("{} is not a hex key", path.display())))?;
-        let seed: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| Error::invalid(format!("{} must hold 32 bytes", path.display())))?;
-        return Ok(SigningKey::from_bytes(&seed));
-    }
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| Error::internal(format!("no OS randomness: {e}")))?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    {
-        use std::io::Write;
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-        let mut f = opts.open(&tmp)?;
-        f.write_all(hex::encode(seed).as_bytes())?;
-        f.sync_all()?;
-    }
-    // If another process created the key meanwhile, keep theirs.
-    match std::fs::hard_link(&tmp, path) {
-        Ok(()) => {
-            let _ = std::fs::remove_file(&tmp);
-            Ok(SigningKey::from_bytes(&seed))
-        }
-        Err(_) => {
-            let _ = std::fs::remove_file(&tmp);
-            load_or_create_key(path)
-        }
-    }
-}
-
 impl Db {
     fn open(db: &Path, key_path: &Path) -> Result<Db> {
         // Durable: every commit reaches the disk before append returns.
@@ -110,7 +75,7 @@ impl Db {
             conn: Mutex::new(conn),
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
-            key: load_or_create_key(key_path)?,
+            key: SigningKey::from_bytes(&crate::digest::load_or_create_key(key_path)?),
         })
     }
 

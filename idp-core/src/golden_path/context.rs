@@ -82,10 +82,13 @@ pub fn build_context(
             })
         })
         .collect();
-    let visible: Parameters = params
-        .iter()
+    // Templates never see a secret: secret parameters are left out, and a secret-like key inside
+    // an object parameter reads as "***" (the same redaction as audit, state and plans).
+    let visible: Parameters = gp
+        .schema
+        .redact(params)
+        .into_iter()
         .filter(|(k, _)| !gp.schema.is_secret(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let availability = params
         .get("availability_slo")

@@ -41,6 +41,41 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEY_HINTS.iter().any(|h| k.contains(h))
 }
 
+/// The one redaction every output of idp goes through (audit records, stamps, state, plans,
+/// receipts, the values templates see): the value of every key that looks like a secret
+/// ([`is_secret_key`]) or that `extra` names is replaced by `"***"`, at any depth.
+pub fn redact_secrets(value: &Value, extra: &dyn Fn(&str) -> bool) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    if is_secret_key(k) || extra(k) {
+                        (k.clone(), Value::String(REDACTED.into()))
+                    } else {
+                        (k.clone(), redact_secrets(v, extra))
+                    }
+                })
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(|v| redact_secrets(v, extra)).collect()),
+        other => other.clone(),
+    }
+}
+
+/// What a redacted secret reads as.
+pub const REDACTED: &str = "***";
+
+/// True when a secret-like key appears anywhere in `v`.
+pub fn contains_secret_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| is_secret_key(k) || contains_secret_key(v)),
+        Value::Array(a) => a.iter().any(contains_secret_key),
+        _ => false,
+    }
+}
+
 /// The compiled parameter schema of a golden path.
 pub struct ParameterSchema {
     validator: jsonschema::Validator,
@@ -139,18 +174,26 @@ impl ParameterSchema {
         Ok(eff)
     }
 
-    /// A copy of `params` with secret values replaced by `"***"`.
+    /// A copy of `params` with secret values replaced by `"***"`: the schema's secret parameters,
+    /// and secret-like keys at any depth (a `password` inside an object parameter).
     pub fn redact(&self, params: &Parameters) -> Parameters {
         params
             .iter()
             .map(|(k, v)| {
                 if self.is_secret(k) {
-                    (k.clone(), Value::String("***".into()))
+                    (k.clone(), Value::String(REDACTED.into()))
                 } else {
-                    (k.clone(), v.clone())
+                    (k.clone(), redact_secrets(v, &|_| false))
                 }
             })
             .collect()
+    }
+
+    /// True when `params` hold a secret: a secret parameter, or a secret-like key inside one.
+    pub fn has_secrets(&self, params: &Parameters) -> bool {
+        params
+            .iter()
+            .any(|(k, v)| self.is_secret(k) || contains_secret_key(v))
     }
 }
 

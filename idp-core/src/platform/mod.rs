@@ -95,7 +95,8 @@ pub struct Platform {
     state: Arc<dyn StateStore>,
     audit: Arc<dyn AuditLog>,
     clock: Arc<dyn Clock>,
-    salt: Arc<str>,
+    /// The workspace's idempotency MAC key (`idempotency.key`, owner-only).
+    mac_key: Arc<[u8; 32]>,
     progress: Option<ProgressFn>,
     cancel: Option<CancelToken>,
     /// Guardrails on the calling thread only (set for the tasks of a fleet upgrade).
@@ -224,9 +225,9 @@ impl PlatformBuilder {
                 crate::audit::open(providers.audit.as_ref(), &providers.state, &workspace).await?
             }
         };
-        let salt = {
+        let mac_key = {
             let ws = workspace.clone();
-            crate::runtime::unblock(move || workspace_salt(&ws)).await?
+            crate::runtime::unblock(move || workspace_mac_key(&ws)).await?
         };
         let p = Platform {
             def,
@@ -235,7 +236,7 @@ impl PlatformBuilder {
             state,
             audit,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
-            salt: salt.into(),
+            mac_key: Arc::new(mac_key),
             progress: None,
             cancel: None,
             sequential_checks: false,
@@ -528,30 +529,19 @@ impl Platform {
         self.cancel.as_ref().is_some_and(CancelToken::is_cancelled)
     }
 
-    pub(crate) fn salt(&self) -> &str {
-        &self.salt
+    /// HMAC-SHA-256 under the workspace's private key: how idempotency keys cover secret values
+    /// without revealing them (a plain salted hash of a short secret is guessed offline).
+    pub(crate) fn mac(&self, msg: &[u8]) -> String {
+        crate::digest::hmac_sha256_hex(&self.mac_key[..], msg)
     }
 }
 
-/// A random per-workspace salt: idempotency keys hash secret values with it, so a key never
-/// reveals a guessable secret.
-fn workspace_salt(ws: &Path) -> Result<String> {
-    let p = ws.join("salt");
-    match std::fs::read_to_string(&p) {
-        Ok(s) if s.trim().len() == 64 => Ok(s.trim().to_string()),
-        _ => {
-            let s = crate::digest::random_hex(32);
-            let tmp = ws.join(format!("salt.{}", crate::digest::random_hex(4)));
-            std::fs::write(&tmp, &s)?;
-            // Two processes racing here: the first rename wins for both (they re-read).
-            if !p.exists() {
-                std::fs::rename(&tmp, &p)?;
-            } else {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            Ok(std::fs::read_to_string(&p)?.trim().to_string())
-        }
-    }
+/// The workspace's idempotency MAC key, readable by its owner only. The salt file earlier
+/// versions kept beside the state (readable by everyone) is removed.
+fn workspace_mac_key(ws: &Path) -> Result<[u8; 32]> {
+    std::fs::create_dir_all(ws)?;
+    let _ = std::fs::remove_file(ws.join("salt"));
+    crate::digest::load_or_create_key(&ws.join("idempotency.key"))
 }
 
 /// The repo name a role maps to for `service` (used by explain).

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Platform;
 use crate::error::{Error, Result};
-use crate::golden_path::params::{check_string, check_value, is_secret_key};
+use crate::golden_path::params::{check_string, check_value, contains_secret_key, is_secret_key};
 use crate::golden_path::{GoldenPath, Parameters, RepoRole, ServiceContext, StepId, build_context};
 use crate::intent::{Intent, Resolution};
 use crate::naming::shown;
@@ -339,8 +339,8 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         }
     }
 
-    let has_secrets = req.parameters.keys().any(|k| gp.schema.is_secret(k))
-        || req.intents.iter().any(contains_secret_key);
+    let has_secrets =
+        gp.schema.has_secrets(&req.parameters) || req.intents.iter().any(contains_secret_key);
     let redacted_params = gp.schema.redact(&req.parameters);
     let request_redacted = json!({
         "service": req.service,
@@ -358,16 +358,10 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
     });
     if has_secrets {
         // Secrets change the key (a different secret is a different request) without the key
-        // revealing them: they are hashed with the workspace's random salt.
-        let secrets: Vec<String> = req
-            .parameters
-            .iter()
-            .filter(|(k, _)| gp.schema.is_secret(k))
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        let salted =
-            crate::digest::sha256_hex(format!("{}|{}", p.salt(), secrets.join("|")).as_bytes());
-        key_material["secrets"] = Value::String(salted);
+        // revealing them: the whole unredacted request goes through the workspace's keyed MAC.
+        let raw = json!({"parameters": req.parameters, "intents": req.intents});
+        key_material["secrets"] =
+            Value::String(p.mac(crate::digest::canonical_json(&raw).as_bytes()));
     }
     let key = crate::digest::sha256_hex(crate::digest::canonical_json(&key_material).as_bytes());
 
@@ -457,33 +451,6 @@ async fn check_repo_not_taken(
     )
 }
 
-fn contains_secret_key(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m
-            .iter()
-            .any(|(k, v)| is_secret_key(k) || contains_secret_key(v)),
-        Value::Array(a) => a.iter().any(contains_secret_key),
-        _ => false,
-    }
-}
-
 fn redact_intents(intents: &[Value]) -> Value {
-    fn red(v: &Value) -> Value {
-        match v {
-            Value::Object(m) => Value::Object(
-                m.iter()
-                    .map(|(k, v)| {
-                        if is_secret_key(k) {
-                            (k.clone(), json!("***"))
-                        } else {
-                            (k.clone(), red(v))
-                        }
-                    })
-                    .collect(),
-            ),
-            Value::Array(a) => Value::Array(a.iter().map(red).collect()),
-            other => other.clone(),
-        }
-    }
-    Value::Array(intents.iter().map(red).collect())
+    crate::golden_path::params::redact_secrets(&Value::Array(intents.to_vec()), &|_| false)
 }

@@ -160,7 +160,16 @@ pub(crate) fn open_wal(
             Ok(conn)
         })();
         match attempt {
-            Ok(c) => return Ok(c),
+            Ok(c) => {
+                // Owner-only, like the keys beside it: the state holds every service's
+                // parameters and keys. (SQLite gives its -wal and -shm files the same mode.)
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+                }
+                return Ok(c);
+            }
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if matches!(
                     e.code,
