@@ -527,6 +527,8 @@ export interface AuditEvent {
   correlation_id: string
   /** Anything else worth keeping (redacted). */
   details: unknown
+  /** SHA-256 of the platform folder whose policies made the decision (`PlatformDef::digest`). Empty in records written before it was kept. */
+  platform?: string
 }
 
 /** A signed statement "record `seq` has hash `hash`". */

@@ -44,6 +44,20 @@ struct Cli {
 enum Command {
     /// Write the built-in platform folder to DIR for your team to edit.
     Init { dir: PathBuf },
+    /// Pin the workspace to this platform folder (--platform): writes with any other folder are
+    /// refused. Platform admins only; a pinned workspace is re-pinned with its pinned folder.
+    Pin {
+        /// `digest`: exactly these files (any edit needs a re-pin); `path`: whatever the folder
+        /// at this path holds.
+        #[arg(long, value_enum, default_value = "digest")]
+        by: PinByArg,
+        /// Remove the pin instead.
+        #[arg(long, conflicts_with = "show")]
+        clear: bool,
+        /// Show the pin and whether this platform matches it; changes nothing.
+        #[arg(long)]
+        show: bool,
+    },
     /// Golden paths: run every step for a service.
     #[command(name = "golden-path", subcommand)]
     GoldenPath(GoldenPathCmd),
@@ -139,6 +153,13 @@ enum InfraCmd {
     /// Re-resolve every stored request against the current catalog (e.g. `--platform NEWDIR`)
     /// and show, per service, what would change. Writes nothing.
     Impact,
+}
+
+/// How `idp pin` pins.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum PinByArg {
+    Digest,
+    Path,
 }
 
 #[derive(Subcommand)]
@@ -423,6 +444,54 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
     let p = open(&cli, cancel)?;
     match &cli.command {
         Command::Init { .. } => unreachable!("handled above"),
+        Command::Pin { by, clear, show } => {
+            if *show {
+                let pin = p.pinned()?;
+                let v = serde_json::json!({
+                    "pin": pin,
+                    "platform_digest": p.definition().digest,
+                    "matches": p.pin_mismatch().is_none(),
+                });
+                if cli.json {
+                    output::json(&v);
+                } else {
+                    match &pin {
+                        None => println!("not pinned"),
+                        Some(pin) => println!(
+                            "pinned to {}; this platform {}",
+                            serde_json::to_string(pin)?,
+                            if p.pin_mismatch().is_none() {
+                                "matches"
+                            } else {
+                                "does not match"
+                            }
+                        ),
+                    }
+                }
+                return Ok(());
+            }
+            let who = principal(&cli, &p)?;
+            if *clear {
+                p.unpin(&who)?;
+                if cli.json {
+                    output::json(&serde_json::json!({"pin": null}));
+                } else {
+                    println!("the workspace is no longer pinned");
+                }
+                return Ok(());
+            }
+            let by = match by {
+                PinByArg::Digest => idp_core::platform::pin::PinBy::Digest,
+                PinByArg::Path => idp_core::platform::pin::PinBy::Path,
+            };
+            let pin = p.pin(&who, by)?;
+            if cli.json {
+                output::json(&serde_json::json!({"pin": pin}));
+            } else {
+                println!("pinned the workspace to {}", serde_json::to_string(&pin)?);
+            }
+            Ok(())
+        }
         Command::GoldenPath(GoldenPathCmd::Run(a)) => {
             operation(&cli, &p, Operation::RunGoldenPath, a)
         }

@@ -5,11 +5,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn idp(ws: &Path) -> Command {
+    idp_as(ws, "user:default/alice")
+}
+
+fn idp_as(ws: &Path, user: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
     c.arg("--workspace")
         .arg(ws)
         .arg("--as")
-        .arg("user:default/alice")
+        .arg(user)
         .env_remove("IDP_FAILPOINT");
     c
 }
@@ -798,11 +802,132 @@ fn hostile_request_input_is_capped_and_refused_without_echo() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     // An empty --as is not a principal.
+    let out = idp_as(ws.path(), "").args(RUN).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not a user reference"),
+        "{out:?}"
+    );
+    assert!(!ws.path().join("repos").exists());
+}
+
+#[test]
+fn a_pinned_workspace_refuses_writes_from_another_platform_folder() {
+    let ws = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("pf");
+    let evil = dir.path().join("evil");
+    for d in [&pf, &evil] {
+        assert!(
+            idp(ws.path())
+                .arg("init")
+                .arg(d)
+                .output()
+                .unwrap()
+                .status
+                .success()
+        );
+    }
+    std::fs::write(
+        evil.join("policies/authz.cedar"),
+        "@id(\"permit-all\")\npermit (principal, action, resource);\n",
+    )
+    .unwrap();
+    // Only a platform admin pins.
     let out = idp(ws.path())
-        .args(["--as", ""])
+        .arg("--platform")
+        .arg(&pf)
+        .arg("pin")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let pin = |platform: &Path| {
+        let mut c = idp_as(ws.path(), "user:default/pat");
+        c.arg("--platform").arg(platform);
+        c
+    };
+    let out = pin(&pf).arg("pin").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The permit-all folder cannot write, re-pin or unpin; a plan still works.
+    let out = pin(&evil).args(RUN).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pinned"),
+        "{out:?}"
+    );
+    assert!(!ws.path().join("repos/payments-api.git").exists());
+    for args in [&["pin"][..], &["pin", "--clear"][..]] {
+        let out = pin(&evil).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {out:?}");
+    }
+    let out = pin(&evil)
+        .args([
+            "plan",
+            "golden-path",
+            "--service",
+            "payments-api",
+            "--owner",
+            "team-payments",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // The pinned folder writes, and every record names the platform that decided.
+    let out = idp(ws.path())
+        .arg("--platform")
+        .arg(&pf)
         .args(RUN)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(!ws.path().join("repos").exists());
+    assert!(out.status.success(), "{out:?}");
+    let out = pin(&pf).args(["--json", "pin", "--show"]).output().unwrap();
+    let shown = json_of(&out);
+    assert_eq!(shown["matches"], true);
+    let digest = shown["platform_digest"].as_str().unwrap().to_string();
+    let list = json_of(
+        &idp(ws.path())
+            .args(["--json", "audit", "list"])
+            .output()
+            .unwrap(),
+    );
+    let records = list.as_array().unwrap();
+    let runs: Vec<_> = records
+        .iter()
+        .filter(|r| r["event"]["operation"] == "run_golden_path")
+        .collect();
+    assert!(!runs.is_empty());
+    for r in runs {
+        assert_eq!(r["event"]["platform"], digest.as_str(), "{r}");
+    }
+    // A pin by path follows the folder's edits; a pin by digest does not.
+    std::fs::write(pf.join("policies/notes.md"), "edited\n").unwrap();
+    let out = pin(&pf).args(RUN).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let out = pin(&pf).args(["pin", "--by", "path"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "an edited folder cannot re-pin: {out:?}"
+    );
+    std::fs::remove_file(pf.join("policies/notes.md")).unwrap();
+    assert!(
+        pin(&pf)
+            .args(["pin", "--by", "path"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    std::fs::write(pf.join("policies/notes.md"), "edited\n").unwrap();
+    let out = pin(&pf).args(RUN).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        pin(&pf)
+            .args(["pin", "--clear"])
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+    assert!(pin(&evil).args(RUN).output().unwrap().status.success());
 }

@@ -180,6 +180,10 @@ impl Platform {
         fn fleet(&self) -> Vec<FleetRow>;
         /// What a catalog change would do to every service's infrastructure.
         fn infra_impact(&self, who: &Principal) -> ImpactReport;
+        /// Pins the workspace to this platform folder (platform admins only).
+        fn pin(&self, who: &Principal, by: crate::platform::pin::PinBy) -> crate::platform::pin::PlatformPin;
+        /// Removes the workspace's pin (platform admins, with the pinned platform only).
+        fn unpin(&self, who: &Principal) -> ();
     }
 
     /// Adds `key=value` strings to `req.parameters`, typed by the golden path's schema.

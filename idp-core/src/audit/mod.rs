@@ -48,6 +48,10 @@ pub struct AuditEvent {
     pub correlation_id: String,
     /// Anything else worth keeping (redacted).
     pub details: Value,
+    /// SHA-256 of the platform folder whose policies made the decision
+    /// (`PlatformDef::digest`). Empty in records written before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub platform: String,
 }
 
 /// A sequenced, hash-chained record.
@@ -442,6 +446,10 @@ impl AuditEvent {
         string(&mut out, &self.operation);
         out.push_str(",\"outcome\":");
         string(&mut out, &self.outcome);
+        if !self.platform.is_empty() {
+            out.push_str(",\"platform\":");
+            string(&mut out, &self.platform);
+        }
         out.push_str(",\"policies\":");
         strings(&mut out, &self.policies);
         out.push_str(",\"principal\":");
@@ -515,6 +523,8 @@ mod tests {
                 artifacts: vec![serde_json::json!({"path": texts[7], "sha256": "x"}); n],
                 correlation_id: texts[7].clone(),
                 details: serde_json::json!({"b": texts[0], "a": [1, texts[1]]}),
+                // Empty (older records) and set.
+                platform: if n == 1 { String::new() } else { texts[3].clone() },
             };
             let generic = crate::digest::canonical_json(&serde_json::to_value(&ev).unwrap());
             proptest::prop_assert_eq!(ev.canonical_of_redacted(), generic);

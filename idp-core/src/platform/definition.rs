@@ -26,6 +26,9 @@ pub struct PlatformDef {
     pub catalog: crate::intent::Catalog,
     /// SHA-256 over every policy file (names and contents), recorded in the audit log on change.
     pub policy_digest: String,
+    /// SHA-256 over every file of the platform folder (names and contents): which platform made
+    /// a decision, recorded with every audit record, and what a workspace pin compares.
+    pub digest: String,
     /// id -> version -> golden path, versions ascending.
     pub golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>,
     pub files: PlatformFiles,
@@ -168,7 +171,18 @@ impl PlatformDef {
         let golden_paths = golden_paths?;
         let (authz, guardrails, policy_digest) = policies?;
         let catalog = catalog?;
+        let digest = {
+            let mut input = String::new();
+            for (name, text) in &files.files {
+                input.push_str(&format!(
+                    "{name}\0{}\n",
+                    crate::digest::sha256_hex(text.as_bytes())
+                ));
+            }
+            crate::digest::sha256_hex(input.as_bytes())
+        };
         Ok(PlatformDef {
+            digest,
             config,
             directory,
             authz,

@@ -12,6 +12,7 @@ mod definition;
 mod engine;
 pub mod explain;
 mod infra;
+pub mod pin;
 mod policy_point;
 pub mod policy_tests;
 mod prepare;
@@ -302,6 +303,7 @@ impl Platform {
                     "cedar_policies": self.def.authz.len(),
                     "rego_rules": self.def.guardrails.rego_rules(),
                 }),
+                platform: self.def.digest.clone(),
                 ..Default::default()
             })
             .await?;
@@ -370,7 +372,12 @@ impl Platform {
     }
 
     /// Asks the policy point whether `req` is allowed (no side effects, nothing recorded).
+    /// A write action (anything but `plan` and `explain`) is refused while the workspace is
+    /// pinned to another platform folder.
     pub fn authorize(&self, req: &crate::policy::AuthzRequest) -> Result<crate::policy::Decided> {
+        if !matches!(req.action.as_str(), "plan" | "explain") {
+            pin::check_write(self, &req.action)?;
+        }
         let env = req
             .context
             .environment
@@ -506,6 +513,7 @@ impl Platform {
 
     /// Signs a checkpoint of the audit chain's head.
     pub async fn audit_checkpoint(&self) -> Result<Option<crate::audit::Checkpoint>> {
+        pin::check_write(self, "audit_checkpoint")?;
         self.audit.checkpoint().await
     }
 

@@ -151,6 +151,9 @@ pub(crate) fn authorize_operation(
     action: &str,
     dry_run: bool,
 ) -> Result<DecisionRecord> {
+    if !dry_run {
+        super::pin::check_write(p, action)?;
+    }
     let req = AuthzRequest {
         principal: who.clone(),
         action: action.to_string(),
@@ -181,6 +184,9 @@ pub(crate) async fn check_change_sets(
     dry_run: bool,
     same_run: &std::collections::BTreeSet<crate::golden_path::StepId>,
 ) -> Result<PolicyOutcome> {
+    if !dry_run {
+        super::pin::check_write(p, prep.op.as_str())?;
+    }
     let now = p.now_text();
     let waivers: Vec<Waiver> = p
         .state
@@ -331,6 +337,7 @@ async fn first_deploy(
 pub(crate) async fn audit(p: &Platform, who: &str, mut ev: AuditEvent) -> Result<()> {
     ev.time = p.now_text();
     ev.principal = who.to_string();
+    ev.platform = p.def.digest.clone();
     p.audit.append(ev).await.map(|_| ())
 }
 

@@ -676,6 +676,9 @@ impl Platform {
             owner: team.name.clone(),
             golden_path: rec.golden_path.clone(),
         };
+        if !dry_run {
+            super::pin::check_write(self, "upgrade")?;
+        }
         let now = self.now_text();
         let waivers: Vec<crate::policy::Waiver> = self
             .state

@@ -1001,6 +1001,11 @@ class AuditEvent(Record):
         """Anything else worth keeping (redacted)."""
         return self._data["details"]  # type: ignore[no-any-return]
 
+    @property
+    def platform(self) -> Optional[str]:
+        """SHA-256 of the platform folder whose policies made the decision (`PlatformDef::digest`). Empty in records written before it was kept."""
+        return self._data.get("platform")  # type: ignore[no-any-return]
+
 
 class Checkpoint(Record):
     """A signed statement "record `seq` has hash `hash`"."""
