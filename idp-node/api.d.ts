@@ -69,6 +69,19 @@ export interface IdArg {
 export interface KeyArg {
   /** Verify checkpoints against this ed25519 public key (hex) instead of the log's own. */
   key?: string | null
+  /** Checkpoints exported earlier (kept outside the workspace): each must still match. */
+  anchors?: Checkpoint[]
+}
+
+/** A signed statement "record `seq` has hash `hash`". */
+export interface Checkpoint {
+  seq: number
+  hash: string
+  signed_at: string
+  /** Hex ed25519 public key. */
+  public_key: string
+  /** Hex ed25519 signature over [`checkpoint_message`]. */
+  signature: string
 }
 
 /** Who wants to do what to which resource, in which context. */
@@ -531,17 +544,6 @@ export interface AuditEvent {
   platform?: string
 }
 
-/** A signed statement "record `seq` has hash `hash`". */
-export interface Checkpoint {
-  seq: number
-  hash: string
-  signed_at: string
-  /** Hex ed25519 public key. */
-  public_key: string
-  /** Hex ed25519 signature over [`checkpoint_message`]. */
-  signature: string
-}
-
 /** A decision and the policies that made it. */
 export interface Decided {
   allowed: boolean
@@ -779,7 +781,7 @@ export interface IdpMethods {
   audit_verify: { args: KeyArg; result: VerifyReport }
   /** Audit records, oldest first. */
   audit_list: { args: ListArgs; result: AuditRecord[] }
-  /** Signs a checkpoint of the audit chain's head (`null` when the log is empty). */
+  /** Signs a checkpoint of the audit chain's head (`null` when the log is empty). Platform admins only. */
   audit_checkpoint: { args: NoArgs; result: Checkpoint | null }
   /** What the policy point decides for a request (nothing is recorded). */
   authorize: { args: AuthzRequest; result: Decided }

@@ -5,7 +5,7 @@
 #[macro_use]
 mod output;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -166,10 +166,21 @@ enum PinByArg {
 enum AuditCmd {
     /// Check the whole hash chain and every signed checkpoint; exit 1 naming the first bad
     /// record if anything was edited, deleted, inserted or reordered.
+    /// Reads only: works on a read-only copy of a workspace.
     Verify {
         /// Verify checkpoints against this ed25519 public key (hex) instead of the workspace's.
         #[arg(long)]
         key: Option<String>,
+        /// Also verify against the checkpoints exported to FILE (`idp audit export`): records
+        /// deleted or rewritten up to any of them are detected.
+        #[arg(long, value_name = "FILE")]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Append the newest signed checkpoint to FILE (JSON lines), kept outside the workspace, for
+    /// `audit verify --checkpoints FILE` later.
+    Export {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
     },
     /// List audit records, oldest first.
     List {
@@ -181,7 +192,8 @@ enum AuditCmd {
         #[arg(long)]
         limit: Option<usize>,
     },
-    /// Sign a checkpoint of the current head with the workspace key.
+    /// Sign a checkpoint of the current head with the workspace key (platform admins). Every
+    /// append signs the new head already; this is for logs written before that.
     Checkpoint,
 }
 
@@ -441,6 +453,32 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         }
         return Ok(());
     }
+    if let Command::Audit(AuditCmd::Verify { key, checkpoints }) = &cli.command {
+        // Read-only: no platform is built (that would record a policy load and create files).
+        let files = match &cli.platform {
+            Some(dir) => idp_core::platform::PlatformFiles::from_dir(dir)?,
+            None => idp_core::platform::PlatformFiles::builtin(),
+        };
+        let cfg = idp_core::platform::PlatformDef::load(files)?.config;
+        let anchors = match checkpoints {
+            Some(f) => read_checkpoints(f)?,
+            None => Vec::new(),
+        };
+        let report = idp_core::audit::verify_workspace(
+            cfg.providers.audit.as_ref(),
+            &cfg.providers.state,
+            &cli.workspace,
+            &idp_core::audit::VerifyOptions {
+                trusted_key: key.clone(),
+                anchors,
+            },
+        )?;
+        output::audit_verify(&report, cli.json);
+        if !report.ok {
+            std::process::exit(1);
+        }
+        return Ok(());
+    }
     let p = open(&cli, cancel)?;
     match &cli.command {
         Command::Init { .. } => unreachable!("handled above"),
@@ -620,12 +658,40 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
 fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
     use idp_core::audit::AuditFilter;
     match cmd {
-        AuditCmd::Verify { key } => {
-            let report = p.audit_verify(key.as_deref())?;
-            output::audit_verify(&report, cli.json);
-            if !report.ok {
-                std::process::exit(1);
+        AuditCmd::Verify { .. } => unreachable!("verified read-only before the platform opens"),
+        AuditCmd::Export { to } => {
+            let ws = std::fs::canonicalize(&cli.workspace)?;
+            let dir = to
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map(std::fs::canonicalize)
+                .transpose()?
+                .unwrap_or(std::env::current_dir()?);
+            if dir.starts_with(&ws) {
+                return Err(Error::invalid(format!(
+                    "{} is inside the workspace: whoever can rewrite the log can rewrite it too; \
+                     export to a place the workspace's users cannot write",
+                    to.display()
+                ))
+                .with("field", "to"));
             }
+            let cp = p.audit_latest_checkpoint()?.ok_or_else(|| {
+                Error::not_found("the audit log has no signed checkpoint yet; nothing to export")
+            })?;
+            use std::io::Write as _;
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(to)?;
+            writeln!(f, "{}", serde_json::to_string(&cp)?)?;
+            f.sync_all()?;
+            output::json_or(&serde_json::to_value(&cp)?, cli.json, || {
+                format!(
+                    "exported the checkpoint of record {} to {}",
+                    cp.seq,
+                    to.display()
+                )
+            });
         }
         AuditCmd::List {
             service,
@@ -640,7 +706,7 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
             output::audit_list(&records, cli.json);
         }
         AuditCmd::Checkpoint => {
-            let cp = p.audit_checkpoint()?;
+            let cp = p.audit_checkpoint(&principal(cli, p)?)?;
             output::json_or(&serde_json::to_value(&cp)?, cli.json, || match &cp {
                 Some(c) => format!("signed checkpoint at record {} ({})", c.seq, c.hash),
                 None => "the audit log is empty; nothing to sign".into(),
@@ -648,6 +714,25 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Checkpoints exported by `idp audit export` (one JSON object per line).
+fn read_checkpoints(file: &Path) -> idp_core::Result<Vec<idp_core::audit::Checkpoint>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::invalid(format!("cannot read checkpoints {}: {e}", file.display())))?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|_| {
+                Error::invalid(format!(
+                    "{}:{}: not a checkpoint exported by idp audit export",
+                    file.display(),
+                    i + 1
+                ))
+            })
+        })
+        .collect()
 }
 
 fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {

@@ -931,3 +931,97 @@ fn a_pinned_workspace_refuses_writes_from_another_platform_folder() {
     );
     assert!(pin(&evil).args(RUN).output().unwrap().status.success());
 }
+
+#[test]
+fn audit_verify_reads_only_and_exported_checkpoints_catch_a_truncation() {
+    let ws = tempfile::tempdir().unwrap();
+    assert!(
+        idp(ws.path())
+            .args(["-q"])
+            .args(RUN)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let records = || {
+        rusqlite::Connection::open(ws.path().join("audit.db"))
+            .unwrap()
+            .query_row("SELECT count(*) FROM audit", [], |r| r.get::<_, i64>(0))
+            .unwrap()
+    };
+    let n = records();
+    // With another platform folder, verify still records nothing (no policy load).
+    let pf = tempfile::tempdir().unwrap();
+    let pf = pf.path().join("pf");
+    assert!(
+        idp(ws.path())
+            .arg("init")
+            .arg(&pf)
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::fs::write(
+        pf.join("policies/extra.cedar"),
+        "@id(\"x\")\nforbid (principal, action, resource) when { false };\n",
+    )
+    .unwrap();
+    let out = idp(ws.path())
+        .arg("--platform")
+        .arg(&pf)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(records(), n, "verify wrote to the log it checks");
+    // Signing checkpoints is for platform admins.
+    let out = idp(ws.path())
+        .args(["audit", "checkpoint"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    let out = idp_as(ws.path(), "user:default/pat")
+        .args(["audit", "checkpoint"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // Export is refused inside the workspace, and works outside it.
+    let out = idp(ws.path())
+        .args(["audit", "export", "--to"])
+        .arg(ws.path().join("cp.jsonl"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let outside = tempfile::tempdir().unwrap();
+    let anchors = outside.path().join("checkpoints.jsonl");
+    let out = idp(ws.path())
+        .args(["audit", "export", "--to"])
+        .arg(&anchors)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let total = records();
+    // Delete the tail and every checkpoint (the every-1000th signatures that would survive in a
+    // longer log are tested in idp-core's audit tests): verify names the first unsigned record,
+    // and the exported checkpoint names the cut.
+    let db = rusqlite::Connection::open(ws.path().join("audit.db")).unwrap();
+    db.execute_batch(&format!(
+        "DELETE FROM audit WHERE seq > {}; DELETE FROM audit_checkpoints;",
+        total - 2
+    ))
+    .unwrap();
+    drop(db);
+    let out = idp(ws.path())
+        .args(["--json", "audit", "verify", "--checkpoints"])
+        .arg(&anchors)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = json_of(&out);
+    assert_eq!(report["ok"], false, "{report}");
+    let out = idp(ws.path())
+        .args(["--json", "audit", "verify"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}

@@ -114,7 +114,9 @@ fn main() {
     );
 
     // Verification over the whole chain (~1M records after topping up).
-    let have = now(log.verify(None)).unwrap().records as usize;
+    let have = now(log.verify(&idp_core::audit::VerifyOptions::default()))
+        .unwrap()
+        .records as usize;
     let target = 1_000_000usize;
     let mut i = have;
     while i < target {
@@ -123,7 +125,7 @@ fn main() {
         i += n;
     }
     let t = Instant::now();
-    let r = now(log.verify(None)).unwrap();
+    let r = now(log.verify(&idp_core::audit::VerifyOptions::default())).unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert!(r.ok);
     let rate = r.records as f64 / secs;

@@ -69,6 +69,9 @@ pub struct KeyArg {
     /// Verify checkpoints against this ed25519 public key (hex) instead of the log's own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// Checkpoints exported earlier (kept outside the workspace): each must still match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<crate::audit::Checkpoint>,
 }
 
 /// Arguments of `test_policies`.
@@ -276,15 +279,18 @@ calls! {
             .collect();
     /// Checks the audit chain and every signed checkpoint.
     AuditVerify "audit_verify" (KeyArg) -> crate::audit::VerifyReport =
-        |p, _who, a| p.audit_verify(a.key.as_deref()).await?;
+        |p, _who, a| p
+            .audit_verify(&crate::audit::VerifyOptions { trusted_key: a.key, anchors: a.anchors })
+            .await?;
     /// Audit records, oldest first.
     AuditList "audit_list" (ListArgs) -> Vec<crate::audit::AuditRecord> =
         |p, _who, a| p
             .audit_list(&AuditFilter { service: a.service, since: a.since, limit: a.limit })
             .await?;
-    /// Signs a checkpoint of the audit chain's head (`null` when the log is empty).
+    /// Signs a checkpoint of the audit chain's head (`null` when the log is empty). Platform
+    /// admins only.
     AuditCheckpoint "audit_checkpoint" (NoArgs) -> Option<crate::audit::Checkpoint> =
-        |p, _who, _a| p.audit_checkpoint().await?;
+        |p, who, _a| p.audit_checkpoint(who).await?;
     /// What the policy point decides for a request (nothing is recorded).
     Authorize "authorize" (crate::policy::AuthzRequest) -> crate::policy::Decided =
         |p, _who, a| p.authorize(&a)?;

@@ -160,12 +160,14 @@ impl Platform {
         fn runs(&self, service: Option<&str>, limit: usize) -> Vec<RunSummary>;
         /// What idp created for `service`, and how to override each file safely.
         fn explain(&self, who: &Principal, service: &str) -> crate::Explanation;
-        /// Verifies the audit chain and its checkpoints.
-        fn audit_verify(&self, trusted_key: Option<&str>) -> VerifyReport;
+        /// Verifies the audit chain, its checkpoints and exported ones. Writes nothing.
+        fn audit_verify(&self, opts: &crate::audit::VerifyOptions) -> VerifyReport;
+        /// The newest signed checkpoint (to export outside the workspace).
+        fn audit_latest_checkpoint(&self) -> Option<Checkpoint>;
         /// Audit records, oldest first.
         fn audit_list(&self, filter: &AuditFilter) -> Vec<AuditRecord>;
-        /// Signs a checkpoint of the audit chain's head.
-        fn audit_checkpoint(&self) -> Option<Checkpoint>;
+        /// Signs a checkpoint of the audit chain's head (platform admins only).
+        fn audit_checkpoint(&self, who: &Principal) -> Option<Checkpoint>;
         /// Asks for a waiver.
         fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Waiver;
         /// Approves a waiver.

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 
-use crate::audit::{AuditEvent, AuditFilter, AuditLog};
+use crate::audit::{AuditEvent, AuditFilter, AuditLog, VerifyOptions};
 use crate::golden_path::StepId;
 use crate::providers::{ChangeRequestSpec, Signature, SourceControl};
 use crate::receipt::{ChangeRequestState, RunStatus};
@@ -714,7 +714,7 @@ where
         batch.iter().map(|r| r.seq).collect::<Vec<_>>() == [3, 4, 5],
         "{batch:?}"
     );
-    let v = ok(c, log.verify(None).await);
+    let v = ok(c, log.verify(&VerifyOptions::default()).await);
     check!(c, v.ok && v.records == 5, "{v:?}");
 
     let c = "secrets never reach the log";
@@ -789,7 +789,7 @@ where
     let c = "checkpoints sign the head and verify, against the log's key only";
     let cp = ok(c, log.checkpoint().await).expect("a non-empty log has a head");
     check!(c, cp.seq == 7, "{cp:?}");
-    let v = ok(c, log.verify(None).await);
+    let v = ok(c, log.verify(&VerifyOptions::default()).await);
     check!(c, v.ok && v.checkpoints_verified >= 1, "{v:?}");
     check!(
         c,
@@ -797,11 +797,49 @@ where
         "signed with another key"
     );
     let other = "0".repeat(63) + "1";
-    let wrong = log.verify(Some(&other)).await;
+    let wrong = log
+        .verify(&VerifyOptions {
+            trusted_key: Some(other),
+            ..Default::default()
+        })
+        .await;
     check!(
         c,
         wrong.map(|r| !r.ok).unwrap_or(true),
         "a foreign key verified the checkpoints"
+    );
+
+    let c = "every append signs the new head, and exported checkpoints are checked";
+    ok(c, log.append(event(8, "service:contract-a")).await);
+    let cps = ok(c, log.checkpoints().await);
+    check!(
+        c,
+        cps.iter().map(|c| c.seq).max() == Some(8),
+        "the head (8) is not signed: {cps:?}"
+    );
+    let v = ok(
+        c,
+        log.verify(&VerifyOptions {
+            anchors: vec![cp.clone()],
+            ..Default::default()
+        })
+        .await,
+    );
+    check!(c, v.ok, "a true exported checkpoint failed: {v:?}");
+    let mut forged = cp.clone();
+    forged.hash = "f".repeat(64);
+    let v = ok(
+        c,
+        log.verify(&VerifyOptions {
+            anchors: vec![forged],
+            ..Default::default()
+        })
+        .await,
+    );
+    check!(
+        c,
+        !v.ok,
+        "an exported checkpoint that does not match verified"
     );
 
     let c = "appends from many tasks at once form one chain";
@@ -820,11 +858,11 @@ where
     for t in tasks {
         ok(c, t.await.expect("the task ran"));
     }
-    let v = ok(c, log.verify(None).await);
-    check!(c, v.ok && v.records == 87, "{v:?}");
+    let v = ok(c, log.verify(&VerifyOptions::default()).await);
+    check!(c, v.ok && v.records == 88, "{v:?}");
 
     let c = "the log survives reopening";
     let again = open().await;
-    let v = ok(c, again.verify(None).await);
-    check!(c, v.ok && v.records == 87, "{v:?}");
+    let v = ok(c, again.verify(&VerifyOptions::default()).await);
+    check!(c, v.ok && v.records == 88, "{v:?}");
 }

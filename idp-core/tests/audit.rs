@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use idp_core::audit::{AuditEvent, AuditFilter, AuditLog, SqliteAuditLog};
+use idp_core::audit::{AuditEvent, AuditFilter, AuditLog, SqliteAuditLog, VerifyOptions};
 use proptest::prelude::*;
 use rusqlite::Connection;
 
@@ -67,7 +67,7 @@ fn tamper(dir: &Path, sql: &str) {
 fn an_untouched_log_verifies_and_secrets_never_reach_the_database() {
     let d = tempfile::tempdir().unwrap();
     let log = filled(d.path(), 50);
-    let r = now(log.verify(None)).unwrap();
+    let r = now(log.verify(&VerifyOptions::default())).unwrap();
     assert!(r.ok && r.records == 50, "{r:?}");
     drop(log);
     let bytes = std::fs::read(d.path().join("audit.db")).unwrap();
@@ -88,7 +88,7 @@ fn editing_any_record_is_detected_and_named() {
         d.path(),
         "UPDATE audit SET event = replace(event, 'alice', 'mallory') WHERE seq = 7",
     );
-    let r = now(open(d.path()).verify(None)).unwrap();
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
     assert!(!r.ok);
     assert_eq!(r.first_bad.unwrap().seq, 7);
 }
@@ -98,7 +98,7 @@ fn deleting_a_record_is_detected() {
     let d = tempfile::tempdir().unwrap();
     filled(d.path(), 20);
     tamper(d.path(), "DELETE FROM audit WHERE seq = 11");
-    let r = now(open(d.path()).verify(None)).unwrap();
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
     assert_eq!(r.first_bad.unwrap().seq, 11);
 }
 
@@ -111,7 +111,7 @@ fn swapping_two_records_is_detected() {
         "UPDATE audit SET seq = -1 WHERE seq = 5; UPDATE audit SET seq = 5 WHERE seq = 6; \
          UPDATE audit SET seq = 6 WHERE seq = -1;",
     );
-    let r = now(open(d.path()).verify(None)).unwrap();
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
     assert_eq!(r.first_bad.unwrap().seq, 5);
 }
 
@@ -147,7 +147,7 @@ fn rewriting_the_tail_consistently_is_caught_by_the_signed_checkpoint() {
         prev = h;
     }
     drop(c);
-    let r = now(open(d.path()).verify(None)).unwrap();
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
     assert!(!r.ok, "{r:?}");
     assert_eq!(r.first_bad.unwrap().seq, 10);
 }
@@ -157,10 +157,19 @@ fn checkpoints_verify_only_with_the_right_key() {
     let d = tempfile::tempdir().unwrap();
     let log = filled(d.path(), 5);
     now(log.checkpoint()).unwrap();
-    assert_eq!(now(log.verify(None)).unwrap().checkpoints_verified, 1);
+    assert!(
+        now(log.verify(&VerifyOptions::default()))
+            .unwrap()
+            .checkpoints_verified
+            >= 1
+    );
     let other = tempfile::tempdir().unwrap();
     let stranger = open(other.path()).public_key();
-    let r = now(log.verify(Some(&stranger))).unwrap();
+    let r = now(log.verify(&VerifyOptions {
+        trusted_key: Some(stranger),
+        ..Default::default()
+    }))
+    .unwrap();
     assert!(!r.ok);
 }
 
@@ -181,7 +190,7 @@ fn concurrent_appenders_share_one_gapless_chain() {
     for t in threads {
         t.join().unwrap();
     }
-    let r = now(log.verify(None)).unwrap();
+    let r = now(log.verify(&VerifyOptions::default())).unwrap();
     assert!(r.ok && r.records == 400, "{r:?}");
     let svc0 = now(log.list(&AuditFilter {
         service: Some("svc-0".into()),
@@ -210,13 +219,136 @@ proptest! {
                 k.min(j)
             }
         };
-        let r = now(open(d.path()).verify(None)).unwrap();
+        let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
         if expected == 0 {
-            // Dropping the newest record leaves a valid shorter chain; a checkpoint catches it.
+            // Dropping the newest record leaves a valid shorter chain; the head's signature
+            // (every append signs it) catches it.
+            prop_assert!(!r.ok);
             prop_assert_eq!(r.records as usize, n - 1);
         } else {
             prop_assert!(!r.ok);
             prop_assert_eq!(r.first_bad.unwrap().seq, expected);
         }
     }
+}
+
+#[test]
+fn moving_a_record_to_another_service_is_detected() {
+    let d = tempfile::tempdir().unwrap();
+    filled(d.path(), 6);
+    tamper(
+        d.path(),
+        "UPDATE audit SET resource = 'service:elsewhere' WHERE seq = 4",
+    );
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
+    assert!(!r.ok, "{r:?}");
+    assert_eq!(r.first_bad.as_ref().unwrap().seq, 4, "{r:?}");
+    let d = tempfile::tempdir().unwrap();
+    filled(d.path(), 6);
+    tamper(
+        d.path(),
+        "UPDATE audit SET time = '2020-01-01T00:00:00.000Z' WHERE seq = 2",
+    );
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
+    assert_eq!(r.first_bad.as_ref().map(|b| b.seq), Some(2), "{r:?}");
+}
+
+#[test]
+fn a_forged_append_and_deleted_checkpoints_are_detected() {
+    // An attacker without the key appends a well-chained record.
+    let d = tempfile::tempdir().unwrap();
+    let log = filled(d.path(), 5);
+    let head = now(log.verify(&VerifyOptions::default())).unwrap().head;
+    drop(log);
+    let mut forged = event(99);
+    forged.principal = "user:default/mallory".into();
+    let canon = forged.redacted().canonical_of_redacted();
+    let hash = idp_core::audit::record_hash(6, &head, &canon);
+    let c = Connection::open(d.path().join("audit.db")).unwrap();
+    c.execute(
+        "INSERT INTO audit (seq, prev_hash, hash, time, resource, event) VALUES (6, ?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![head, hash, forged.time, forged.resource, canon],
+    )
+    .unwrap();
+    drop(c);
+    let r = now(open(d.path()).verify(&VerifyOptions::default())).unwrap();
+    assert!(!r.ok, "{r:?}");
+    assert_eq!(r.first_bad.unwrap().seq, 6);
+    // Deleting every checkpoint, with the auditor's key given, fails too.
+    let d = tempfile::tempdir().unwrap();
+    let log = filled(d.path(), 5);
+    let key = log.public_key();
+    drop(log);
+    tamper(d.path(), "DELETE FROM audit_checkpoints");
+    let r = now(open(d.path()).verify(&VerifyOptions {
+        trusted_key: Some(key),
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(!r.ok, "{r:?}");
+}
+
+#[test]
+fn truncation_beyond_the_kept_checkpoints_is_caught_by_an_exported_one() {
+    let d = tempfile::tempdir().unwrap();
+    let log = filled(d.path(), 1004);
+    let exported = now(log.checkpoints())
+        .unwrap()
+        .into_iter()
+        .max_by_key(|c| c.seq)
+        .unwrap();
+    assert_eq!(exported.seq, 1004, "every append signs the head");
+    drop(log);
+    // Cut the log back to the last every-1000th checkpoint, and the head's signature with it.
+    tamper(
+        d.path(),
+        "DELETE FROM audit WHERE seq > 1000; DELETE FROM audit_checkpoints WHERE seq > 1000;",
+    );
+    let log = open(d.path());
+    let alone = now(log.verify(&VerifyOptions::default())).unwrap();
+    assert!(alone.ok, "what the log alone cannot tell: {alone:?}");
+    let r = now(log.verify(&VerifyOptions {
+        anchors: vec![exported],
+        ..Default::default()
+    }))
+    .unwrap();
+    assert!(!r.ok, "{r:?}");
+    assert!(r.first_bad.unwrap().reason.contains("tail was deleted"));
+}
+
+#[test]
+fn verification_reads_only() {
+    let d = tempfile::tempdir().unwrap();
+    let log = filled(d.path(), 20);
+    let key = log.public_key();
+    drop(log);
+    // A copy of the database alone, as an auditor would receive it.
+    let copy = tempfile::tempdir().unwrap();
+    let c = Connection::open(d.path().join("audit.db")).unwrap();
+    c.execute(
+        "VACUUM INTO ?1",
+        [copy.path().join("audit.db").to_str().unwrap()],
+    )
+    .unwrap();
+    drop(c);
+    let before = std::fs::read(copy.path().join("audit.db")).unwrap();
+    let ro = SqliteAuditLog::open_read_only(&copy.path().join("audit.db")).unwrap();
+    let r = ro
+        .verify_here(&VerifyOptions {
+            trusted_key: Some(key),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(r.ok && r.records == 20, "{r:?}");
+    assert!(
+        now(ro.append(event(1))).is_err(),
+        "a read-only log appended"
+    );
+    drop(ro);
+    assert_eq!(before, std::fs::read(copy.path().join("audit.db")).unwrap());
+    let names: Vec<String> = std::fs::read_dir(copy.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["audit.db"], "verification created files");
 }

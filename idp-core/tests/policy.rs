@@ -55,7 +55,12 @@ fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
         .collect();
     assert_eq!(denials.len(), 7, "one denial record per attempt");
     assert!(denials.iter().all(|r| r.event.outcome == "denied"));
-    assert!(p.block_on(p.audit().verify(None)).unwrap().unwrap().ok);
+    assert!(
+        p.block_on(p.audit().verify(&idp_core::audit::VerifyOptions::default()))
+            .unwrap()
+            .unwrap()
+            .ok
+    );
 }
 
 fn approve(p: &Platform, id: &str) -> Waiver {

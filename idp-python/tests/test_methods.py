@@ -108,13 +108,19 @@ def test_waivers_authorize_and_policy_tests(platform):
 
 
 def test_audit_verify_list_and_checkpoint(platform):
-    assert platform.audit_checkpoint() is not None  # the policy load is recorded
+    # Signing a checkpoint is for platform admins; the refusal is recorded.
+    with pytest.raises(idp.DeniedError):
+        platform.audit_checkpoint()
+    assert platform.audit_checkpoint(as_=PAT) is not None
     platform.run_golden_path(request())
     records = platform.audit_list(service="payments-api")
     assert records and records[-1].event.operation == "run_golden_path"
-    cp = platform.audit_checkpoint()
+    # Every append signs the new head: an exported checkpoint verifies later.
     report = platform.audit_verify()
-    assert report.ok and report.checkpoints_verified >= 1 and cp.seq == report.records
+    assert report.ok and report.checkpoints_verified >= 1
+    cp = platform.audit_checkpoint(as_=PAT)
+    report = platform.audit_verify(anchors=[cp.to_dict()])
+    assert report.ok and cp.seq == report.records
 
 
 def test_module_catalog_and_infra_impact(platform):

@@ -97,7 +97,7 @@ async fn run(dir: &std::path::Path) -> idp_core::Result<()> {
     assert_eq!(e.kind(), ErrorKind::Denied);
     println!("mallory: denied ({})", e.kind());
 
-    let report = platform.audit_verify(None).await?;
+    let report = platform.audit_verify(&Default::default()).await?;
     assert!(report.ok, "{report:?}");
     println!("audit log verified: {} records", report.records);
     Ok(())

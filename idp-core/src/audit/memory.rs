@@ -8,7 +8,7 @@ use ed25519_dalek::SigningKey;
 
 use super::{
     AuditEvent, AuditFilter, AuditLog, AuditRecord, ChainVerifier, Checkpoint, GENESIS,
-    VerifyReport, check_checkpoints, record_hash, sign_checkpoint,
+    VerifyOptions, VerifyReport, check_checkpoints, record_hash, sign_checkpoint,
 };
 use crate::error::{Error, Result};
 
@@ -81,6 +81,15 @@ impl AuditLog for MemoryAuditLog {
                 c.canonical.push(canon);
                 out.push(rec);
             }
+            // Every batch signs the new head (as the SQLite log does).
+            if let Some(last) = c.records.last()
+                && !last.seq.is_multiple_of(super::CHECKPOINT_EVERY)
+            {
+                let cp = sign_checkpoint(&self.key, last.seq, &last.hash);
+                c.checkpoints
+                    .retain(|x| x.seq.is_multiple_of(super::CHECKPOINT_EVERY));
+                c.checkpoints.push(cp);
+            }
             out
         }))
     }
@@ -111,7 +120,7 @@ impl AuditLog for MemoryAuditLog {
         }))
     }
 
-    async fn verify(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
+    async fn verify(&self, opts: &VerifyOptions) -> Result<VerifyReport> {
         let (mut report, hashes, checkpoints) = self.with(|c| {
             let mut v = ChainVerifier::default();
             let mut bad = None;
@@ -125,10 +134,11 @@ impl AuditLog for MemoryAuditLog {
                 c.records.iter().map(|r| (r.seq, r.hash.clone())).collect();
             (v.report(bad), hashes, c.checkpoints.clone())
         });
-        let trusted = trusted_key
-            .map(str::to_string)
+        let trusted = opts
+            .trusted_key
+            .clone()
             .unwrap_or_else(|| self.public_key());
-        check_checkpoints(&mut report, &checkpoints, &hashes, &trusted)?;
+        check_checkpoints(&mut report, &checkpoints, &opts.anchors, &hashes, &trusted)?;
         Ok(report)
     }
 

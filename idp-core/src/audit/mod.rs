@@ -95,6 +95,20 @@ pub struct BadRecord {
     pub reason: String,
 }
 
+/// What to verify a log against.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct VerifyOptions {
+    /// The ed25519 public key (hex) checkpoints must be signed with; default: the log's own key.
+    /// An auditor passes the key they trust, so a rewrite signed with another key fails.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trusted_key: Option<String>,
+    /// Checkpoints exported earlier to a place outside the workspace (`idp audit export`): each
+    /// must still match the chain, so deleting or rewriting records up to any of them, even
+    /// together with the checkpoints stored in the log, is detected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub anchors: Vec<Checkpoint>,
+}
+
 /// Which records to list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -120,10 +134,12 @@ pub trait AuditLog: Send + Sync {
     async fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// The newest platform-level event of `operation` (such as `policy_load`), if any.
     async fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>>;
-    /// Checks the whole chain, and every checkpoint's signature against `trusted_key` (hex
-    /// ed25519), or against the log's own key when `None`.
-    async fn verify(&self, trusted_key: Option<&str>) -> Result<VerifyReport>;
-    /// Signs the current head.
+    /// Checks the whole chain, every checkpoint's signature against `opts.trusted_key` (hex
+    /// ed25519; the log's own key when `None`), that the head is signed, and every exported
+    /// checkpoint in `opts.anchors`. Reads only: it never writes to the log it checks.
+    async fn verify(&self, opts: &VerifyOptions) -> Result<VerifyReport>;
+    /// Signs the current head. (Every append signs the new head already; this is for logs
+    /// written before that.)
     async fn checkpoint(&self) -> Result<Option<Checkpoint>>;
     /// Every checkpoint, oldest first.
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>>;
@@ -144,12 +160,15 @@ pub fn sign_checkpoint(key: &ed25519_dalek::SigningKey, seq: u64, hash: &str) ->
     }
 }
 
-/// Checks `checkpoints` against a verified chain (`report`, with the hashes of the checkpointed
-/// records in `hashes`) and the `trusted_key` (hex): a bad signature, a hash that differs from
-/// the chain, or a checkpoint past the end of the log (truncated) makes the report fail.
+/// Checks `checkpoints` (the log's own) and `anchors` (exported ones) against a verified chain
+/// (`report`, with the hashes of the records they name in `hashes`) and the `trusted_key` (hex):
+/// a bad signature, a hash that differs from the chain, a checkpoint past the end of the log
+/// (truncated), or records after the last signed one (appended without the key, or the signed
+/// tail was deleted) make the report fail.
 pub fn check_checkpoints(
     report: &mut VerifyReport,
     checkpoints: &[Checkpoint],
+    anchors: &[Checkpoint],
     hashes: &std::collections::HashMap<u64, String>,
     trusted_key: &str,
 ) -> Result<()> {
@@ -160,7 +179,24 @@ pub fn check_checkpoints(
         .ok_or_else(|| crate::Error::invalid("the trusted key must be 32 bytes of hex"))?;
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes)
         .map_err(|e| crate::Error::invalid(format!("bad public key: {e}")))?;
-    for cp in checkpoints {
+    // A broken chain is reported where it breaks; what comes after it is not judged.
+    let chain_intact = report.ok;
+    let fail = |report: &mut VerifyReport, seq: u64, reason: String| {
+        if report.ok || report.first_bad.as_ref().is_some_and(|b| b.seq > seq) {
+            report.ok = false;
+            report.first_bad = Some(BadRecord { seq, reason });
+        }
+    };
+    let all = checkpoints
+        .iter()
+        .map(|c| (c, false))
+        .chain(anchors.iter().map(|c| (c, true)));
+    for (cp, exported) in all {
+        let what = if exported {
+            "exported checkpoint"
+        } else {
+            "checkpoint"
+        };
         let sig_ok = hex::decode(&cp.signature)
             .ok()
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
@@ -169,38 +205,70 @@ pub fn check_checkpoints(
                 vk.verify(checkpoint_message(cp.seq, &cp.hash).as_bytes(), &sig)
                     .is_ok()
             });
-        let chain_ok = cp.seq > report.records || hashes.get(&cp.seq) == Some(&cp.hash);
-        if !sig_ok || !chain_ok {
-            if report.ok || report.first_bad.as_ref().is_some_and(|b| b.seq > cp.seq) {
-                report.ok = false;
-                report.first_bad = Some(BadRecord {
-                    seq: cp.seq,
-                    reason: if !sig_ok {
-                        "checkpoint signature does not verify with the trusted key".into()
-                    } else {
-                        "record hash differs from the signed checkpoint (the chain was rewritten)"
-                            .into()
-                    },
-                });
-            }
-        } else if cp.seq <= report.records {
+        if !sig_ok {
+            fail(
+                report,
+                cp.seq,
+                format!("{what} signature does not verify with the trusted key"),
+            );
+        } else if cp.seq > report.records {
+            fail(
+                report,
+                report.records + 1,
+                format!(
+                    "records up to {} were signed ({what}) but the log ends at {}: the tail was deleted",
+                    cp.seq, report.records
+                ),
+            );
+        } else if hashes.get(&cp.seq) != Some(&cp.hash) {
+            fail(
+                report,
+                cp.seq,
+                format!("record hash differs from the signed {what} (the chain was rewritten)"),
+            );
+        } else {
             report.checkpoints_verified += 1;
         }
     }
-    if let Some(last) = checkpoints.last()
-        && last.seq > report.records
-        && report.ok
-    {
-        report.ok = false;
-        report.first_bad = Some(BadRecord {
-            seq: report.records + 1,
-            reason: format!(
-                "records up to {} were signed but the log ends at {}",
-                last.seq, report.records
+    // Every append signs the new head, so the last record is always signed: unsigned records at
+    // the end were appended by someone without the key (or the signed tail was cut off and new
+    // records forged after it).
+    let signed_to = checkpoints
+        .iter()
+        .chain(anchors)
+        .map(|c| c.seq)
+        .filter(|s| *s <= report.records)
+        .max()
+        .unwrap_or(0);
+    if chain_intact && report.records > signed_to {
+        fail(
+            report,
+            signed_to + 1,
+            format!(
+                "records {}..={} are not covered by a signed checkpoint: appended without the \
+                 signing key, or their signatures were deleted",
+                signed_to + 1,
+                report.records
             ),
-        });
+        );
     }
     Ok(())
+}
+
+/// Checks that the `time` and `resource` stored beside a record (for filtering) are the ones its
+/// hashed event holds: moving a record to another service would hide it from `audit list
+/// --service` without touching the hash. `event` is the canonical JSON, which ends with
+/// `,"resource":R,"time":T,"waivers":[...]}`.
+pub fn stored_columns_match(event: &str, time: &str, resource: &str) -> bool {
+    let Some(at) = event.rfind(",\"resource\":") else {
+        return false;
+    };
+    let expected = format!(
+        ",\"resource\":{},\"time\":{},\"waivers\":",
+        serde_json::to_string(resource).unwrap_or_default(),
+        serde_json::to_string(time).unwrap_or_default()
+    );
+    event[at..].starts_with(&expected)
 }
 
 /// `--since` as stored times compare: RFC 3339 UTC with milliseconds. A date alone
@@ -244,6 +312,35 @@ pub async fn open(
             Ok(std::sync::Arc::new(
                 crate::runtime::unblock(move || SqliteAuditLog::open(&db, &key)).await?,
             ))
+        }
+    }
+}
+
+/// Verifies the audit log of `workspace` (the kind `cfg` selects, as [`open`] does) without
+/// writing anything, so an auditor can check a read-only copy. With no `opts.trusted_key`, the
+/// workspace's own signing key is used if it can be read. Blocks the calling thread.
+pub fn verify_workspace(
+    cfg: Option<&crate::config::AuditConfig>,
+    state: &crate::config::StateConfig,
+    workspace: &std::path::Path,
+    opts: &VerifyOptions,
+) -> Result<VerifyReport> {
+    let cfg = cfg.cloned().unwrap_or(match state {
+        crate::config::StateConfig::Sqlite {} => crate::config::AuditConfig::Sqlite {},
+    });
+    match cfg {
+        crate::config::AuditConfig::Sqlite {} => {
+            let mut opts = opts.clone();
+            if opts.trusted_key.is_none()
+                && let Ok(text) = std::fs::read_to_string(workspace.join("audit-signing.key"))
+                && let Some(seed) = hex::decode(text.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            {
+                let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+                opts.trusted_key = Some(hex::encode(key.verifying_key().as_bytes()));
+            }
+            SqliteAuditLog::open_read_only(&workspace.join("audit.db"))?.verify_here(&opts)
         }
     }
 }

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AuditEvent, AuditFilter, AuditLog, AuditRecord, ChainVerifier, Checkpoint, GENESIS,
-    VerifyReport, check_checkpoints, record_hash, sign_checkpoint,
+    VerifyOptions, VerifyReport, check_checkpoints, record_hash, sign_checkpoint,
 };
 use crate::error::{Error, Result};
 use crate::runtime::unblock;
@@ -62,7 +62,35 @@ struct Db {
     conn: Mutex<Connection>,
     queue: Mutex<Queue>,
     wake: Condvar,
-    key: SigningKey,
+    /// `None` when opened read-only for verification.
+    key: Option<SigningKey>,
+}
+
+/// A read-only connection, also on a copy of the log in a read-only folder (where SQLite cannot
+/// create the WAL index and a plain read-only open fails).
+fn open_read_only(path: &Path) -> Result<Connection> {
+    use rusqlite::OpenFlags;
+    let plain = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).and_then(|c| {
+        c.query_row("SELECT count(*) FROM audit", [], |_| Ok(()))
+            .map(|_| c)
+    });
+    let conn = match plain {
+        Ok(c) => c,
+        Err(_) => {
+            if !path.exists() {
+                return Err(Error::not_found(format!(
+                    "no audit log at {}",
+                    path.display()
+                )));
+            }
+            Connection::open_with_flags(
+                format!("file:{}?immutable=1", path.display()),
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+            )?
+        }
+    };
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
 }
 
 impl Db {
@@ -75,12 +103,34 @@ impl Db {
             conn: Mutex::new(conn),
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
-            key: SigningKey::from_bytes(&crate::digest::load_or_create_key(key_path)?),
+            key: Some(SigningKey::from_bytes(&crate::digest::load_or_create_key(
+                key_path,
+            )?)),
         })
     }
 
+    fn open_read_only(db: &Path) -> Result<Db> {
+        Ok(Db {
+            path: db.to_path_buf(),
+            parallel_from: std::sync::atomic::AtomicU64::new(100_000),
+            conn: Mutex::new(open_read_only(db)?),
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            key: None,
+        })
+    }
+
+    fn signing_key(&self) -> Result<&SigningKey> {
+        self.key
+            .as_ref()
+            .ok_or_else(|| Error::invalid("this audit log was opened read-only"))
+    }
+
     fn public_key(&self) -> String {
-        hex::encode(self.key.verifying_key().as_bytes())
+        self.key
+            .as_ref()
+            .map(|k| hex::encode(k.verifying_key().as_bytes()))
+            .unwrap_or_default()
     }
 
     fn write_batch(&self, events: &[AuditEvent]) -> Result<Vec<AuditRecord>> {
@@ -120,12 +170,22 @@ impl Db {
                 });
             }
         }
+        // Every batch signs the new head, in the same transaction: records after the last
+        // signature can only come from someone without the key. Only the newest head signature
+        // is kept beside the every-1000th ones.
+        if seq % CHECKPOINT_EVERY != 0 && !events.is_empty() {
+            tx.execute(
+                "DELETE FROM audit_checkpoints WHERE seq % ?1 != 0",
+                [CHECKPOINT_EVERY],
+            )?;
+            self.insert_checkpoint(&tx, seq, &prev)?;
+        }
         tx.commit()?;
         Ok(out)
     }
 
     fn insert_checkpoint(&self, conn: &Connection, seq: u64, hash: &str) -> Result<Checkpoint> {
-        let cp = sign_checkpoint(&self.key, seq, hash);
+        let cp = sign_checkpoint(self.signing_key()?, seq, hash);
         conn.execute(
             "INSERT OR REPLACE INTO audit_checkpoints (seq, hash, signed_at, public_key, signature) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -143,9 +203,7 @@ impl Db {
         last: bool,
         wanted: &std::collections::HashSet<u64>,
     ) -> Result<Segment> {
-        let conn =
-            Connection::open_with_flags(&self.path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        let conn = open_read_only(&self.path)?;
         let mut chain = if first {
             ChainVerifier::default()
         } else {
@@ -160,7 +218,7 @@ impl Db {
         let lo: i64 = if first { i64::MIN } else { a as i64 };
         let hi: i64 = if last { i64::MAX } else { b as i64 };
         let mut stmt =
-            conn.prepare("SELECT seq, prev_hash, hash, event FROM audit WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
+            conn.prepare("SELECT seq, prev_hash, hash, event, time, resource FROM audit WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq")?;
         let mut rows = stmt.query(params![lo, hi])?;
         let mut hashes = HashMap::new();
         let mut bad = None;
@@ -173,6 +231,14 @@ impl Db {
             let hash = text(2)?;
             if let Err(e) = chain.push(u64::try_from(seq).unwrap_or(0), text(1)?, hash, text(3)?) {
                 bad = Some(e);
+                break;
+            }
+            if !super::stored_columns_match(text(3)?, text(4)?, text(5)?) {
+                bad = Some(super::BadRecord {
+                    seq: seq as u64,
+                    reason: "its stored time or resource differs from the hashed event (moved)"
+                        .into(),
+                });
                 break;
             }
             if wanted.contains(&(seq as u64)) {
@@ -219,15 +285,16 @@ impl Db {
             .transpose()
     }
 
-    /// Verifies the chain, and every checkpoint against `trusted_key` (hex), or against this
-    /// workspace's key when `None`.
-    fn verify_with_key(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
+    /// Verifies the chain, every checkpoint against `opts.trusted_key` (hex; this workspace's key
+    /// when `None`), and the exported checkpoints in `opts.anchors`.
+    fn verify_with(&self, opts: &VerifyOptions) -> Result<VerifyReport> {
         let conn = self
             .conn
             .lock()
             .map_err(|_| Error::internal("audit lock poisoned"))?;
         let cps = read_checkpoints(&conn)?;
-        let wanted: std::collections::HashSet<u64> = cps.iter().map(|c| c.seq).collect();
+        let wanted: std::collections::HashSet<u64> =
+            cps.iter().chain(&opts.anchors).map(|c| c.seq).collect();
         let last: u64 =
             conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM audit", [], |r| r.get(0))?;
         drop(conn);
@@ -289,10 +356,18 @@ impl Db {
             checkpoints_verified: 0,
             first_bad,
         };
-        let trusted = trusted_key
-            .map(str::to_string)
-            .unwrap_or_else(|| self.public_key());
-        check_checkpoints(&mut report, &cps, &hashes, &trusted)?;
+        let trusted = match &opts.trusted_key {
+            Some(k) => k.clone(),
+            None if self.key.is_some() => self.public_key(),
+            None => {
+                return Err(Error::invalid(
+                    "give the public key to verify the checkpoints with (--key HEX): the \
+                     workspace's signing key is not readable here",
+                )
+                .with("field", "key"));
+            }
+        };
+        check_checkpoints(&mut report, &cps, &opts.anchors, &hashes, &trusted)?;
         Ok(report)
     }
 }
@@ -447,6 +522,19 @@ impl SqliteAuditLog {
         })
     }
 
+    /// Opens the log at `db` read-only, for verification only (appends and checkpoints fail):
+    /// nothing is created or written, so it works on a read-only copy of a workspace.
+    pub fn open_read_only(db: &Path) -> Result<SqliteAuditLog> {
+        Ok(SqliteAuditLog {
+            db: Arc::new(Db::open_read_only(db)?),
+        })
+    }
+
+    /// [`AuditLog::verify`] on the calling thread (which it blocks).
+    pub fn verify_here(&self, opts: &VerifyOptions) -> Result<VerifyReport> {
+        self.db.verify_with(opts)
+    }
+
     /// Verify chains longer than `n` records in parallel segments (default 100,000). Tests set it
     /// low to exercise the segment boundaries.
     #[doc(hidden)]
@@ -481,9 +569,9 @@ impl AuditLog for SqliteAuditLog {
         unblock(move || db.last_of(&operation)).await
     }
 
-    async fn verify(&self, trusted_key: Option<&str>) -> Result<VerifyReport> {
-        let (db, key) = (self.db.clone(), trusted_key.map(str::to_string));
-        unblock(move || db.verify_with_key(key.as_deref())).await
+    async fn verify(&self, opts: &VerifyOptions) -> Result<VerifyReport> {
+        let (db, opts) = (self.db.clone(), opts.clone());
+        unblock(move || db.verify_with(&opts)).await
     }
 
     async fn checkpoint(&self) -> Result<Option<Checkpoint>> {

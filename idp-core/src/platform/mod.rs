@@ -494,13 +494,24 @@ impl Platform {
         explain::explain(self, who, service).await
     }
 
-    /// Verifies the audit chain and every checkpoint (against `trusted_key`, hex ed25519, or the
-    /// log's own key).
+    /// Verifies the audit chain, every checkpoint (against `opts.trusted_key`, hex ed25519, or
+    /// the log's own key) and the exported checkpoints in `opts.anchors`. Writes nothing.
     pub async fn audit_verify(
         &self,
-        trusted_key: Option<&str>,
+        opts: &crate::audit::VerifyOptions,
     ) -> Result<crate::audit::VerifyReport> {
-        self.audit.verify(trusted_key).await
+        self.audit.verify(opts).await
+    }
+
+    /// The newest signed checkpoint: what an auditor exports to a place outside the workspace
+    /// (`idp audit export`), to verify against later. Reads only.
+    pub async fn audit_latest_checkpoint(&self) -> Result<Option<crate::audit::Checkpoint>> {
+        Ok(self
+            .audit
+            .checkpoints()
+            .await?
+            .into_iter()
+            .max_by_key(|c| c.seq))
     }
 
     /// Audit records, oldest first.
@@ -511,10 +522,25 @@ impl Platform {
         self.audit.list(filter).await
     }
 
-    /// Signs a checkpoint of the audit chain's head.
-    pub async fn audit_checkpoint(&self) -> Result<Option<crate::audit::Checkpoint>> {
+    /// Signs a checkpoint of the audit chain's head now. Every append signs the new head
+    /// already; this is for logs written before that. Platform admins only; recorded.
+    pub async fn audit_checkpoint(
+        &self,
+        who: &Principal,
+    ) -> Result<Option<crate::audit::Checkpoint>> {
         pin::check_write(self, "audit_checkpoint")?;
-        self.audit.checkpoint().await
+        pin::require_admin(self, who, "audit_checkpoint", "sign audit checkpoints").await?;
+        let cp = self.audit.checkpoint().await?;
+        pin::record_platform_action(
+            self,
+            who,
+            "audit_checkpoint",
+            true,
+            serde_json::json!({"seq": cp.as_ref().map(|c| c.seq)}),
+        )
+        .await?;
+        // Recording it appended (and signed) a new head: return that one.
+        Ok(self.audit_latest_checkpoint().await?.or(cp))
     }
 
     pub(crate) fn emit(

@@ -146,26 +146,7 @@ impl Platform {
         if let Ok(Some(_)) = read_pin(self.workspace()) {
             check_write(self, action)?;
         }
-        let admin = self
-            .def
-            .directory
-            .teams()
-            .any(|t| t.platform_admin && who.groups.iter().any(|g| *g == t.entity_ref));
-        if !admin {
-            let e = Error::new(
-                ErrorKind::Denied,
-                format!(
-                    "{} may not {action}: only members of a platform-admin team \
-                     (idp.dev/platform-admin: \"true\") may pin the workspace's platform",
-                    who.user
-                ),
-            )
-            .with("action", action.to_string());
-            self.record_pin(who, action, serde_json::json!({"denied": e.message()}))
-                .await?;
-            return Err(e);
-        }
-        Ok(())
+        require_admin(self, who, action, "pin the workspace's platform").await
     }
 
     async fn record_pin(
@@ -174,20 +155,67 @@ impl Platform {
         action: &str,
         pin: serde_json::Value,
     ) -> Result<()> {
-        let denied = pin.get("denied").is_some();
-        super::policy_point::audit(
-            self,
-            &who.user,
-            AuditEvent {
-                operation: action.to_string(),
-                resource: format!("platform:{}", self.def.files.origin),
-                input_digest: self.def.digest.clone(),
-                decision: if denied { "deny" } else { "allow" }.into(),
-                outcome: if denied { "denied" } else { "completed" }.into(),
-                details: serde_json::json!({ "pin": pin }),
-                ..Default::default()
-            },
-        )
-        .await
+        record_platform_action(self, who, action, true, serde_json::json!({ "pin": pin })).await
     }
+}
+
+/// Platform-level actions (pinning, signing audit checkpoints) are for members of a
+/// platform-admin team (`idp.dev/platform-admin: "true"` in the org directory). A refusal is
+/// recorded.
+pub(crate) async fn require_admin(
+    p: &Platform,
+    who: &Principal,
+    action: &str,
+    what: &str,
+) -> Result<()> {
+    let admin = p
+        .def
+        .directory
+        .teams()
+        .any(|t| t.platform_admin && who.groups.contains(&t.entity_ref));
+    if admin {
+        return Ok(());
+    }
+    let e = Error::new(
+        ErrorKind::Denied,
+        format!(
+            "{} may not {action}: only members of a platform-admin team \
+             (idp.dev/platform-admin: \"true\") may {what}",
+            who.user
+        ),
+    )
+    .with("action", action.to_string());
+    record_platform_action(
+        p,
+        who,
+        action,
+        false,
+        serde_json::json!({"error": e.message()}),
+    )
+    .await?;
+    Err(e)
+}
+
+/// Records a platform-level action (or its refusal).
+pub(crate) async fn record_platform_action(
+    p: &Platform,
+    who: &Principal,
+    action: &str,
+    allowed: bool,
+    details: serde_json::Value,
+) -> Result<()> {
+    super::policy_point::audit(
+        p,
+        &who.user,
+        AuditEvent {
+            operation: action.to_string(),
+            resource: format!("platform:{}", p.def.files.origin),
+            input_digest: p.def.digest.clone(),
+            decision: if allowed { "allow" } else { "deny" }.into(),
+            outcome: if allowed { "completed" } else { "denied" }.into(),
+            details,
+            ..Default::default()
+        },
+    )
+    .await
 }

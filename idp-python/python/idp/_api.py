@@ -1654,6 +1654,18 @@ class KeyArg(Args):
     """Arguments of `audit_verify`."""
 
     key: Optional[str] = None
+    anchors: Optional[List[CheckpointArgs]] = None
+
+
+@dataclasses.dataclass
+class CheckpointArgs(Args):
+    """A signed statement "record `seq` has hash `hash`"."""
+
+    seq: int
+    hash: str
+    signed_at: str
+    public_key: str
+    signature: str
 
 
 @dataclasses.dataclass
@@ -2003,7 +2015,7 @@ class Methods:
         cancel: Any = None,
         **kwargs: Any,
     ) -> Optional[Checkpoint]:
-        """Signs a checkpoint of the audit chain's head (`null` when the log is empty)."""
+        """Signs a checkpoint of the audit chain's head (`null` when the log is empty). Platform admins only."""
         return self._invoke("audit_checkpoint", request, as_, progress, cancel, kwargs, lambda v: (None if v is None else Checkpoint(v)))  # type: ignore[attr-defined, no-any-return]
 
     def authorize(
@@ -2339,7 +2351,7 @@ class AsyncMethods:
         cancel: Any = None,
         **kwargs: Any,
     ) -> Optional[Checkpoint]:
-        """Signs a checkpoint of the audit chain's head (`null` when the log is empty)."""
+        """Signs a checkpoint of the audit chain's head (`null` when the log is empty). Platform admins only."""
         return await self._invoke("audit_checkpoint", request, as_, progress, cancel, kwargs, lambda v: (None if v is None else Checkpoint(v)))  # type: ignore[attr-defined, no-any-return]
 
     async def authorize(
