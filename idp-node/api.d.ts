@@ -181,7 +181,7 @@ export interface Receipt {
 export type Operation = "bootstrap_service" | "wire_ci" | "provision_gitops" | "attach_observability" | "request_infra_resource" | "run_golden_path"
 
 /** How a run ended. */
-export type RunStatus = "running" | "completed" | "failed" | "cancelled"
+export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "superseded"
 
 /** The outcome of one step. */
 export interface StepReceipt {

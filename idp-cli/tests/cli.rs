@@ -1025,3 +1025,100 @@ fn audit_verify_reads_only_and_exported_checkpoints_catch_a_truncation() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+fn runs_json(ws: &Path) -> Vec<serde_json::Value> {
+    let out = idp(ws).args(["--json", "-q", "runs"]).output().unwrap();
+    json_of(&out).as_array().unwrap().clone()
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
+fn a_retry_after_an_io_failure_past_the_commit_reuses_that_commit() {
+    let ws = tempfile::tempdir().unwrap();
+    // The commit of wire_ci is written (and merged); then an I/O error fails the run.
+    let out = idp(ws.path())
+        .args(["-q"])
+        .args(RUN)
+        .env("IDP_FAILPOINT", "step:wire_ci:submitted:error")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let failed = runs_json(ws.path());
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["status"], "failed");
+    let commits = main_commits(ws.path(), "payments-api");
+    assert_eq!(commits.len(), 2, "bootstrap and wire_ci");
+    // The same request again continues that run and finds the wire_ci commit by its key.
+    let out = idp(ws.path())
+        .args(["--json", "-q"])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_of(&out)["run_id"], failed[0]["run_id"]);
+    assert_eq!(
+        main_commits(ws.path(), "payments-api"),
+        commits,
+        "a second commit"
+    );
+    let db = rusqlite::Connection::open(ws.path().join("state.db")).unwrap();
+    let pending: i64 = db
+        .query_row(
+            "SELECT count(*) FROM change_requests WHERE state != 'merged'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(pending, 0, "a change request was left pending");
+}
+
+#[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
+fn resuming_a_run_that_a_newer_run_overtook_is_refused() {
+    let ws = tempfile::tempdir().unwrap();
+    let run_with_port = |port: &str| {
+        let mut c = idp(ws.path());
+        c.args(["--json", "-q"]).args(RUN).args(["--param", port]);
+        c
+    };
+    let out = run_with_port("port=9090")
+        .env("IDP_FAILPOINT", "step:provision_gitops:planned")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let old = running_run(ws.path()).expect("an interrupted run");
+    let out = run_with_port("port=9091").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_ne!(json_of(&out)["run_id"], old.as_str());
+    let gitops = main_tree(ws.path(), "gitops");
+    let out = idp(ws.path()).args(["resume", &old]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("superseded"),
+        "{out:?}"
+    );
+    assert_eq!(
+        main_tree(ws.path(), "gitops"),
+        gitops,
+        "the old run wrote over the newer one"
+    );
+    let runs = runs_json(ws.path());
+    let status = runs.iter().find(|r| r["run_id"] == old.as_str()).unwrap()["status"].clone();
+    assert_eq!(status, "superseded");
+    // The old request sent again is planned afresh against the current state: now it changes
+    // prod, which the platform admin may do.
+    let out = idp_as(ws.path(), "user:default/pat")
+        .args(["--json", "-q"])
+        .args(RUN)
+        .args(["--param", "port=9090"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_ne!(json_of(&out)["run_id"], old.as_str());
+}

@@ -17,6 +17,9 @@ pub enum RunStatus {
     Failed,
     /// Stopped at a safe point by its caller; `resume` (or the same request again) finishes it.
     Cancelled,
+    /// Left unfinished while a newer run of the service completed: never resumed, because it
+    /// would write older values over newer ones.
+    Superseded,
 }
 
 impl RunStatus {
@@ -26,6 +29,7 @@ impl RunStatus {
             RunStatus::Completed => "completed",
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
+            RunStatus::Superseded => "superseded",
         }
     }
 
@@ -34,6 +38,7 @@ impl RunStatus {
             "completed" => RunStatus::Completed,
             "failed" => RunStatus::Failed,
             "cancelled" => RunStatus::Cancelled,
+            "superseded" => RunStatus::Superseded,
             _ => RunStatus::Running,
         }
     }

@@ -449,6 +449,31 @@ where
         c,
         s.finish_run(
             "run-1",
+            RunStatus::Failed,
+            None,
+            Some(&json!({"kind": "Provider"})),
+        )
+        .await,
+    );
+    check!(
+        c,
+        ok(c, s.find_unfinished_run("key-a").await).is_some_and(|r| r.status == RunStatus::Failed),
+        "a failed run is not found to resume (a retry would commit twice)"
+    );
+    ok(
+        c,
+        s.finish_run("run-1", RunStatus::Superseded, None, None)
+            .await,
+    );
+    check!(
+        c,
+        ok(c, s.find_unfinished_run("key-a").await).is_none(),
+        "a superseded run is found to resume"
+    );
+    ok(
+        c,
+        s.finish_run(
+            "run-1",
             RunStatus::Completed,
             Some(&json!({"ok": true})),
             None,

@@ -523,7 +523,7 @@ async fn apply_step(
             hold: false,
         };
         let submitted = p.scm.submit(&spec).await?;
-        failpoint::hit(&format!("step:{step}:submitted"));
+        failpoint::check(&format!("step:{step}:submitted"))?;
         if !submitted.id.is_empty() {
             record.id = Some(submitted.id);
             record.commit = Some(submitted.commit);
@@ -718,9 +718,39 @@ pub(crate) async fn execute(
     if outcome.allowed() {
         check_service_repo(p, &prep).await?;
     }
+    let explicit = resume.is_some();
     let resumed = match resume {
         Some(r) => Some(r),
         None => p.state.find_unfinished_run(&prep.key).await?,
+    };
+    // An unfinished run that a newer completed run of the service overtook would write its
+    // older values over the newer ones (while stamps and state keep the newer): it is retired.
+    // `resume` refuses it; the same request again starts afresh against the current state.
+    let resumed = match resumed {
+        Some(r) => match superseded_by(p, &r).await? {
+            Some(newer) => {
+                let err = Error::conflict(format!(
+                    "run {} of {} was superseded by run {}, which started later and completed; \
+                     resuming it would write its older values over newer ones. Send the request \
+                     again to plan it against the current state",
+                    r.id, r.service, newer.id
+                ))
+                .with("run", r.id.clone());
+                p.state
+                    .finish_run(&r.id, RunStatus::Superseded, None, Some(&err.to_json()))
+                    .await?;
+                let mut ev = policy_point::service_event(&prep, &r.operation, "superseded", "none");
+                ev.correlation_id = r.id.clone();
+                ev.details = serde_json::json!({"superseded_by": newer.id});
+                policy_point::audit(p, &who.user, ev).await?;
+                if explicit {
+                    return Err(err);
+                }
+                None
+            }
+            None => Some(r),
+        },
+        None => None,
     };
     let done: HashMap<StepId, StepReceipt> = match &resumed {
         Some(r) => p
@@ -896,6 +926,17 @@ pub(crate) async fn execute(
         .await?;
     p.emit(&run.id, None, format!("run {} completed", run.id));
     Ok(receipt)
+}
+
+/// The newest completed run of the same service that started after `run`, if any.
+async fn superseded_by(p: &Platform, run: &RunRecord) -> Result<Option<RunRecord>> {
+    Ok(p.state
+        .list_runs(Some(&run.service), usize::MAX)
+        .await?
+        .into_iter()
+        .find(|r| {
+            r.id != run.id && r.status == RunStatus::Completed && r.created_at > run.created_at
+        }))
 }
 
 /// Stops `run` before `step` because its caller cancelled it: the run is recorded as

@@ -64,7 +64,11 @@ impl StateStore for MemoryStateStore {
                 .iter()
                 .rev()
                 .find(|r| {
-                    r.key == key && matches!(r.status, RunStatus::Running | RunStatus::Cancelled)
+                    r.key == key
+                        && matches!(
+                            r.status,
+                            RunStatus::Running | RunStatus::Failed | RunStatus::Cancelled
+                        )
                 })
                 .cloned()
         })

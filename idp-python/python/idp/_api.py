@@ -1727,7 +1727,7 @@ StepId = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_obs
 
 Operation = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_observability", "request_infra_resource", "run_golden_path"]
 
-RunStatus = Literal["running", "completed", "failed", "cancelled"]
+RunStatus = Literal["running", "completed", "failed", "cancelled", "superseded"]
 
 ChangeRequestState = Literal["pending", "open", "merged"]
 
