@@ -1122,3 +1122,28 @@ fn resuming_a_run_that_a_newer_run_overtook_is_refused() {
     assert!(out.status.success(), "{out:?}");
     assert_ne!(json_of(&out)["run_id"], old.as_str());
 }
+
+#[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the fail points: --features idp-cli/failpoints"
+)]
+fn a_run_killed_after_its_commit_is_in_the_audit_log() {
+    let ws = tempfile::tempdir().unwrap();
+    crash_at(ws.path(), "step:bootstrap_service:submitted");
+    assert_eq!(main_commits(ws.path(), "payments-api").len(), 1);
+    let run = running_run(ws.path()).expect("the killed run");
+    let out = idp(ws.path())
+        .args(["--json", "audit", "list"])
+        .output()
+        .unwrap();
+    let records = json_of(&out);
+    let started = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["event"]["correlation_id"] == run.as_str())
+        .unwrap_or_else(|| panic!("no record of {run}: {records}"));
+    assert_eq!(started["event"]["outcome"], "started");
+    assert_eq!(started["event"]["decision"], "allow");
+}

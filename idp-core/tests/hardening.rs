@@ -466,3 +466,43 @@ fn the_idempotency_key_is_a_keyed_mac_with_an_owner_only_key() {
         assert_eq!(mode & 0o077, 0, "{f} is readable by others: {mode:o}");
     }
 }
+
+#[test]
+fn leftovers_of_killed_creations_are_removed() {
+    let ws = tempfile::tempdir().unwrap();
+    let stale = ws.path().join("repos/.payments-api.creating-999999999-0");
+    std::fs::create_dir_all(stale.join("objects")).unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    p.run_golden_path(
+        &p.principal("alice"),
+        &ServiceRequest::new("payments-api", "team-payments"),
+    )
+    .unwrap();
+    assert!(!stale.exists(), "{:?}", repos(ws.path()));
+}
+
+#[test]
+fn many_processes_opening_one_platform_record_one_policy_load() {
+    let ws = tempfile::tempdir().unwrap();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(12));
+    let threads: Vec<_> = (0..12)
+        .map(|_| {
+            let (ws, barrier) = (ws.path().to_path_buf(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                Platform::builtin(&ws).unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let p = Platform::builtin(ws.path()).unwrap();
+    let loads = p
+        .audit_list(&idp_core::audit::AuditFilter::default())
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event.operation == "policy_load")
+        .count();
+    assert_eq!(loads, 1);
+}

@@ -134,6 +134,17 @@ pub trait AuditLog: Send + Sync {
     async fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>>;
     /// The newest platform-level event of `operation` (such as `policy_load`), if any.
     async fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>>;
+    /// Appends the platform-level `event` unless the newest event of its operation has the same
+    /// `details[key]` (a `policy_load` of unchanged policies). Implementations that can make
+    /// this atomic across processes should (the SQLite log does, in one write transaction); this
+    /// default checks, then appends.
+    async fn append_if_changed(&self, event: AuditEvent, key: &str) -> Result<Option<AuditRecord>> {
+        let last = self.last_of(&event.operation).await?;
+        if last.is_some_and(|l| l.details.get(key) == event.details.get(key)) {
+            return Ok(None);
+        }
+        self.append(event).await.map(Some)
+    }
     /// Checks the whole chain, every checkpoint's signature against `opts.trusted_key` (hex
     /// ed25519; the log's own key when `None`), that the head is signed, and every exported
     /// checkpoint in `opts.anchors`. Reads only: it never writes to the log it checks.

@@ -139,6 +139,41 @@ impl Db {
             .lock()
             .map_err(|_| Error::internal("audit lock poisoned"))?;
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let out = self.insert_batch(&tx, events)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Appends `event` unless the newest platform event of its operation has the same
+    /// `details[key]`, in one write transaction (so concurrent processes append it once).
+    fn append_if_changed(&self, event: &AuditEvent, key: &str) -> Result<Option<AuditRecord>> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("audit lock poisoned"))?;
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<String> = tx
+            .query_row(
+                "SELECT event FROM audit WHERE resource LIKE 'platform:%' AND json_extract(event, '$.operation') = ?1 \
+                 ORDER BY seq DESC LIMIT 1",
+                [&event.operation],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let last: Option<AuditEvent> = last.map(|e| serde_json::from_str(&e)).transpose()?;
+        if last.is_some_and(|l| l.details.get(key) == event.details.get(key)) {
+            return Ok(None);
+        }
+        let mut out = self.insert_batch(&tx, std::slice::from_ref(event))?;
+        tx.commit()?;
+        Ok(out.pop())
+    }
+
+    fn insert_batch(
+        &self,
+        tx: &rusqlite::Transaction<'_>,
+        events: &[AuditEvent],
+    ) -> Result<Vec<AuditRecord>> {
         let (mut seq, mut prev): (u64, String) = tx
             .query_row(
                 "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1",
@@ -159,7 +194,7 @@ impl Db {
                 let hash = record_hash(seq, &prev, &canon);
                 ins.execute(params![seq, prev, hash, ev.time, ev.resource, canon])?;
                 if seq % CHECKPOINT_EVERY == 0 {
-                    self.insert_checkpoint(&tx, seq, &hash)?;
+                    self.insert_checkpoint(tx, seq, &hash)?;
                 }
 
                 out.push(AuditRecord {
@@ -178,9 +213,8 @@ impl Db {
                 "DELETE FROM audit_checkpoints WHERE seq % ?1 != 0",
                 [CHECKPOINT_EVERY],
             )?;
-            self.insert_checkpoint(&tx, seq, &prev)?;
+            self.insert_checkpoint(tx, seq, &prev)?;
         }
-        tx.commit()?;
         Ok(out)
     }
 
@@ -567,6 +601,11 @@ impl AuditLog for SqliteAuditLog {
     async fn last_of(&self, operation: &str) -> Result<Option<AuditEvent>> {
         let (db, operation) = (self.db.clone(), operation.to_string());
         unblock(move || db.last_of(&operation)).await
+    }
+
+    async fn append_if_changed(&self, event: AuditEvent, key: &str) -> Result<Option<AuditRecord>> {
+        let (db, key) = (self.db.clone(), key.to_string());
+        unblock(move || db.append_if_changed(&event, &key)).await
     }
 
     async fn verify(&self, opts: &VerifyOptions) -> Result<VerifyReport> {

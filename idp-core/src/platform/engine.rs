@@ -842,6 +842,23 @@ pub(crate) async fn execute(
         }
     };
     failpoint::hit("run:created");
+    // Recorded before the first commit, so a run killed after committing still has its record
+    // (with the decisions that allowed it) even if it is never resumed.
+    let mut ev = policy_point::service_event(
+        &prep,
+        op.as_str(),
+        if done.is_empty() {
+            "started"
+        } else {
+            "resumed"
+        },
+        "allow",
+    );
+    ev.policies = outcome.policy_ids();
+    ev.waivers = outcome.waiver_ids();
+    ev.correlation_id = run.id.clone();
+    ev.details = serde_json::json!({"decisions": outcome.decisions, "steps": remaining});
+    policy_point::audit(p, &who.user, ev).await?;
 
     let mut by_step: HashMap<StepId, StepPlan> =
         plans.into_iter().map(|pl| (pl.cs.step, pl)).collect();

@@ -279,33 +279,28 @@ impl Platform {
     /// Appends a `policy_load` record when the policies differ from the last ones recorded, so
     /// the log says which policies were in force for every later decision.
     async fn record_policy_load(&self) -> Result<()> {
-        let last = self.audit.last_of("policy_load").await?;
-        if last
-            .as_ref()
-            .and_then(|e| e.details.get("digest"))
-            .and_then(|d| d.as_str())
-            == Some(&self.def.policy_digest)
-        {
-            return Ok(());
-        }
+        // Atomic in the log: many processes opening the same platform at once record it once.
         self.audit
-            .append(AuditEvent {
-                time: self.now_text(),
-                principal: "system:idp".into(),
-                operation: "policy_load".into(),
-                resource: format!("platform:{}", self.def.files.origin),
-                input_digest: self.def.policy_digest.clone(),
-                decision: "none".into(),
-                policies: self.def.authz.policy_ids().to_vec(),
-                outcome: "loaded".into(),
-                details: serde_json::json!({
-                    "digest": self.def.policy_digest,
-                    "cedar_policies": self.def.authz.len(),
-                    "rego_rules": self.def.guardrails.rego_rules(),
-                }),
-                platform: self.def.digest.clone(),
-                ..Default::default()
-            })
+            .append_if_changed(
+                AuditEvent {
+                    time: self.now_text(),
+                    principal: "system:idp".into(),
+                    operation: "policy_load".into(),
+                    resource: format!("platform:{}", self.def.files.origin),
+                    input_digest: self.def.policy_digest.clone(),
+                    decision: "none".into(),
+                    policies: self.def.authz.policy_ids().to_vec(),
+                    outcome: "loaded".into(),
+                    details: serde_json::json!({
+                        "digest": self.def.policy_digest,
+                        "cedar_policies": self.def.authz.len(),
+                        "rego_rules": self.def.guardrails.rego_rules(),
+                    }),
+                    platform: self.def.digest.clone(),
+                    ..Default::default()
+                },
+                "digest",
+            )
             .await?;
         Ok(())
     }

@@ -348,6 +348,7 @@ impl Inner {
             return Ok(());
         }
         std::fs::create_dir_all(&self.root)?;
+        remove_stale_creations(&self.root, repo);
         // Built aside and renamed into place, so that a repository appears whole or not at all:
         // two first runs creating the shared GitOps repo at once (threads or processes) must not
         // both initialize it in place, where the loser fails on git's `config.lock`.
@@ -559,6 +560,36 @@ impl Inner {
 #[derive(Clone)]
 pub struct LocalGit {
     inner: Arc<Inner>,
+}
+
+/// Removes the half-built `.<repo>.creating-<pid>-<n>` folders that processes killed while
+/// creating `repo` left behind: those of processes that are gone (or, where there is no
+/// `/proc` to tell, older than an hour).
+fn remove_stale_creations(root: &Path, repo: &str) {
+    let prefix = format!(".{repo}.creating-");
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(rest) = name.strip_prefix(&prefix) else {
+            continue;
+        };
+        let pid = rest.split('-').next().unwrap_or_default();
+        let proc = Path::new("/proc");
+        let gone = if proc.is_dir() {
+            pid != std::process::id().to_string() && !proc.join(pid).exists()
+        } else {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > std::time::Duration::from_secs(3600))
+        };
+        if gone {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
 }
 
 impl LocalGit {
