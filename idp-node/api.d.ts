@@ -643,8 +643,8 @@ export interface ImpactReport {
   affected: ServiceImpact[]
   /** Services checked and unchanged. */
   unchanged: string[]
-  /** Services the caller may not plan. */
-  not_allowed: string[]
+  /** How many services with infrastructure the caller may not plan (not named: which services other teams own is not the caller's business). */
+  not_allowed: number
 }
 
 /** What a catalog change would do to one service. */

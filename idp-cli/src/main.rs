@@ -597,7 +597,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             Ok(())
         }
         Command::Fleet => {
-            output::fleet(&p.fleet()?, cli.json);
+            output::fleet(&p.fleet(&principal(&cli, &p)?)?, cli.json);
             Ok(())
         }
         Command::Modules(ModulesCmd::List) => {
@@ -638,7 +638,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             Ok(())
         }
         Command::Runs { service, limit } => {
-            let runs = p.runs(service.as_deref(), *limit)?;
+            let runs = p.runs(&principal(&cli, &p)?, service.as_deref(), *limit)?;
             output::runs(&runs, cli.json);
             Ok(())
         }
@@ -698,11 +698,14 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
             since,
             limit,
         } => {
-            let records = p.audit_list(&AuditFilter {
-                service: service.clone(),
-                since: since.clone(),
-                limit: *limit,
-            })?;
+            let records = p.audit_list(
+                &principal(cli, p)?,
+                &AuditFilter {
+                    service: service.clone(),
+                    since: since.clone(),
+                    limit: *limit,
+                },
+            )?;
             output::audit_list(&records, cli.json);
         }
         AuditCmd::Checkpoint => {
@@ -771,7 +774,7 @@ fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
             });
         }
         WaiverCmd::List { service } => {
-            let list = p.list_waivers(service.as_deref())?;
+            let list = p.list_waivers(&who, service.as_deref())?;
             output::waivers(&list, cli.json);
         }
     }

@@ -434,7 +434,7 @@ pub fn impact(r: &idp_core::platform::ImpactReport, as_json: bool) {
             "no service's infrastructure would change ({} checked)",
             r.unchanged.len()
         );
-    } else if r.affected.is_empty() && r.not_allowed.is_empty() {
+    } else if r.affected.is_empty() && r.not_allowed == 0 {
         say!("no service has infrastructure yet");
     }
     for s in &r.affected {
@@ -463,11 +463,8 @@ pub fn impact(r: &idp_core::platform::ImpactReport, as_json: bool) {
             say!("  {:?} {}", f.action, f.path);
         }
     }
-    if !r.not_allowed.is_empty() {
-        say!(
-            "not shown (you may not plan them): {}",
-            r.not_allowed.join(", ")
-        );
+    if r.not_allowed > 0 {
+        say!("not shown: {} service(s) you may not plan", r.not_allowed);
     }
 }
 

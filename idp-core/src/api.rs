@@ -259,7 +259,7 @@ calls! {
         |p, who, a| p.resume(who, &a.run_id).await?;
     /// Runs, newest first.
     Runs "runs" (ListArgs) -> Vec<crate::RunSummary> =
-        |p, _who, a| p.runs(a.service.as_deref(), a.limit.unwrap_or(20)).await?;
+        |p, who, a| p.runs(who, a.service.as_deref(), a.limit.unwrap_or(20)).await?;
     /// The golden paths and their versions, with each one's parameter schema.
     GoldenPaths "golden_paths" (NoArgs) -> Vec<GoldenPathSummary> =
         |p, _who, _a| golden_paths(p);
@@ -271,8 +271,8 @@ calls! {
         |p, who, a| p.approve_waiver(who, &a.id).await?;
     /// Waivers and their state, of one service when given.
     ListWaivers "list_waivers" (ListArgs) -> Vec<WaiverWithState> =
-        |p, _who, a| p
-            .list_waivers(a.service.as_deref())
+        |p, who, a| p
+            .list_waivers(who, a.service.as_deref())
             .await?
             .into_iter()
             .map(|(waiver, state)| WaiverWithState { waiver, state })
@@ -284,8 +284,8 @@ calls! {
             .await?;
     /// Audit records, oldest first.
     AuditList "audit_list" (ListArgs) -> Vec<crate::audit::AuditRecord> =
-        |p, _who, a| p
-            .audit_list(&AuditFilter { service: a.service, since: a.since, limit: a.limit })
+        |p, who, a| p
+            .audit_list(who, &AuditFilter { service: a.service, since: a.since, limit: a.limit })
             .await?;
     /// Signs a checkpoint of the audit chain's head (`null` when the log is empty). Platform
     /// admins only.
@@ -320,7 +320,7 @@ calls! {
             .await?;
     /// Every service with its golden path, version, how far behind it is, and its drift.
     Fleet "fleet" (NoArgs) -> Vec<crate::platform::FleetRow> =
-        |p, _who, _a| p.fleet().await?;
+        |p, who, _a| p.fleet(who).await?;
 }
 
 fn golden_paths(p: &Platform) -> Vec<GoldenPathSummary> {

@@ -157,7 +157,7 @@ impl Platform {
         /// Resumes run `run_id`.
         fn resume(&self, who: &Principal, run_id: &str) -> Receipt;
         /// Runs, newest first.
-        fn runs(&self, service: Option<&str>, limit: usize) -> Vec<RunSummary>;
+        fn runs(&self, who: &Principal, service: Option<&str>, limit: usize) -> Vec<RunSummary>;
         /// What idp created for `service`, and how to override each file safely.
         fn explain(&self, who: &Principal, service: &str) -> crate::Explanation;
         /// Verifies the audit chain, its checkpoints and exported ones. Writes nothing.
@@ -165,7 +165,7 @@ impl Platform {
         /// The newest signed checkpoint (to export outside the workspace).
         fn audit_latest_checkpoint(&self) -> Option<Checkpoint>;
         /// Audit records, oldest first.
-        fn audit_list(&self, filter: &AuditFilter) -> Vec<AuditRecord>;
+        fn audit_list(&self, who: &Principal, filter: &AuditFilter) -> Vec<AuditRecord>;
         /// Signs a checkpoint of the audit chain's head (platform admins only).
         fn audit_checkpoint(&self, who: &Principal) -> Option<Checkpoint>;
         /// Asks for a waiver.
@@ -173,13 +173,13 @@ impl Platform {
         /// Approves a waiver.
         fn approve_waiver(&self, who: &Principal, id: &str) -> Waiver;
         /// Waivers with their state.
-        fn list_waivers(&self, service: Option<&str>) -> Vec<(Waiver, WaiverState)>;
+        fn list_waivers(&self, who: &Principal, service: Option<&str>) -> Vec<(Waiver, WaiverState)>;
         /// Upgrades a service (or plans it).
         fn upgrade(&self, who: &Principal, req: &UpgradeRequest, plan: bool) -> UpgradeResult;
         /// Upgrades the fleet (or plans it).
         fn upgrade_fleet(&self, who: &Principal, req: &FleetUpgradeRequest, plan: bool) -> FleetUpgradeReport;
         /// Every service with its version and drift.
-        fn fleet(&self) -> Vec<FleetRow>;
+        fn fleet(&self, who: &Principal) -> Vec<FleetRow>;
         /// What a catalog change would do to every service's infrastructure.
         fn infra_impact(&self, who: &Principal) -> ImpactReport;
         /// Pins the workspace to this platform folder (platform admins only).

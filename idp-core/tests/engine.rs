@@ -40,7 +40,10 @@ fn nothing_written(ws: &std::path::Path, p: &Platform) {
         !repos.exists() || std::fs::read_dir(&repos).unwrap().next().is_none(),
         "a repo was created"
     );
-    assert!(p.runs(None, 10).unwrap().is_empty(), "a run was recorded");
+    assert!(
+        p.runs(&p.principal("pat"), None, 10).unwrap().is_empty(),
+        "a run was recorded"
+    );
 }
 
 #[test]

@@ -499,10 +499,79 @@ fn many_processes_opening_one_platform_record_one_policy_load() {
     }
     let p = Platform::builtin(ws.path()).unwrap();
     let loads = p
-        .audit_list(&idp_core::audit::AuditFilter::default())
+        .audit_list(
+            &p.principal("pat"),
+            &idp_core::audit::AuditFilter::default(),
+        )
         .unwrap()
         .into_iter()
         .filter(|r| r.event.operation == "policy_load")
         .count();
     assert_eq!(loads, 1);
+}
+
+#[test]
+fn reads_are_authorized_per_service_and_recorded() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let (alice, mallory, pat) = (
+        p.principal("alice"),
+        p.principal("mallory"),
+        p.principal("pat"),
+    );
+    p.run_golden_path(
+        &alice,
+        &ServiceRequest::new("payments-api", "team-payments"),
+    )
+    .unwrap();
+    let everything = idp_core::audit::AuditFilter::default();
+    // An outsider sees none of another team's services, runs, waivers or records...
+    assert!(p.fleet(&mallory).unwrap().is_empty());
+    assert!(p.runs(&mallory, None, 10).unwrap().is_empty());
+    assert!(p.list_waivers(&mallory, None).unwrap().is_empty());
+    let own = p.audit_list(&mallory, &everything).unwrap();
+    assert!(
+        own.iter()
+            .all(|r| r.event.principal == "user:default/mallory"),
+        "mallory read another's record"
+    );
+    // ... and naming the service is a denial.
+    let e = p.runs(&mallory, Some("payments-api"), 10).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied);
+    let e = p
+        .audit_list(
+            &mallory,
+            &idp_core::audit::AuditFilter {
+                service: Some("payments-api".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied);
+    // The owning team and platform admins see it.
+    assert_eq!(p.fleet(&alice).unwrap().len(), 1);
+    assert_eq!(p.runs(&alice, None, 10).unwrap().len(), 1);
+    let theirs = p.audit_list(&alice, &everything).unwrap();
+    assert!(
+        theirs
+            .iter()
+            .all(|r| r.event.resource == "service:payments-api"
+                || r.event.principal == "user:default/alice"),
+        "alice read a platform or another team's record"
+    );
+    assert!(!theirs.iter().any(|r| r.event.operation == "policy_load"));
+    assert!(!theirs.is_empty());
+    assert_eq!(p.fleet(&pat).unwrap().len(), 1);
+    // Every read is in the log, with who read what.
+    let log = p.audit_list(&pat, &everything).unwrap();
+    for op in ["fleet", "list_runs", "list_waivers", "audit_list"] {
+        assert!(
+            log.iter()
+                .any(|r| r.event.operation == op && r.event.principal == "user:default/mallory"),
+            "no record of {op}"
+        );
+    }
+    assert!(log.iter().any(|r| r.event.operation == "list_runs"
+        && r.event.outcome == "denied"
+        && r.event.resource == "service:payments-api"));
 }

@@ -179,7 +179,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
         "an expired waiver applied: {e}"
     );
     let states: Vec<_> = p
-        .list_waivers(Some("payments-api"))
+        .list_waivers(&p.principal("pat"), Some("payments-api"))
         .unwrap()
         .into_iter()
         .map(|(_, s)| s)
@@ -345,7 +345,7 @@ fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
         "secret found in the workspace"
     );
     // The run that had a secret cannot be resumed from storage (the secret was never stored).
-    let runs = p.runs(None, 10).unwrap();
+    let runs = p.runs(&p.principal("pat"), None, 10).unwrap();
     assert!(!runs.is_empty());
 }
 

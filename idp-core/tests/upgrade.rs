@@ -128,7 +128,7 @@ fn edits_to_different_keys_and_far_lines_merge_cleanly_and_both_are_kept() {
             .unwrap()
             .contains("\"scaffoldVersion\": \"2.0.0\"")
     );
-    assert_eq!(p.fleet().unwrap()[0].behind, 0);
+    assert_eq!(p.fleet(&p.principal("pat")).unwrap()[0].behind, 0);
 }
 
 #[test]
@@ -263,7 +263,7 @@ fn a_plan_writes_nothing_and_managed_edits_are_reported_or_kept() {
         &[(".github/workflows/ci.yml", Some("# ours\n"))],
     );
     assert_eq!(
-        p.fleet().unwrap()[0].managed_edits,
+        p.fleet(&p.principal("pat")).unwrap()[0].managed_edits,
         vec!["payments-api:.github/workflows/ci.yml"]
     );
     let heads = (head(&p, "payments-api"), head(&p, "gitops"));
@@ -352,7 +352,7 @@ fn the_fleet_upgrades_in_parallel_with_a_summary() {
         .unwrap()
         .replace("--retries=3", "--retries=4");
     team_edit(&p, "svc-b", &[("Dockerfile", Some(&docker))]);
-    let rows = p.fleet().unwrap();
+    let rows = p.fleet(&p.principal("pat")).unwrap();
     assert!(rows.iter().all(|r| r.version == "1.0.0" && r.behind == 1));
     let report = p
         .upgrade_fleet(&p.principal("pat"), &FleetUpgradeRequest::default(), false)
@@ -374,7 +374,7 @@ fn the_fleet_upgrades_in_parallel_with_a_summary() {
         (report.upgraded, report.conflicts, report.failed),
         (2, 1, 0)
     );
-    let rows = p.fleet().unwrap();
+    let rows = p.fleet(&p.principal("pat")).unwrap();
     let v: Vec<(&str, &str)> = rows
         .iter()
         .map(|r| (r.service.as_str(), r.version.as_str()))

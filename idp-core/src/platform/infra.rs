@@ -54,8 +54,9 @@ pub struct ImpactReport {
     pub affected: Vec<ServiceImpact>,
     /// Services checked and unchanged.
     pub unchanged: Vec<String>,
-    /// Services the caller may not plan.
-    pub not_allowed: Vec<String>,
+    /// How many services with infrastructure the caller may not plan (not named: which services
+    /// other teams own is not the caller's business).
+    pub not_allowed: usize,
 }
 
 fn key(r: &Resolution) -> (String, String) {
@@ -82,7 +83,7 @@ impl Platform {
         let mut report = ImpactReport {
             affected: Vec::new(),
             unchanged: Vec::new(),
-            not_allowed: Vec::new(),
+            not_allowed: 0,
         };
         for service in self.state.infra_services().await? {
             let Some(rec) = self.state.get_service(&service).await? else {
@@ -91,6 +92,24 @@ impl Platform {
             let Some((_, stored)) = self.state.get_infra(&service).await? else {
                 continue;
             };
+            // Decided before anything about the service is looked at: an outsider learns only
+            // how many services it may not plan.
+            let plan_allowed = self
+                .authorize(&crate::policy::AuthzRequest {
+                    principal: who.clone(),
+                    action: "plan".into(),
+                    resource: crate::policy::AuthzResource::Service {
+                        name: service.clone(),
+                        owner: rec.owner.clone(),
+                        golden_path: rec.golden_path.clone(),
+                    },
+                    context: Default::default(),
+                })?
+                .allowed;
+            if !plan_allowed {
+                report.not_allowed += 1;
+                continue;
+            }
             let before: Vec<Resolution> = serde_json::from_value(stored).unwrap_or_default();
             let req = ServiceRequest {
                 service: service.clone(),
@@ -112,10 +131,6 @@ impl Platform {
                     continue;
                 }
             };
-            if !super::policy_point::authorize_operation(self, who, &prep, "plan", true)?.allowed {
-                report.not_allowed.push(service);
-                continue;
-            }
             let (cs, _, _) = super::engine::plan_infra_for_impact(self, &prep).await?;
             let mut changes = Vec::new();
             for after in &prep.resolutions {
@@ -168,6 +183,15 @@ impl Platform {
                 });
             }
         }
+        super::reads::record(
+            self,
+            who,
+            "infra_impact",
+            None,
+            true,
+            report.affected.len() + report.unchanged.len(),
+        )
+        .await?;
         Ok(report)
     }
 }

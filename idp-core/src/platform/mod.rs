@@ -16,6 +16,7 @@ pub mod pin;
 mod policy_point;
 pub mod policy_tests;
 mod prepare;
+mod reads;
 mod service;
 mod source;
 mod upgrade;
@@ -458,9 +459,37 @@ impl Platform {
     }
 
     /// Runs, newest first.
-    pub async fn runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunSummary>> {
+    pub async fn runs(
+        &self,
+        who: &Principal,
+        service: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RunSummary>> {
+        let scope = reads::scope(self, who).await?;
+        reads::check_filter(self, who, "list_runs", &scope, service).await?;
         let mut out = Vec::new();
-        for r in self.state.list_runs(service, limit).await? {
+        // A service whose first run has not recorded it yet is read as its request's owner's.
+        let mut unrecorded: std::collections::HashMap<String, bool> = Default::default();
+        for r in self.state.list_runs(service, usize::MAX).await? {
+            if out.len() >= limit {
+                break;
+            }
+            let visible = if scope.known.contains_key(&r.service) {
+                scope.service(&r.service)
+            } else {
+                let owner = r.request["owner"].as_str().unwrap_or_default();
+                match unrecorded.get(&r.service) {
+                    Some(v) => *v,
+                    None => {
+                        let v = reads::may_read(self, who, &r.service, owner)?;
+                        unrecorded.insert(r.service.clone(), v);
+                        v
+                    }
+                }
+            };
+            if !visible {
+                continue;
+            }
             let mut steps_completed: Vec<_> = self
                 .state
                 .steps(&r.id)
@@ -481,6 +510,7 @@ impl Platform {
                 steps_completed,
             });
         }
+        reads::record(self, who, "list_runs", service, true, out.len()).await?;
         Ok(out)
     }
 
@@ -509,12 +539,48 @@ impl Platform {
             .max_by_key(|c| c.seq))
     }
 
-    /// Audit records, oldest first.
+    /// Audit records, oldest first: `who`'s own, those of the services `who` may read, and the
+    /// rest for platform admins. The read is recorded.
     pub async fn audit_list(
         &self,
+        who: &Principal,
         filter: &crate::audit::AuditFilter,
     ) -> Result<Vec<crate::audit::AuditRecord>> {
-        self.audit.list(filter).await
+        let scope = reads::scope(self, who).await?;
+        reads::check_filter(self, who, "audit_list", &scope, filter.service.as_deref()).await?;
+        let limit = filter.limit.unwrap_or(usize::MAX);
+        let all = crate::audit::AuditFilter {
+            limit: None,
+            ..filter.clone()
+        };
+        let out: Vec<_> = self
+            .audit
+            .list(&all)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                // One's own actions, the records of services one may read, and (for platform
+                // admins) everything else.
+                r.event.principal == who.user
+                    || match r.event.resource.strip_prefix("service:") {
+                        Some(s) => {
+                            scope.service(s) || (scope.platform && !scope.known.contains_key(s))
+                        }
+                        None => scope.platform,
+                    }
+            })
+            .take(limit)
+            .collect();
+        reads::record(
+            self,
+            who,
+            "audit_list",
+            filter.service.as_deref(),
+            true,
+            out.len(),
+        )
+        .await?;
+        Ok(out)
     }
 
     /// Signs a checkpoint of the audit chain's head now. Every append signs the new head

@@ -168,12 +168,7 @@ pub(crate) async fn require_admin(
     action: &str,
     what: &str,
 ) -> Result<()> {
-    let admin = p
-        .def
-        .directory
-        .teams()
-        .any(|t| t.platform_admin && who.groups.contains(&t.entity_ref));
-    if admin {
+    if is_admin(p, who) {
         return Ok(());
     }
     let e = Error::new(
@@ -194,6 +189,14 @@ pub(crate) async fn require_admin(
     )
     .await?;
     Err(e)
+}
+
+/// True when `who` is in a platform-admin team of the org directory.
+pub(crate) fn is_admin(p: &Platform, who: &Principal) -> bool {
+    p.def
+        .directory
+        .teams()
+        .any(|t| t.platform_admin && who.groups.contains(&t.entity_ref))
 }
 
 /// Records a platform-level action (or its refusal).

@@ -881,9 +881,14 @@ impl Platform {
 
     /// Every service with its golden path, scaffold version, how far behind it is, and its drift
     /// (local edits to platform-managed files, files the team deleted). Read from the repos.
-    pub async fn fleet(&self) -> Result<Vec<FleetRow>> {
+    /// Only the services `who` may read are listed; the read is recorded.
+    pub async fn fleet(&self, who: &Principal) -> Result<Vec<FleetRow>> {
+        let scope = super::reads::scope(self, who).await?;
         let mut out = Vec::new();
         for rec in self.state.list_services().await? {
+            if !scope.service(&rec.name) {
+                continue;
+            }
             let Some(versions) = self.def.golden_paths.get(&rec.golden_path) else {
                 continue;
             };
@@ -928,6 +933,7 @@ impl Platform {
                 deleted,
             });
         }
+        super::reads::record(self, who, "fleet", None, true, out.len()).await?;
         Ok(out)
     }
 }

@@ -270,20 +270,29 @@ impl Platform {
     }
 
     /// Waivers with their state, of one service when given.
+    /// Only waivers of services `who` may read (for a service idp has not created yet: of the
+    /// owning team named in the request) are listed; the read is recorded.
     pub async fn list_waivers(
         &self,
+        who: &Principal,
         service: Option<&str>,
     ) -> Result<Vec<(Waiver, crate::policy::WaiverState)>> {
+        let scope = super::reads::scope(self, who).await?;
+        super::reads::check_filter(self, who, "list_waivers", &scope, service).await?;
         let now = self.now_text();
-        Ok(self
-            .state
-            .list_waivers(service)
-            .await?
-            .into_iter()
-            .map(|w| {
+        let mut out = Vec::new();
+        for w in self.state.list_waivers(service).await? {
+            let visible = match (scope.known.contains_key(&w.service), &w.owner) {
+                (true, _) => scope.service(&w.service),
+                (false, Some(owner)) => super::reads::may_read(self, who, &w.service, owner)?,
+                (false, None) => scope.platform,
+            };
+            if visible {
                 let s = w.state(&now);
-                (w, s)
-            })
-            .collect())
+                out.push((w, s));
+            }
+        }
+        super::reads::record(self, who, "list_waivers", service, true, out.len()).await?;
+        Ok(out)
     }
 }

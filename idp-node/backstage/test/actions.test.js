@@ -68,7 +68,7 @@ test('idp:golden-path runs the golden path as the Backstage user and outputs lin
   expect(outputs.repoUrl).toBe(outputs.receipt.links.service_repo)
   expect(outputs.links.gitops_repo).toMatch(/gitops/)
   expect(outputs.runId).toBe(outputs.receipt.run_id)
-  const [record] = (await Platform.builtin(workspace).auditList({ service: 'payments-api' }))
+  const [record] = (await Platform.builtin(workspace, { as: 'user:default/alice' }).auditList({ service: 'payments-api' }))
     .filter((r) => r.event.operation === 'run_golden_path')
   expect(record.event.principal).toBe('user:default/alice')
 })
@@ -98,7 +98,7 @@ test('a dry run outputs the plan and writes nothing', async () => {
   expect(outputs.plan.allowed).toBe(true)
   expect(outputs.plan.change_sets.length).toBeGreaterThan(0)
   expect(outputs.receipt).toBeUndefined()
-  expect(await Platform.builtin(workspace).runs()).toEqual([])
+  expect(await Platform.builtin(workspace, { as: 'user:default/pat' }).runs()).toEqual([])
 })
 
 test('template input names map to the core request (goldenPath, version)', async () => {

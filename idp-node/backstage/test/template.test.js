@@ -87,7 +87,7 @@ test('the template skips the infrastructure step when not asked, and a dry run w
   )
   expect(ran).toEqual(['golden-path'])
   expect(scope.steps['golden-path'].plan.allowed).toBe(true)
-  expect(await Platform.builtin(workspace).runs()).toEqual([])
+  expect(await Platform.builtin(workspace, { as: 'user:default/pat' }).runs()).toEqual([])
 })
 
 test("the template's name field rejects what idp would reject", () => {

@@ -1310,8 +1310,8 @@ class ImpactReport(Record):
         return self._data["unchanged"]  # type: ignore[no-any-return]
 
     @property
-    def not_allowed(self) -> List[str]:
-        """Services the caller may not plan."""
+    def not_allowed(self) -> int:
+        """How many services with infrastructure the caller may not plan (not named: which services other teams own is not the caller's business)."""
         return self._data["not_allowed"]  # type: ignore[no-any-return]
 
 

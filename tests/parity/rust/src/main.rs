@@ -79,7 +79,7 @@ async fn call(p: &Platform, who: &Principal, method: &str, args: Value) -> Resul
             p.plan(who, op, &req).await?.to_json()
         }
         "explain" => p.explain(who, &service()?).await?.to_json(),
-        "fleet" => to_value(p.fleet().await?)?,
+        "fleet" => to_value(p.fleet(who).await?)?,
         "modules" => to_value(p.modules())?,
         "infra_impact" => to_value(p.infra_impact(who).await?)?,
         "upgrade" => to_value(
