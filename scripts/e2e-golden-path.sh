@@ -70,5 +70,6 @@ rm -rf "$WORK/payments-api" "$WORK/gitops-payments-api"
 git clone -q "$WS/repos/payments-api.git" "$WORK/payments-api"
 git clone -q "$WS/repos/gitops.git" "$WORK/gitops-payments-api"
 grep -q 'secretKeyRef' "$WORK/gitops-payments-api/apps/payments-api/prod/deployment.yaml"
+grep -q 'DB_PASSWORD_FILE' "$WORK/gitops-payments-api/apps/payments-api/prod/deployment.yaml"
 bash "$ROOT/scripts/validate-generated.sh" "$WORK/payments-api" "$WORK/gitops-payments-api" payments-api >/dev/null
 echo "e2e infrastructure: $(echo "$TF_FILES" | wc -l) Terraform file(s) and the rewired manifests validated"

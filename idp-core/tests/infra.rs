@@ -443,3 +443,51 @@ fn resolution_is_fast_enough_to_run_on_every_request() {
     assert_eq!(r.module, "aws-s3-log-bucket");
     assert!(!Path::new(&ws.path().join("repos")).exists());
 }
+
+#[test]
+fn secret_outputs_are_mounted_as_files_and_images_are_always_pulled() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let pat = p.principal("pat");
+    let db = json!({"type": "postgres", "environments": ["dev"]});
+    p.run_golden_path(&pat, &req(vec![db])).unwrap();
+    let deploy = read(&p, "gitops", "apps/payments-api/dev/deployment.yaml").unwrap();
+    let doc: Value = serde_norway::from_str(&deploy).unwrap();
+    let pod = &doc["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    assert_eq!(c["imagePullPolicy"], "Always");
+    let env = c["env"].as_array().unwrap();
+    let by_name = |n: &str| env.iter().find(|e| e["name"] == n);
+    // The password is a file, never an environment variable; the host stays an env var.
+    assert!(by_name("POSTGRES_DB_PASSWORD").is_none(), "{deploy}");
+    let file = by_name("POSTGRES_DB_PASSWORD_FILE")
+        .unwrap_or_else(|| panic!("no _FILE variable: {deploy}"));
+    let path = file["value"].as_str().unwrap();
+    assert!(by_name("POSTGRES_DB_HOST").unwrap()["valueFrom"]["secretKeyRef"].is_object());
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| path.starts_with(m["mountPath"].as_str().unwrap()))
+        .expect("a mount holding the file");
+    assert_eq!(mount["readOnly"], true);
+    let vol = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == mount["name"])
+        .unwrap();
+    let items = vol["secret"]["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .any(|i| path.ends_with(&format!("/{}", i["path"].as_str().unwrap())))
+    );
+    assert!(
+        items.iter().all(|i| i["key"] != "host"),
+        "only secret outputs are mounted"
+    );
+    // The dashboard's variables are valid for Grafana's Dashboard type (no empty `current`).
+    let dash = read(&p, "gitops", "apps/payments-api/dev/dashboard.yaml").unwrap();
+    assert!(!dash.contains("\"current\": {}"), "{dash}");
+}

@@ -67,6 +67,20 @@ pub fn build_context(
         .map(|e| {
             let mut env_labels = labels.clone();
             env_labels.insert("env".into(), e.name.clone());
+            let env_bindings = bindings.get(&e.name).cloned().unwrap_or_default();
+            // Secrets whose secret outputs the service mounts as files: one volume per Secret,
+            // with the keys it projects.
+            let mut mounts: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+            for b in env_bindings.iter().filter(|b| b.sensitive) {
+                mounts.entry(&b.secret).or_default().push(&b.key);
+            }
+            let secret_mounts: Vec<Value> = mounts
+                .into_iter()
+                .enumerate()
+                .map(|(i, (secret, keys))| {
+                    json!({"volume": format!("idp-secret-{}", i + 1), "secret": secret, "keys": keys})
+                })
+                .collect();
             json!({
                 "name": e.name,
                 "type": e.env_type,
@@ -76,7 +90,9 @@ pub fn build_context(
                 "replicas": {"min": e.replicas.min, "max": e.replicas.max},
                 "labels": env_labels,
                                 // Environment variables from the service's infrastructure (Secret references).
-                "bindings": bindings.get(&e.name).cloned().unwrap_or_default(),
+                "bindings": env_bindings,
+                // Secrets mounted as files (`/var/run/secrets/idp/<secret>/<key>`).
+                "secret_mounts": secret_mounts,
                 // Grafana dashboard uids are at most 40 characters.
                 "dashboard_uid": naming::truncate_dns(&format!("{service}-{}", e.name), 40),
             })

@@ -170,6 +170,10 @@ pub struct Binding {
     pub intent: String,
     /// `aws-s3-bucket@4.2.0`
     pub module: String,
+    /// The output is a secret (a password, a token): the Deployment mounts it as a file and
+    /// passes its path in `<name>_FILE`, instead of putting the value in the environment.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 /// An output of the chosen module.
@@ -455,6 +459,7 @@ pub fn resolve(
             key: out.clone(),
             intent: intent.key(),
             module: module.id(),
+            sensitive: def.outputs[out].secret,
         });
     }
     let (source, dir, ext) = match def.flavour {
