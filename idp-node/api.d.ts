@@ -422,6 +422,8 @@ export interface Binding {
   intent: string
   /** `aws-s3-bucket@4.2.0` */
   module: string
+  /** The output is a secret (a password, a token): the Deployment mounts it as a file and passes its path in `<name>_FILE`, instead of putting the value in the environment. */
+  sensitive: boolean
 }
 
 /** A run as listed by `runs`. */

@@ -694,6 +694,11 @@ class Binding(Record):
         """`aws-s3-bucket@4.2.0`"""
         return self._data["module"]  # type: ignore[no-any-return]
 
+    @property
+    def sensitive(self) -> bool:
+        """The output is a secret (a password, a token): the Deployment mounts it as a file and passes its path in `<name>_FILE`, instead of putting the value in the environment."""
+        return self._data["sensitive"]  # type: ignore[no-any-return]
+
 
 class RunSummary(Record):
     """A run as listed by `runs`."""
