@@ -8,6 +8,16 @@ fn idp(ws: &Path) -> Command {
     idp_as(ws, "user:default/alice")
 }
 
+/// `idp init DIR`: a platform folder to edit.
+fn init_folder(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("init")
+        .arg(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
 fn idp_as(ws: &Path, user: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
     c.arg("--workspace")
@@ -818,15 +828,7 @@ fn a_pinned_workspace_refuses_writes_from_another_platform_folder() {
     let pf = dir.path().join("pf");
     let evil = dir.path().join("evil");
     for d in [&pf, &evil] {
-        assert!(
-            idp(ws.path())
-                .arg("init")
-                .arg(d)
-                .output()
-                .unwrap()
-                .status
-                .success()
-        );
+        init_folder(d);
     }
     std::fs::write(
         evil.join("policies/authz.cedar"),
@@ -953,14 +955,7 @@ fn audit_verify_reads_only_and_exported_checkpoints_catch_a_truncation() {
     // With another platform folder, verify still records nothing (no policy load).
     let pf = tempfile::tempdir().unwrap();
     let pf = pf.path().join("pf");
-    assert!(
-        idp(ws.path())
-            .arg("init")
-            .arg(&pf)
-            .status()
-            .unwrap()
-            .success()
-    );
+    init_folder(&pf);
     std::fs::write(
         pf.join("policies/extra.cedar"),
         "@id(\"x\")\nforbid (principal, action, resource) when { false };\n",

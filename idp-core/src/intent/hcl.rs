@@ -61,11 +61,18 @@ pub fn quote(s: &str) -> String {
     out
 }
 
-fn key(k: &str) -> String {
-    if is_ident(k) { k.to_string() } else { quote(k) }
+/// An attribute name (`depth` 1: in a block's body) or an object key (deeper). An object key
+/// that reads as a literal (`true`, `false`, `null`) is quoted, or it would be that literal.
+fn key(k: &str, depth: usize) -> String {
+    let literal = depth > 1 && matches!(k, "true" | "false" | "null");
+    if is_ident(k) && !literal {
+        k.to_string()
+    } else {
+        quote(k)
+    }
 }
 
-/// A value that fits on one line, or `None` for a multi-line object.
+/// A value that fits on one line, or `None` for a non-empty object (or a list holding one).
 fn single_line(v: &Value) -> Option<String> {
     match v {
         Value::Null => Some("null".into()),
@@ -78,6 +85,38 @@ fn single_line(v: &Value) -> Option<String> {
         }
         Value::Object(m) if m.is_empty() => Some("{}".into()),
         Value::Object(_) => None,
+    }
+}
+
+/// Writes a value that spans lines, after `key = ` at `depth`: an object as a block of
+/// attributes, a list (of objects, say) with one item per line, as `terraform fmt` lays them out.
+fn write_multiline(out: &mut String, depth: usize, v: &Value) {
+    let pad = "  ".repeat(depth);
+    match v {
+        Value::Object(m) => {
+            out.push_str("{\n");
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            let inner: Vec<Option<(String, Hcl)>> = keys
+                .into_iter()
+                .map(|k| Some((k.clone(), Hcl::Lit(m[k].clone()))))
+                .collect();
+            write_attrs(out, depth + 1, &inner);
+            out.push_str(&format!("{pad}}}"));
+        }
+        Value::Array(items) => {
+            out.push_str("[\n");
+            for item in items {
+                out.push_str(&format!("{pad}  "));
+                match single_line(item) {
+                    Some(l) => out.push_str(&l),
+                    None => write_multiline(out, depth + 1, item),
+                }
+                out.push_str(",\n");
+            }
+            out.push_str(&format!("{pad}]"));
+        }
+        other => out.push_str(&single_line(other).unwrap_or_default()),
     }
 }
 
@@ -97,18 +136,12 @@ fn write_attrs(out: &mut String, depth: usize, attrs: &[Option<(String, Hcl)>]) 
         };
         match line {
             None => {
-                let Hcl::Lit(Value::Object(m)) = v else {
-                    unreachable!("only objects span lines")
-                };
-                out.push_str(&format!("{pad}{} = {{\n", key(k)));
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                let inner: Vec<Option<(String, Hcl)>> = keys
-                    .into_iter()
-                    .map(|k| Some((k.clone(), Hcl::Lit(m[k].clone()))))
-                    .collect();
-                write_attrs(out, depth + 1, &inner);
-                out.push_str(&format!("{pad}}}\n"));
+                // Only literals span lines (an object, or a list holding one).
+                if let Hcl::Lit(l) = v {
+                    out.push_str(&format!("{pad}{} = ", key(k, depth)));
+                    write_multiline(out, depth, l);
+                    out.push('\n');
+                }
                 i += 1;
             }
             Some(_) => {
@@ -120,7 +153,7 @@ fn write_attrs(out: &mut String, depth: usize, attrs: &[Option<(String, Hcl)>]) 
                         Hcl::Lit(l) => single_line(l),
                     };
                     let Some(l) = l else { break };
-                    run.push((key(k), l));
+                    run.push((key(k, depth), l));
                     i += 1;
                 }
                 let width = run
@@ -141,6 +174,11 @@ fn write_attrs(out: &mut String, depth: usize, attrs: &[Option<(String, Hcl)>]) 
 pub fn render(comments: &[String], blocks: &[Block]) -> String {
     let mut out = String::new();
     for c in comments {
+        // A comment ends at the line's end: a newline in it would start HCL of its own.
+        let c: String = c
+            .chars()
+            .map(|ch| if ch.is_control() { ' ' } else { ch })
+            .collect();
         out.push_str(&format!("# {c}\n"));
     }
     for (n, b) in blocks.iter().enumerate() {
@@ -158,6 +196,24 @@ pub fn render(comments: &[String], blocks: &[Block]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_of_objects_renders_and_parses_back() {
+        // Found by the `hcl` fuzz target: this panicked ("only objects span lines").
+        let v = serde_json::json!([{"port": 443, "cidr": "10.0.0.0/8"}, "x", [{"a": {"b": null}}]]);
+        // Also found by it: an object key `true` was written bare and read back as a boolean.
+        let v = serde_json::json!({"list": v, "nested": {"true": 1, "null": {"false": "x"}}});
+        let text = render(
+            &[],
+            &[Block {
+                kind: "module".into(),
+                labels: vec!["m".into()],
+                body: vec![Some(("rules".into(), Hcl::Lit(v.clone())))],
+            }],
+        );
+        let back = hcl_to_json("t.tf", &text).unwrap();
+        assert_eq!(back["module"]["m"]["rules"], v, "{text}");
+    }
     use serde_json::json;
 
     #[test]
