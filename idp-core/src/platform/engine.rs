@@ -800,6 +800,7 @@ pub(crate) async fn execute(
         return Err(err);
     }
 
+    let is_resume = resumed.is_some();
     let run = match resumed {
         Some(mut r) => {
             p.emit(
@@ -847,11 +848,7 @@ pub(crate) async fn execute(
     let mut ev = policy_point::service_event(
         &prep,
         op.as_str(),
-        if done.is_empty() {
-            "started"
-        } else {
-            "resumed"
-        },
+        if is_resume { "resumed" } else { "started" },
         "allow",
     );
     ev.policies = outcome.policy_ids();
