@@ -1141,4 +1141,22 @@ fn a_run_killed_after_its_commit_is_in_the_audit_log() {
         .unwrap_or_else(|| panic!("no record of {run}: {records}"));
     assert_eq!(started["event"]["outcome"], "started");
     assert_eq!(started["event"]["decision"], "allow");
+    // Its resumption is recorded as such.
+    let out = idp(ws.path())
+        .args(["-q", "resume", &run])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let out = idp(ws.path())
+        .args(["--json", "audit", "list"])
+        .output()
+        .unwrap();
+    let outcomes: Vec<String> = json_of(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["event"]["correlation_id"] == run.as_str())
+        .map(|r| r["event"]["outcome"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcomes, ["started", "resumed", "completed"]);
 }
