@@ -726,8 +726,9 @@ pub(crate) async fn execute(
     // An unfinished run that a newer completed run of the service overtook would write its
     // older values over the newer ones (while stamps and state keep the newer): it is retired.
     // `resume` refuses it; the same request again starts afresh against the current state.
+    // (Only for a caller the policy point lets through: an outsider's request changes nothing.)
     let resumed = match resumed {
-        Some(r) => match superseded_by(p, &r).await? {
+        Some(r) if outcome.allowed() => match superseded_by(p, &r).await? {
             Some(newer) => {
                 let err = Error::conflict(format!(
                     "run {} of {} was superseded by run {}, which started later and completed; \
@@ -750,7 +751,7 @@ pub(crate) async fn execute(
             }
             None => Some(r),
         },
-        None => None,
+        other => other,
     };
     let done: HashMap<StepId, StepReceipt> = match &resumed {
         Some(r) => p
