@@ -899,8 +899,20 @@ fn a_pinned_workspace_refuses_writes_from_another_platform_folder() {
         .collect();
     assert!(!runs.is_empty());
     for r in runs {
-        assert_eq!(r["event"]["platform"], digest.as_str(), "{r}");
+        if r["event"]["outcome"] == "denied" {
+            // The refused write from the permit-all folder is recorded, with that folder's digest.
+            assert_eq!(r["event"]["details"]["pinned"], true, "{r}");
+            assert_ne!(r["event"]["platform"], digest.as_str(), "{r}");
+        } else {
+            assert_eq!(r["event"]["platform"], digest.as_str(), "{r}");
+        }
     }
+    assert!(
+        records
+            .iter()
+            .any(|r| r["event"]["outcome"] == "denied" && r["event"]["details"]["pinned"] == true),
+        "the refused write is not in the log"
+    );
     // A pin by path follows the folder's edits; a pin by digest does not.
     std::fs::write(pf.join("policies/notes.md"), "edited\n").unwrap();
     let out = pin(&pf).args(RUN).output().unwrap();

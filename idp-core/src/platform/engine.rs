@@ -706,7 +706,9 @@ pub(crate) async fn execute(
     let _lock = lock_service(p, &req.service).await?;
     let prep = prepare_audited(p, who, op.as_str(), op, req).await?;
 
-    // The policy point, before anything is written: the operation as a whole...
+    // The policy point, before anything is written: the workspace's pin...
+    super::pin::guard(p, who, op.as_str(), &format!("service:{}", prep.service)).await?;
+    // ... the operation as a whole...
     let mut outcome = PolicyOutcome::default();
     outcome.decisions.push(policy_point::authorize_operation(
         p,

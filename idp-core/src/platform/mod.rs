@@ -589,7 +589,13 @@ impl Platform {
         &self,
         who: &Principal,
     ) -> Result<Option<crate::audit::Checkpoint>> {
-        pin::check_write(self, "audit_checkpoint")?;
+        pin::guard(
+            self,
+            who,
+            "audit_checkpoint",
+            &format!("platform:{}", self.def.files.origin),
+        )
+        .await?;
         pin::require_admin(self, who, "audit_checkpoint", "sign audit checkpoints").await?;
         let cp = self.audit.checkpoint().await?;
         pin::record_platform_action(

@@ -94,6 +94,34 @@ pub(crate) fn check_write(p: &Platform, action: &str) -> Result<()> {
     }
 }
 
+/// [`check_write`] at the start of a write, recording the refusal (`resource`: what it was
+/// about, `service:NAME` or `platform:...`) like any other denial.
+pub(crate) async fn guard(
+    p: &Platform,
+    who: &Principal,
+    action: &str,
+    resource: &str,
+) -> Result<()> {
+    let Err(e) = check_write(p, action) else {
+        return Ok(());
+    };
+    super::policy_point::audit(
+        p,
+        &who.user,
+        AuditEvent {
+            operation: action.to_string(),
+            resource: resource.to_string(),
+            input_digest: p.def.digest.clone(),
+            decision: "deny".into(),
+            outcome: "denied".into(),
+            details: serde_json::json!({"error": e.message(), "pinned": true}),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Err(e)
+}
+
 impl Platform {
     /// What the workspace is pinned to, if anything.
     pub fn pinned(&self) -> Result<Option<PlatformPin>> {
@@ -144,7 +172,13 @@ impl Platform {
     async fn check_pin_change(&self, who: &Principal, action: &str) -> Result<()> {
         // A malformed pin may be replaced by an admin; a valid one only with its own platform.
         if let Ok(Some(_)) = read_pin(self.workspace()) {
-            check_write(self, action)?;
+            guard(
+                self,
+                who,
+                action,
+                &format!("platform:{}", self.def.files.origin),
+            )
+            .await?;
         }
         require_admin(self, who, action, "pin the workspace's platform").await
     }

@@ -677,7 +677,7 @@ impl Platform {
             golden_path: rec.golden_path.clone(),
         };
         if !dry_run {
-            super::pin::check_write(self, "upgrade")?;
+            super::pin::guard(self, who, "upgrade", &format!("service:{service}")).await?;
         }
         let now = self.now_text();
         let waivers: Vec<crate::policy::Waiver> = self

@@ -68,6 +68,17 @@ impl Platform {
     /// Asks for an exception to `req.rule` for a service (and environment), until `req.expires`.
     /// The waiver applies only once another principal approves it.
     pub async fn request_waiver(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
+        super::pin::guard(
+            self,
+            who,
+            "request_waiver",
+            &if crate::naming::is_dns1123_label(&req.service) {
+                format!("service:{}", req.service)
+            } else {
+                format!("service:{}", crate::naming::shown(&req.service))
+            },
+        )
+        .await?;
         let result = self.request_waiver_checked(who, req).await;
         if let Err(e) = &result
             // Denials are recorded where they are decided; refusals of bad requests here.
@@ -177,6 +188,7 @@ impl Platform {
 
     /// Approves waiver `id`. The approver must be allowed by policy and must not be the requester.
     pub async fn approve_waiver(&self, who: &Principal, id: &str) -> Result<Waiver> {
+        super::pin::guard(self, who, "approve_waiver", "waiver").await?;
         let result = self.approve_waiver_checked(who, id).await;
         if let Err(e) = &result
             && matches!(
