@@ -5,7 +5,7 @@
 #[macro_use]
 mod output;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -461,7 +461,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         };
         let cfg = idp_core::platform::PlatformDef::load(files)?.config;
         let anchors = match checkpoints {
-            Some(f) => read_checkpoints(f)?,
+            Some(f) => idp_core::audit::read_exported(f)?,
             None => Vec::new(),
         };
         let report = idp_core::audit::verify_workspace(
@@ -660,31 +660,7 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
     match cmd {
         AuditCmd::Verify { .. } => unreachable!("verified read-only before the platform opens"),
         AuditCmd::Export { to } => {
-            let ws = std::fs::canonicalize(&cli.workspace)?;
-            let dir = to
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .map(std::fs::canonicalize)
-                .transpose()?
-                .unwrap_or(std::env::current_dir()?);
-            if dir.starts_with(&ws) {
-                return Err(Error::invalid(format!(
-                    "{} is inside the workspace: whoever can rewrite the log can rewrite it too; \
-                     export to a place the workspace's users cannot write",
-                    to.display()
-                ))
-                .with("field", "to"));
-            }
-            let cp = p.audit_latest_checkpoint()?.ok_or_else(|| {
-                Error::not_found("the audit log has no signed checkpoint yet; nothing to export")
-            })?;
-            use std::io::Write as _;
-            let mut f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(to)?;
-            writeln!(f, "{}", serde_json::to_string(&cp)?)?;
-            f.sync_all()?;
+            let cp = p.audit_export(to)?;
             output::json_or(&serde_json::to_value(&cp)?, cli.json, || {
                 format!(
                     "exported the checkpoint of record {} to {}",
@@ -717,25 +693,6 @@ fn audit(cli: &Cli, p: &Platform, cmd: &AuditCmd) -> idp_core::Result<()> {
         }
     }
     Ok(())
-}
-
-/// Checkpoints exported by `idp audit export` (one JSON object per line).
-fn read_checkpoints(file: &Path) -> idp_core::Result<Vec<idp_core::audit::Checkpoint>> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Error::invalid(format!("cannot read checkpoints {}: {e}", file.display())))?;
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|_| {
-                Error::invalid(format!(
-                    "{}:{}: not a checkpoint exported by idp audit export",
-                    file.display(),
-                    i + 1
-                ))
-            })
-        })
-        .collect()
 }
 
 fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {

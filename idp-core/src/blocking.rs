@@ -164,6 +164,8 @@ impl Platform {
         fn audit_verify(&self, opts: &crate::audit::VerifyOptions) -> VerifyReport;
         /// The newest signed checkpoint (to export outside the workspace).
         fn audit_latest_checkpoint(&self) -> Option<Checkpoint>;
+        /// Appends the newest signed checkpoint to a file outside the workspace.
+        fn audit_export(&self, to: &std::path::Path) -> Checkpoint;
         /// Audit records, oldest first.
         fn audit_list(&self, who: &Principal, filter: &AuditFilter) -> Vec<AuditRecord>;
         /// Signs a checkpoint of the audit chain's head (platform admins only).

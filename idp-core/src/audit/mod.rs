@@ -327,6 +327,56 @@ pub async fn open(
     }
 }
 
+/// Appends `cp` as one JSON line to `to`, a file outside `workspace` (whoever can rewrite the log
+/// could rewrite a copy inside it too), durably. What `idp audit export` writes.
+pub fn export_checkpoint(
+    workspace: &std::path::Path,
+    to: &std::path::Path,
+    cp: &Checkpoint,
+) -> Result<()> {
+    let ws = std::fs::canonicalize(workspace)?;
+    let dir = match to.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(d) => std::fs::canonicalize(d)?,
+        None => std::env::current_dir()?,
+    };
+    if dir.starts_with(&ws) {
+        return Err(crate::Error::invalid(format!(
+            "{} is inside the workspace: whoever can rewrite the log can rewrite it too; export \
+             to a place the workspace's users cannot write",
+            to.display()
+        ))
+        .with("field", "to"));
+    }
+    use std::io::Write as _;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(to)?;
+    writeln!(f, "{}", serde_json::to_string(cp)?)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// The checkpoints [`export_checkpoint`] appended to `file` (one JSON object per line).
+pub fn read_exported(file: &std::path::Path) -> Result<Vec<Checkpoint>> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        crate::Error::invalid(format!("cannot read checkpoints {}: {e}", file.display()))
+    })?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|_| {
+                crate::Error::invalid(format!(
+                    "{}:{}: not a checkpoint exported by idp audit export",
+                    file.display(),
+                    i + 1
+                ))
+            })
+        })
+        .collect()
+}
+
 /// Verifies the audit log of `workspace` (the kind `cfg` selects, as [`open`] does) without
 /// writing anything, so an auditor can check a read-only copy. With no `opts.trusted_key`, the
 /// workspace's own signing key is used if it can be read. Blocks the calling thread.

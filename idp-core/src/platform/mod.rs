@@ -528,6 +528,17 @@ impl Platform {
         self.audit.verify(opts).await
     }
 
+    /// Appends the newest signed checkpoint to `to` (outside the workspace, refused inside it) and
+    /// returns it. Reads the log only.
+    pub async fn audit_export(&self, to: &Path) -> Result<crate::audit::Checkpoint> {
+        let cp = self.audit_latest_checkpoint().await?.ok_or_else(|| {
+            Error::not_found("the audit log has no signed checkpoint yet; nothing to export")
+        })?;
+        let (ws, to, c) = (self.workspace().to_path_buf(), to.to_path_buf(), cp.clone());
+        crate::runtime::unblock(move || crate::audit::export_checkpoint(&ws, &to, &c)).await?;
+        Ok(cp)
+    }
+
     /// The newest signed checkpoint: what an auditor exports to a place outside the workspace
     /// (`idp audit export`), to verify against later. Reads only.
     pub async fn audit_latest_checkpoint(&self) -> Result<Option<crate::audit::Checkpoint>> {

@@ -360,6 +360,16 @@ pub(crate) fn service_event(
     }
 }
 
+/// The audit `resource` of a service as a request named it: `service:NAME`, or, for a name that
+/// is not a valid one (`../etc`, a huge or multi-line value), its short quoted form.
+pub(crate) fn service_resource_name(service: &str) -> String {
+    if crate::naming::is_dns1123_label(service) {
+        format!("service:{service}")
+    } else {
+        format!("service:{}", crate::naming::shown(service))
+    }
+}
+
 /// Records a request refused before it could be understood (bad input, unknown team, ...).
 pub(crate) async fn audit_rejected(
     p: &Platform,
@@ -368,12 +378,7 @@ pub(crate) async fn audit_rejected(
     service: &str,
     e: &Error,
 ) -> Result<()> {
-    let shown = crate::naming::shown(service);
-    let resource = if crate::naming::is_dns1123_label(service) {
-        format!("service:{service}")
-    } else {
-        format!("service:{shown}")
-    };
+    let resource = service_resource_name(service);
     audit(
         p,
         &who.user,

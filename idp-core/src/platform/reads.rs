@@ -99,11 +99,9 @@ pub(crate) async fn record(
         &who.user,
         AuditEvent {
             operation: operation.to_string(),
-            resource: match service {
-                Some(s) if crate::naming::is_dns1123_label(s) => format!("service:{s}"),
-                Some(s) => format!("service:{}", crate::naming::shown(s)),
-                None => "platform:reads".into(),
-            },
+            resource: service
+                .map(super::policy_point::service_resource_name)
+                .unwrap_or_else(|| "platform:reads".into()),
             decision: if allowed { "allow" } else { "deny" }.into(),
             outcome: if allowed { "read" } else { "denied" }.into(),
             details: json!({ "returned": returned }),

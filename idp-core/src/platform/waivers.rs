@@ -72,11 +72,7 @@ impl Platform {
             self,
             who,
             "request_waiver",
-            &if crate::naming::is_dns1123_label(&req.service) {
-                format!("service:{}", req.service)
-            } else {
-                format!("service:{}", crate::naming::shown(&req.service))
-            },
+            &policy_point::service_resource_name(&req.service),
         )
         .await?;
         let result = self.request_waiver_checked(who, req).await;
@@ -84,11 +80,7 @@ impl Platform {
             // Denials are recorded where they are decided; refusals of bad requests here.
             && e.kind() != ErrorKind::Denied
         {
-            let resource = if crate::naming::is_dns1123_label(&req.service) {
-                format!("service:{}", req.service)
-            } else {
-                format!("service:{}", crate::naming::shown(&req.service))
-            };
+            let resource = policy_point::service_resource_name(&req.service);
             let _ =
                 policy_point::audit(self, &who.user, rejected("request_waiver", resource, e)).await;
         }
