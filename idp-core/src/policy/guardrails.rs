@@ -158,8 +158,27 @@ impl Guardrails {
                     .any(|l| l.trim_start().starts_with("exception"));
             }
         }
+        let rules: Vec<String> = rules.into_iter().collect();
         if any {
             check_rego_calls(&engine)?;
+            if !rules.is_empty() {
+                // Every rule conftest reads, in one evaluation per document: helper rules they
+                // share (a pod spec, a set of kinds) are then computed once, not once per rule.
+                // Each is wrapped in an array so that an undefined rule is `[]`, not a hole.
+                let mut all = String::from("package idp_internal_guardrails\n\nresults := {\n");
+                for r in rules
+                    .iter()
+                    .map(String::as_str)
+                    .chain(has_exception.then_some("exception"))
+                {
+                    all.push_str(&format!("  \"{r}\": [v | v := data.main.{r}],\n"));
+                }
+                all.push_str("}\n");
+                engine.set_rego_v0(false);
+                engine
+                    .add_policy(COMBINED.to_string(), all)
+                    .map_err(|e| Error::internal(format!("guardrail rules: {e}")))?;
+            }
             // A policy loop must not hold a service's lock for minutes.
             engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
                 limit: REGO_TIME_LIMIT,
@@ -172,7 +191,7 @@ impl Guardrails {
             .clamp(1, 4);
         let rego = any.then(|| Rego {
             engines: (0..workers).map(|_| Mutex::new(engine.clone())).collect(),
-            rules: rules.into_iter().collect(),
+            rules,
             has_exception,
             files,
         });
@@ -202,43 +221,31 @@ impl Guardrails {
         if workers < 2 || files.len() < 4 || total < 32 * 1024 {
             return self.check_with(ctx, files, 0);
         }
-        // Split by bytes, so that one large file does not leave the other workers idle.
-        let mut chunks: Vec<Vec<usize>> = vec![Vec::new(); workers];
-        let mut load = vec![0usize; workers];
+        // A shared queue, largest files first: each worker takes the next file when it is done
+        // with its last, so that neither waits while the other has work left.
         let mut order: Vec<usize> = (0..files.len()).collect();
         order.sort_by_key(|i| std::cmp::Reverse(files[*i].content.len()));
-        for i in order {
-            let w = (0..workers)
-                .min_by_key(|w| load[*w])
-                .expect("at least one worker");
-            load[w] += files[i].content.len();
-            chunks[w].push(i);
-        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
         type PerFile = Vec<(usize, Vec<Violation>)>;
+        let work = |w: usize| -> Result<PerFile> {
+            let mut done = Vec::new();
+            loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(&i) = order.get(k) else {
+                    return Ok(done);
+                };
+                done.push((i, self.check_with(ctx, std::slice::from_ref(&files[i]), w)?));
+            }
+        };
         let results: Vec<Result<PerFile>> = std::thread::scope(|s| {
-            let handles: Vec<_> = chunks
-                .iter()
-                .enumerate()
-                .map(|(w, idx)| {
-                    s.spawn(move || {
-                        idx.iter()
-                            .map(|i| {
-                                Ok((
-                                    *i,
-                                    self.check_with(ctx, std::slice::from_ref(&files[*i]), w)?,
-                                ))
-                            })
-                            .collect::<Result<Vec<_>>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Err(Error::internal("guardrail worker panicked")))
-                })
-                .collect()
+            // The calling thread is a worker too.
+            let handles: Vec<_> = (1..workers).map(|w| s.spawn(move || work(w))).collect();
+            let mut results = vec![work(0)];
+            results.extend(handles.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(Error::internal("guardrail worker panicked")))
+            }));
+            results
         });
         let mut per_file: Vec<(usize, Vec<Violation>)> = Vec::new();
         for r in results {
@@ -487,10 +494,24 @@ impl Guardrails {
         let mut engine = rego.engines[w % rego.engines.len()]
             .lock()
             .map_err(|_| Error::internal("rego engine lock poisoned"))?;
-        engine.set_input(regorus::Value::from(doc.clone()));
-        // Evaluate only the rules conftest reads (not helper rules such as a whole pod spec), and
-        // convert only their values.
+        engine.set_input(
+            regorus::Value::deserialize(doc)
+                .map_err(|e| Error::internal(format!("Rego input from {}: {e}", f.path)))?,
+        );
+        // One evaluation for every rule; if it fails, each rule again on its own, so that the
+        // error names the rule that failed.
+        let all: Option<Value> = engine
+            .eval_rule(format!("data.{COMBINED_RULE}"))
+            .ok()
+            .and_then(|v| serde_json::to_value(&v).ok());
         let mut eval = |rule: &str| -> Result<Value> {
+            if let Some(all) = &all {
+                return Ok(all
+                    .get(rule)
+                    .and_then(|v| v.get(0))
+                    .cloned()
+                    .unwrap_or(Value::Null));
+            }
             let v = engine.eval_rule(format!("data.main.{rule}")).map_err(|e| {
                 Error::invalid(format!(
                     "Rego rule data.main.{rule} failed on {}: {e}",
@@ -536,6 +557,10 @@ impl Guardrails {
         Ok(())
     }
 }
+
+/// The module idp adds to the guardrails' Rego, and its rule of every conftest rule's value.
+const COMBINED: &str = "idp-internal/guardrails.rego";
+const COMBINED_RULE: &str = "idp_internal_guardrails.results";
 
 /// Resource types whose data must be encrypted at rest.
 const STORAGE_TYPES: [&str; 4] = ["bucket", "postgres", "queue", "cache"];
@@ -668,6 +693,10 @@ pub fn parse_documents(path: &str, content: &[u8]) -> Result<Vec<Value>> {
     let ext = path.rsplit('.').next().unwrap_or("");
     match ext {
         "yaml" | "yml" => {
+            // Generated YAML takes the fast reader; anything outside its subset, serde_norway.
+            if let Some(docs) = super::fastyaml::parse(text()?) {
+                return Ok(docs);
+            }
             let mut docs = Vec::new();
             for d in serde_norway::Deserializer::from_str(text()?) {
                 let v: Value = Deserialize::deserialize(d).map_err(|e| {
@@ -781,6 +810,39 @@ mod tests {
     }
 
     const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: svc\n  namespace: t-dev\n  labels: {app.kubernetes.io/name: svc, team: t}\nspec:\n  template:\n    spec:\n      containers:\n        - name: app\n          image: ghcr.io/x/svc:latest\n          securityContext: {privileged: true}\n";
+
+    #[test]
+    fn every_rule_is_evaluated_in_one_pass_per_document() {
+        let policy = "package main\nimport rego.v1\nkinds := {\"Deployment\"}\nspec := input.spec if input.kind in kinds\ndeny_a contains \"a\" if spec\nwarn_b contains \"b\" if spec\nviolation contains {\"msg\": \"c\"} if spec\nexception contains \"b\" if input.metadata.name == \"skip\"\n";
+        let g = g(&[("policies/p.rego", policy)]);
+        let rego = g.rego.as_ref().unwrap();
+        let mut engine = rego.engines[0].lock().unwrap();
+        engine.set_input(regorus::Value::from(
+            serde_json::json!({"kind": "Deployment", "spec": {}, "metadata": {"name": "x"}}),
+        ));
+        let all = serde_json::to_value(engine.eval_rule(format!("data.{COMBINED_RULE}")).unwrap())
+            .unwrap();
+        assert_eq!(all["deny_a"], serde_json::json!([["a"]]));
+        assert_eq!(all["warn_b"], serde_json::json!([["b"]]));
+        assert_eq!(all["exception"], serde_json::json!([[]]));
+        drop(engine);
+        let found = |name: &str| {
+            let doc = format!(
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\nspec: {{}}\n"
+            );
+            let mut rules: Vec<String> = g
+                .check(&GuardContext::default(), &[file("d.yaml", &doc)])
+                .unwrap()
+                .into_iter()
+                .filter(|v| v.source.starts_with("rego:"))
+                .map(|v| format!("{}={}", v.rule, v.message))
+                .collect();
+            rules.sort();
+            rules
+        };
+        assert_eq!(found("x"), vec!["deny_a=a", "violation=c", "warn_b=b"]);
+        assert_eq!(found("skip"), vec!["deny_a=a", "violation=c"]);
+    }
 
     #[test]
     fn a_rego_call_to_a_missing_function_fails_to_load() {

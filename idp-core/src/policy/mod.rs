@@ -2,6 +2,7 @@
 //! conftest-compatible Rego), and waivers — explicit, approved, expiring exceptions.
 
 pub mod authz;
+mod fastyaml;
 pub mod guardrails;
 
 pub use authz::{Authz, AuthzContext, AuthzRequest, AuthzResource, Decided};

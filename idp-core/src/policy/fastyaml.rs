@@ -1,0 +1,677 @@
+//! A fast reader for the block-style YAML that templates generate (Kubernetes manifests,
+//! workflows, dashboards in ConfigMaps), for the guardrails' hot path: parsing a golden path's
+//! change set with serde_norway took longer than every rule together.
+//!
+//! It reads a strict subset: block mappings and sequences indented with spaces, plain scalars
+//! on one line, quoted scalars on one line, literal block scalars (`|`, `|-`), `[]`, `{}` and
+//! flow sequences of scalars, comments and `---` between documents. Anything else (anchors,
+//! tags, folded or multi-line scalars, tabs, complex keys, duplicate keys, numbers in forms it
+//! does not resolve itself...) makes it answer `None`, and the caller parses the file with
+//! serde_norway. Where it answers, the values are serde_norway's: plain scalars resolve by the
+//! same rules (null, bool, int, float, else string), and a differential test holds the two
+//! readers together.
+
+use serde_json::{Map, Number, Value};
+
+/// Every document of `text` that holds something, or `None` when `text` leaves the subset.
+pub fn parse(text: &str) -> Option<Vec<Value>> {
+    if text.bytes().any(|b| b == b'\t' || b == b'\r') || text.starts_with('\u{feff}') {
+        return None;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let mut docs = Vec::new();
+    let mut start = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if l.starts_with("---") || l.starts_with("...") || l.starts_with('%') {
+            if *l != "---" {
+                return None;
+            }
+            docs.extend(document(&lines[start..i])?);
+            start = i + 1;
+        }
+    }
+    docs.extend(document(&lines[start..])?);
+    Some(docs)
+}
+
+/// One document: `Some(None)` when it holds nothing but comments.
+fn document(lines: &[&str]) -> Option<Option<Value>> {
+    let mut p = Reader { lines, i: 0 };
+    p.skip();
+    if p.i == lines.len() {
+        return Some(None);
+    }
+    if indent(lines[p.i]) != 0 {
+        return None;
+    }
+    let v = p.node(0)?;
+    p.skip();
+    (p.i == lines.len()).then_some(Some(v))
+}
+
+fn indent(l: &str) -> usize {
+    l.len() - l.trim_start_matches(' ').len()
+}
+
+/// Blank or comment-only.
+fn insignificant(l: &str) -> bool {
+    let t = l.trim_start_matches(' ');
+    t.is_empty() || t.starts_with('#')
+}
+
+fn is_item(t: &str) -> bool {
+    t == "-" || t.starts_with("- ")
+}
+
+struct Reader<'a, 'b> {
+    lines: &'b [&'a str],
+    i: usize,
+}
+
+impl<'a> Reader<'a, '_> {
+    fn skip(&mut self) {
+        while self.i < self.lines.len() && insignificant(self.lines[self.i]) {
+            self.i += 1;
+        }
+    }
+
+    /// The next significant line's indentation, if any.
+    fn peek_indent(&mut self) -> Option<usize> {
+        self.skip();
+        self.lines.get(self.i).map(|l| indent(l))
+    }
+
+    /// A block node starting at the next significant line, at indentation `ind`.
+    fn node(&mut self, ind: usize) -> Option<Value> {
+        self.skip();
+        let l = self.lines[self.i];
+        let t = &l[ind..];
+        if is_item(t) {
+            self.seq(ind)
+        } else {
+            self.map(ind, None)
+        }
+    }
+
+    /// A block sequence whose `- ` sit at column `ind`.
+    fn seq(&mut self, ind: usize) -> Option<Value> {
+        let mut out = Vec::new();
+        while self.peek_indent() == Some(ind) {
+            let l = self.lines[self.i];
+            let t = &l[ind..];
+            if !is_item(t) {
+                break;
+            }
+            let item = t[1..].trim_start_matches(' ');
+            let col = l.len() - item.len();
+            self.i += 1;
+            let v = if item.is_empty() || item.starts_with('#') {
+                match self.peek_indent() {
+                    Some(n) if n > ind => self.node(n)?,
+                    _ => Value::Null,
+                }
+            } else if is_item(item) {
+                return None;
+            } else if split_key(item)?.is_some() {
+                self.map(col, Some(item))?
+            } else {
+                self.scalar(item, ind)?
+            };
+            out.push(v);
+        }
+        match self.peek_indent() {
+            Some(n) if n > ind => None,
+            _ => Some(Value::Array(out)),
+        }
+    }
+
+    /// A block mapping whose keys sit at column `ind`; `first` is its first entry when it
+    /// starts on a sequence item's line.
+    fn map(&mut self, ind: usize, first: Option<&'a str>) -> Option<Value> {
+        let mut out = Map::new();
+        let mut pending = first;
+        loop {
+            let text = match pending.take() {
+                Some(t) => t,
+                None => {
+                    if self.peek_indent() != Some(ind) {
+                        break;
+                    }
+                    let t = &self.lines[self.i][ind..];
+                    if is_item(t) {
+                        break;
+                    }
+                    self.i += 1;
+                    t
+                }
+            };
+            let (key, rest) = split_key(text)??;
+            let v = if rest.is_empty() || rest.starts_with('#') {
+                match self.peek_indent() {
+                    Some(n) if n > ind => self.node(n)?,
+                    Some(n) if n == ind && is_item(&self.lines[self.i][ind..]) => self.seq(ind)?,
+                    _ => Value::Null,
+                }
+            } else {
+                self.scalar(rest, ind)?
+            };
+            if out.insert(key, v).is_some() {
+                return None;
+            }
+        }
+        match self.peek_indent() {
+            // Deeper than its keys, or a `- ` beside them: not a mapping this reader knows.
+            Some(n) if n >= ind => None,
+            _ => Some(Value::Object(out)),
+        }
+    }
+
+    /// An inline value (after `key: ` or `- `) of a node at column `ind`.
+    fn scalar(&mut self, rest: &str, ind: usize) -> Option<Value> {
+        let v = match rest.as_bytes()[0] {
+            b'|' => return self.literal(rest, ind),
+            b'"' => {
+                let (s, after) = double_quoted(rest)?;
+                end_of_line(after)?;
+                Value::String(s)
+            }
+            b'\'' => {
+                let (s, after) = single_quoted(rest)?;
+                end_of_line(after)?;
+                Value::String(s)
+            }
+            b'[' | b'{' => flow(rest)?,
+            b'>' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b']' | b'}' | b',' | b'?' | b'#' => {
+                return None;
+            }
+            _ => {
+                let s = match comment_at(rest) {
+                    Some(c) => &rest[..c],
+                    None => rest,
+                }
+                .trim_end_matches(' ');
+                if s.contains(": ") || s.ends_with(':') || is_item(s) || s.starts_with(": ") {
+                    return None;
+                }
+                plain(s)?
+            }
+        };
+        // A plain or quoted scalar that goes on over the next lines is not in the subset.
+        match self.peek_indent() {
+            Some(n) if n > ind => None,
+            _ => Some(v),
+        }
+    }
+
+    /// A literal block scalar (`|` or `|-`) under a node at column `ind`.
+    fn literal(&mut self, header: &str, ind: usize) -> Option<Value> {
+        let strip = match end_of_line(&header[1..]) {
+            Some(()) => false,
+            None if header[1..].starts_with('-') => {
+                end_of_line(&header[2..])?;
+                true
+            }
+            None => return None,
+        };
+        let first = *self.lines.get(self.i)?;
+        let m = indent(first);
+        if first.trim_start_matches(' ').is_empty() || m <= ind {
+            return None;
+        }
+        let mut body: Vec<&str> = Vec::new();
+        while let Some(l) = self.lines.get(self.i) {
+            if l.trim_start_matches(' ').is_empty() {
+                if l.len() > m {
+                    return None;
+                }
+                body.push("");
+            } else if indent(l) >= m {
+                body.push(&l[m..]);
+            } else {
+                break;
+            }
+            self.i += 1;
+        }
+        while body.last() == Some(&"") {
+            body.pop();
+        }
+        let mut s = body.join("\n");
+        if !strip {
+            s.push('\n');
+        }
+        Some(Value::String(s))
+    }
+}
+
+/// Where ` #` (a comment after a plain scalar) starts in `text`.
+fn comment_at(text: &str) -> Option<usize> {
+    let b = text.as_bytes();
+    (1..b.len())
+        .find(|&i| b[i] == b'#' && b[i - 1] == b' ')
+        .map(|i| i - 1)
+}
+
+/// After a scalar: nothing, or a comment.
+fn end_of_line(after: &str) -> Option<()> {
+    let t = after.trim_start_matches(' ');
+    (t.is_empty() || (t.starts_with('#') && t.len() < after.len())).then_some(())
+}
+
+/// `key: rest` -> `Some(Some((key, rest)))`; a scalar that is no entry -> `Some(None)`;
+/// outside the subset -> `None`.
+fn split_key(text: &str) -> Option<Option<(String, &str)>> {
+    let (key, after) = match text.as_bytes()[0] {
+        b'"' => {
+            let (k, after) = double_quoted(text)?;
+            (k, after)
+        }
+        b'\'' => {
+            let (k, after) = single_quoted(text)?;
+            (k, after)
+        }
+        _ => {
+            let colon = text
+                .match_indices(':')
+                .map(|(c, _)| c)
+                .find(|c| text[c + 1..].is_empty() || text[c + 1..].starts_with(' '));
+            let Some(c) = colon else {
+                return Some(None);
+            };
+            let k = &text[..c];
+            if comment_at(k).is_some() || k.ends_with(' ') || k.is_empty() {
+                return None;
+            }
+            if matches!(
+                k.as_bytes()[0],
+                b'-' | b'?'
+                    | b':'
+                    | b','
+                    | b'['
+                    | b']'
+                    | b'{'
+                    | b'}'
+                    | b'#'
+                    | b'&'
+                    | b'*'
+                    | b'!'
+                    | b'|'
+                    | b'>'
+                    | b'%'
+                    | b'@'
+                    | b'`'
+            ) {
+                return None;
+            }
+            // A key must read as a string (not `1`, `true` or `null`).
+            match plain(k)? {
+                Value::String(s) => (s, &text[c..]),
+                _ => return None,
+            }
+        }
+    };
+    let Some(rest) = after.strip_prefix(':') else {
+        // A quoted scalar that is no key.
+        return if end_of_line(after).is_some() {
+            Some(None)
+        } else {
+            None
+        };
+    };
+    if !(rest.is_empty() || rest.starts_with(' ')) {
+        return None;
+    }
+    Some(Some((key, rest.trim_start_matches(' '))))
+}
+
+/// `"..."` at the start of `text`: the string and what follows the closing quote.
+fn double_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let mut chars = text[1..].char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, &text[i + 2..])),
+            '\\' => {
+                let (_, e) = chars.next()?;
+                match e {
+                    '"' => out.push('"'),
+                    '\\' => out.push('\\'),
+                    '/' => out.push('/'),
+                    'n' => out.push('\n'),
+                    't' => out.push('\t'),
+                    'r' => out.push('\r'),
+                    'u' => {
+                        let mut code = 0u32;
+                        for _ in 0..4 {
+                            code = code * 16 + chars.next()?.1.to_digit(16)?;
+                        }
+                        out.push(char::from_u32(code)?);
+                    }
+                    _ => return None,
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    None
+}
+
+/// `'...'` at the start of `text` (`''` is a quote).
+fn single_quoted(text: &str) -> Option<(String, &str)> {
+    let mut out = String::new();
+    let b = text.as_bytes();
+    let mut i = 1;
+    let mut from = 1;
+    while i < b.len() {
+        if b[i] == b'\'' {
+            out.push_str(&text[from..i]);
+            if b.get(i + 1) == Some(&b'\'') {
+                out.push('\'');
+                i += 2;
+                from = i;
+                continue;
+            }
+            return Some((out, &text[i + 1..]));
+        }
+        i += 1;
+    }
+    None
+}
+
+/// `[]`, `{}`, or a flow sequence of scalars such as `[a, "b", 1]`.
+fn flow(text: &str) -> Option<Value> {
+    if let Some(after) = text.strip_prefix("{}") {
+        end_of_line(after)?;
+        return Some(Value::Object(Map::new()));
+    }
+    let close = text.find(']')?;
+    end_of_line(&text[close + 1..])?;
+    let inner = text[1..close].trim_matches(' ');
+    let mut out = Vec::new();
+    if inner.is_empty() {
+        return Some(Value::Array(out));
+    }
+    for item in inner.split(',') {
+        let item = item.trim_matches(' ');
+        if item.is_empty() {
+            return None;
+        }
+        out.push(match item.as_bytes()[0] {
+            b'"' => {
+                let (s, after) = double_quoted(item)?;
+                if !after.is_empty() {
+                    return None;
+                }
+                Value::String(s)
+            }
+            b'\'' => {
+                let (s, after) = single_quoted(item)?;
+                if !after.is_empty() {
+                    return None;
+                }
+                Value::String(s)
+            }
+            _ => {
+                if item.contains([
+                    '[', ']', '{', '}', ':', '#', '"', '\'', '&', '*', '!', '?', '|', '>', '%',
+                    '@', '`',
+                ]) {
+                    return None;
+                }
+                plain(item)?
+            }
+        });
+    }
+    Some(Value::Array(out))
+}
+
+/// A plain scalar, resolved as serde_norway resolves it: null, bool, integer, float, else a
+/// string. `None` for forms this reader leaves to serde_norway (`+1`, `0x1f`, `.inf`, integers
+/// beyond 64 bits).
+fn plain(s: &str) -> Option<Value> {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
+        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        _ => {}
+    }
+    let b = s.as_bytes();
+    let numeric_start = b[0].is_ascii_digit() || matches!(b[0], b'-' | b'+' | b'.');
+    if !numeric_start {
+        return Some(Value::String(s.to_string()));
+    }
+    if b[0] == b'+' || s.contains("0x") || s.contains("0o") || s.contains("0b") {
+        return None;
+    }
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if matches!(digits, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN") {
+        return None;
+    }
+    // Leading zeros followed by digits: a string (YAML 1.2).
+    if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Some(Value::String(s.to_string()));
+    }
+    if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
+        return if s.starts_with('-') {
+            s.parse::<i64>().ok().map(|i| Value::Number(i.into()))
+        } else {
+            s.parse::<u64>().ok().map(|u| Value::Number(u.into()))
+        };
+    }
+    match s.parse::<f64>() {
+        Ok(f) if f.is_finite() => Some(Value::Number(Number::from_f64(f)?)),
+        _ => Some(Value::String(s.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    /// serde_norway's documents (nulls dropped, as the guardrails drop them).
+    fn reference(text: &str) -> Option<Vec<Value>> {
+        let mut out = Vec::new();
+        for d in serde_norway::Deserializer::from_str(text) {
+            let v = Value::deserialize(d).ok()?;
+            if !v.is_null() {
+                out.push(v);
+            }
+        }
+        Some(out)
+    }
+
+    /// Where the fast reader answers, it answers as serde_norway does.
+    fn same(text: &str) -> bool {
+        match parse(text) {
+            None => true,
+            Some(mut docs) => {
+                docs.retain(|d| !d.is_null());
+                let r = reference(text);
+                assert_eq!(Some(&docs), r.as_ref(), "{text}");
+                true
+            }
+        }
+    }
+
+    #[test]
+    fn reads_what_templates_write() {
+        let text = r#"# comment
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: "payments-api"   # trailing comment
+  labels:
+    app.kubernetes.io/name: payments-api
+    'quoted': 'it''s'
+spec:
+  replicas: 2
+  ratio: 0.5
+  zero: 0
+  leading: 0123
+  negative: -3
+  version: 2.0.0
+  nothing:
+  empty: ""
+  flag: true
+  list: []
+  map: {}
+  flowseq: [ALL, "x y", 3]
+  template:
+    spec:
+      containers:
+        - name: app
+          image: ghcr.io/acme/app:1.2.3
+          args:
+          - --port
+          - "8080"
+          ports:
+            - containerPort: 8080
+              protocol: TCP
+          resources:
+            limits: {}
+        -
+          name: sidecar
+data:
+  "a.json": |
+    {
+      "x": 1
+    }
+
+  b: |-
+    one
+    two
+---
+# only a comment
+---
+- a
+- b: c
+  d: e
+"#;
+        let docs = parse(text).expect("in the subset");
+        assert_eq!(docs.len(), 2);
+        assert!(same(text));
+        let d = &docs[0];
+        assert_eq!(d["data"]["a.json"], "{\n  \"x\": 1\n}\n");
+        assert_eq!(d["data"]["b"], "one\ntwo");
+        assert_eq!(d["spec"]["leading"], "0123");
+        assert_eq!(d["metadata"]["labels"]["quoted"], "it's");
+    }
+
+    #[test]
+    fn every_yaml_file_of_the_golden_path_takes_the_fast_reader() {
+        let ws = tempfile::tempdir().unwrap();
+        let p = crate::blocking::Platform::builtin(ws.path()).unwrap();
+        let mut req = crate::ServiceRequest::new("payments-api", "team-payments");
+        req.intents = vec![serde_json::json!({"type": "bucket", "class": "logs"})];
+        let plan = p
+            .plan(&p.principal("alice"), crate::Operation::RunGoldenPath, &req)
+            .unwrap();
+        let mut n = 0;
+        for cs in &plan.change_sets {
+            for f in &cs.files {
+                let (true, Some(content)) = (
+                    f.path.ends_with(".yaml") || f.path.ends_with(".yml"),
+                    f.content.as_ref(),
+                ) else {
+                    continue;
+                };
+                let text = std::str::from_utf8(content).unwrap();
+                assert!(parse(text).is_some(), "{}: {text}", f.path);
+                assert!(same(text));
+                n += 1;
+            }
+        }
+        assert!(n >= 30, "{n} YAML files");
+    }
+
+    #[test]
+    fn leaves_the_rest_to_serde_norway() {
+        for text in [
+            "a: &x 1\nb: *x\n",
+            "a: !!str 1\n",
+            "a: >\n  folded\n",
+            "a: plain\n  continued\n",
+            "a: \"multi\n  line\"\n",
+            "a:\n\tb: 1\n",
+            "1: one\n",
+            "a: 1\na: 2\n",
+            "? complex\n: key\n",
+            "a: 0x1f\n",
+            "a: +1\n",
+            "a: .inf\n",
+            "a: 99999999999999999999\n",
+            "a: [[nested]]\n",
+            "a: {b: c}\n",
+            "--- !tag\na: 1\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "just a scalar\n",
+        ] {
+            assert!(parse(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn malformed_yaml_is_never_read_as_something() {
+        for text in [
+            "a: b: c\n",
+            "a:\n  b: 1\n c: 2\n",
+            "- a\nb: 1\n",
+            "a: 1\n  b: 2\n",
+            "a: \"unterminated\n",
+            "a: [1, 2\n",
+        ] {
+            let fast = parse(text);
+            assert!(fast.is_none() || reference(text).is_some(), "{text}");
+            assert!(same(text));
+        }
+    }
+
+    proptest::proptest! {
+        /// serde_norway's own output of arbitrary values reads back the same.
+        #[test]
+        fn agrees_with_serde_norway_on_generated_yaml(v in value(3)) {
+            let text = serde_norway::to_string(&v).unwrap();
+            proptest::prop_assert!(same(&text));
+        }
+
+        /// And on arbitrary text: it never reads something serde_norway reads differently.
+        #[test]
+        fn agrees_with_serde_norway_on_arbitrary_text(text in "[a-c0-9 :#'\"|\\-\\[\\]{}.,\n]{0,60}") {
+            proptest::prop_assert!(same(&text));
+        }
+    }
+
+    fn value(depth: u32) -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|i| Value::Number(i.into())),
+            (-1.0e6f64..1.0e6).prop_map(|f| Value::Number(Number::from_f64(f).unwrap())),
+            "[ -~\n]{0,20}".prop_map(Value::String),
+            prop_oneof![
+                Just("0123"),
+                Just("1.0"),
+                Just("true"),
+                Just("~"),
+                Just("- x"),
+                Just("a: b"),
+                Just("#x"),
+                Just("x #y"),
+                Just("250m"),
+                Just("2.0.0"),
+                Just(".inf"),
+                Just("0x10"),
+                Just("")
+            ]
+            .prop_map(|s| Value::String(s.to_string())),
+        ];
+        leaf.prop_recursive(depth, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z][a-z0-9./-]{0,8}", inner, 0..5)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}
