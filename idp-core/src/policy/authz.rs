@@ -409,7 +409,7 @@ impl Authz {
                 kind.type_name()
             )));
         };
-        let built = self.build_request(req, dir, env)?;
+        let built = self.build_request(req, dir, env, &self.memos)?;
         if !self.use_index {
             return Ok(decided(&[self.authorizer.is_authorized(
                 &built.request,
@@ -449,11 +449,12 @@ impl Authz {
         req: &AuthzRequest,
         dir: &Directory,
         env: Option<&EnvFacts>,
+        memos: &Memos,
     ) -> Result<Built> {
         let ty = types();
         let mut b = EntityBag::default();
-        let (resource, kind) = self.resource_entities(req, dir, env, &mut b)?;
-        let principal = self.principal_entity(&req.principal, dir, &mut b)?;
+        let (resource, kind) = self.resource_entities(req, dir, env, memos, &mut b)?;
+        let principal = self.principal_entity(&req.principal, dir, memos, &mut b)?;
         if let Some(a) = self.actions.get(req.action.as_str()) {
             b.push(a.clone());
         }
@@ -478,7 +479,7 @@ impl Authz {
                     .map(|e| format!("+{e}"))
                     .unwrap_or_default()
             );
-            self.memos.contexts.get_or(key, || {
+            memos.contexts.get_or(key, || {
                 let mut pairs = vec![
                     (
                         "approved".to_string(),
@@ -560,7 +561,8 @@ impl Authz {
         dir: &Directory,
         env: Option<&EnvFacts>,
     ) -> Result<PlainCedar> {
-        let built = self.build_request(req, dir, env)?;
+        // Nothing memoized: the reference builds everything afresh.
+        let built = self.build_request(req, dir, env, &Memos::default())?;
         let mut everything: HashMap<EntityUid, Entity> = self
             .actions
             .values()
@@ -777,6 +779,7 @@ impl Authz {
         &self,
         p: &Principal,
         dir: &Directory,
+        memos: &Memos,
         b: &mut EntityBag,
     ) -> Result<EntityUid> {
         let build = |b: &mut EntityBag| -> Result<(Entity, Vec<String>)> {
@@ -804,7 +807,7 @@ impl Authz {
             let key = memo_key(
                 std::iter::once(p.user.as_str()).chain(p.groups.iter().map(String::as_str)),
             );
-            self.memos
+            memos
                 .principals
                 .get_or(key, || build(&mut EntityBag::default()))?
         } else {
@@ -826,13 +829,14 @@ impl Authz {
         req: &AuthzRequest,
         dir: &Directory,
         env: Option<&EnvFacts>,
+        memos: &Memos,
         b: &mut EntityBag,
     ) -> Result<(EntityUid, ResKind)> {
         let ty = types();
         if let (Some(name), Some(facts)) = (&req.context.environment, env) {
             let protected = if facts.protected { "p" } else { "" };
             let key = memo_key([name.as_str(), protected, &facts.kind]);
-            b.push(self.memos.environments.get_or(key, || {
+            b.push(memos.environments.get_or(key, || {
                 let attrs = HashMap::from([
                     (
                         "protected".to_string(),
@@ -851,7 +855,7 @@ impl Authz {
             let owner_ref = crate::org::entity_ref_cow("group", owner);
             let (owner, _) = b.team(dir, &self.teams, &owner_ref)?;
             let key = memo_key([name, &owner_ref, gp]);
-            let e = self.memos.services.get_or(key, || {
+            let e = memos.services.get_or(key, || {
                 let attrs = HashMap::from([
                     (
                         "owner".to_string(),

@@ -36,7 +36,11 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
 
 /// One document: `Some(None)` when it holds nothing but comments.
 fn document(lines: &[&str]) -> Option<Option<Value>> {
-    let mut p = Reader { lines, i: 0 };
+    let mut p = Reader {
+        lines,
+        i: 0,
+        depth: 0,
+    };
     p.skip();
     if p.i == lines.len() {
         return Some(None);
@@ -66,7 +70,12 @@ fn is_item(t: &str) -> bool {
 struct Reader<'a, 'b> {
     lines: &'b [&'a str],
     i: usize,
+    /// Nesting so far: deeper than serde_norway's limit, the reader leaves the file to it.
+    depth: usize,
 }
+
+/// serde_norway's recursion limit.
+const MAX_DEPTH: usize = 128;
 
 impl<'a> Reader<'a, '_> {
     fn skip(&mut self) {
@@ -86,11 +95,17 @@ impl<'a> Reader<'a, '_> {
         self.skip();
         let l = self.lines[self.i];
         let t = &l[ind..];
-        if is_item(t) {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let v = if is_item(t) {
             self.seq(ind)
         } else {
             self.map(ind, None)
-        }
+        };
+        self.depth -= 1;
+        v
     }
 
     /// A block sequence whose `- ` sit at column `ind`.
@@ -113,7 +128,13 @@ impl<'a> Reader<'a, '_> {
             } else if is_item(item) {
                 return None;
             } else if split_key(item)?.is_some() {
-                self.map(col, Some(item))?
+                self.depth += 1;
+                if self.depth > MAX_DEPTH {
+                    return None;
+                }
+                let v = self.map(col, Some(item))?;
+                self.depth -= 1;
+                v
             } else {
                 self.scalar(item, ind)?
             };
@@ -608,6 +629,20 @@ data:
         ] {
             assert!(parse(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_serde_norway() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(parse(&text).is_none());
+        let mut shallow = String::new();
+        for i in 0..20 {
+            shallow.push_str(&format!("{}k{i}:\n", " ".repeat(i)));
+        }
+        assert!(parse(&shallow).is_some() && same(&shallow));
     }
 
     #[test]
