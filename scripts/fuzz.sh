@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every fuzz target (fuzz/fuzz_targets: request, platform_folder, merge, hcl) for SECONDS
+# Runs every fuzz target (fuzz/fuzz_targets: request, platform_folder, merge, hcl, yaml) for SECONDS
 # each (default 60) with cargo-fuzz (libFuzzer, AddressSanitizer), seeded from the built-in
 # platform, and prints per target the executions, the corpus size and the findings (crashes,
 # timeouts, leaks saved under fuzz/artifacts/<target>/). Exits 1 when anything was found.
@@ -10,7 +10,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SECONDS_EACH="${1:-60}"
 shift || true
 TARGETS=("$@")
-[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(request platform_folder merge hcl)
+[ "${#TARGETS[@]}" -gt 0 ] || TARGETS=(request platform_folder merge hcl yaml)
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
@@ -25,6 +25,10 @@ printf '{"service":"a","owner":"b","parameters":{"database":{"password":"x"}}}' 
 { printf '\x01'; cat "$PF/org/org.yaml"; } | seed platform_folder org
 { printf '\x02'; cat "$PF/modules/bucket/aws-s3-bucket.yaml"; } | seed platform_folder module
 { printf '\x03'; cat "$PF/policies/authz.cedar"; } | seed platform_folder cedar
+cat "$PF/idp.yaml" | seed yaml idp
+cat "$PF/org/org.yaml" | seed yaml org
+cat "$PF/golden-paths/python-fastapi-service/2.0.0/path.yaml" | seed yaml path
+printf 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: "a"\n  labels: {}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers:\n        - name: app\n          args: [--port, "8080"]\n          ports:\n          - containerPort: 8080\ndata:\n  x.json: |\n    {"a": 1}\n---\n- 0123\n- 1.5\n' | seed yaml manifest
 
 cargo +nightly fuzz build -O
 

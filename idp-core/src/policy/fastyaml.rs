@@ -15,7 +15,7 @@ use serde_json::{Map, Number, Value};
 
 /// Every document of `text` that holds something, or `None` when `text` leaves the subset.
 pub fn parse(text: &str) -> Option<Vec<Value>> {
-    if text.bytes().any(|b| b == b'\t' || b == b'\r') || text.starts_with('\u{feff}') {
+    if !printable(text) {
         return None;
     }
     let lines: Vec<&str> = text.split('\n').collect();
@@ -32,6 +32,21 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
     }
     docs.extend(document(&lines[start..])?);
     Some(docs)
+}
+
+/// Only characters YAML allows in a stream (libyaml's reader refuses the others), and no tab,
+/// carriage return or byte order mark, which this reader leaves to serde_norway.
+fn printable(text: &str) -> bool {
+    if text
+        .bytes()
+        .all(|b| b == b'\n' || (0x20..=0x7e).contains(&b))
+    {
+        return true;
+    }
+    text.chars().all(|c| {
+        matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && c != '\u{feff}'
+    })
 }
 
 /// One document: `Some(None)` when it holds nothing but comments.
@@ -626,6 +641,10 @@ data:
             "--- !tag\na: 1\n",
             "%YAML 1.2\n---\na: 1\n",
             "just a scalar\n",
+            "a: b\u{0}c\n",
+            "a: \u{7f}\n",
+            "a: \u{9f}\n",
+            "a: \u{feff}\n",
         ] {
             assert!(parse(text).is_none(), "{text}");
         }
