@@ -18,7 +18,9 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
     if !printable(text) {
         return None;
     }
-    let lines: Vec<&str> = text.split('\n').collect();
+    let lines = lines(text);
+    // Each line's indentation, measured once: the reader asks for it several times per line.
+    let indents: Vec<usize> = lines.iter().map(|l| indent(l)).collect();
     let mut docs = Vec::new();
     let mut start = 0;
     for (i, l) in lines.iter().enumerate() {
@@ -26,21 +28,36 @@ pub fn parse(text: &str) -> Option<Vec<Value>> {
             if *l != "---" {
                 return None;
             }
-            docs.extend(document(&lines[start..i])?);
+            docs.extend(document(&lines[start..i], &indents[start..i])?);
             start = i + 1;
         }
     }
-    docs.extend(document(&lines[start..])?);
+    docs.extend(document(&lines[start..], &indents[start..])?);
     Some(docs)
+}
+
+/// `text` split at `\n` (a per-line character search costs more than the whole read).
+fn lines(text: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(text.len() / 24 + 1);
+    let mut from = 0;
+    for nl in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        out.push(&text[from..nl]);
+        from = nl + 1;
+    }
+    out.push(&text[from..]);
+    out
 }
 
 /// Only characters YAML allows in a stream (libyaml's reader refuses the others), and no tab,
 /// carriage return or byte order mark, which this reader leaves to serde_norway.
 fn printable(text: &str) -> bool {
-    if text
-        .bytes()
-        .all(|b| b == b'\n' || (0x20..=0x7e).contains(&b))
-    {
+    // Without an early exit inside a chunk, so that the compiler checks many bytes at once.
+    let plain_ascii = |chunk: &[u8]| {
+        chunk.iter().fold(true, |ok, &b| {
+            ok & ((b == b'\n') | (0x20..=0x7e).contains(&b))
+        })
+    };
+    if text.as_bytes().chunks(64).all(plain_ascii) {
         return true;
     }
     text.chars().all(|c| {
@@ -50,9 +67,10 @@ fn printable(text: &str) -> bool {
 }
 
 /// One document: `Some(None)` when it holds nothing but comments.
-fn document(lines: &[&str]) -> Option<Option<Value>> {
+fn document(lines: &[&str], indents: &[usize]) -> Option<Option<Value>> {
     let mut p = Reader {
         lines,
+        indents,
         i: 0,
         depth: 0,
     };
@@ -60,7 +78,7 @@ fn document(lines: &[&str]) -> Option<Option<Value>> {
     if p.i == lines.len() {
         return Some(None);
     }
-    if indent(lines[p.i]) != 0 {
+    if indents[p.i] != 0 {
         return None;
     }
     let v = p.node(0)?;
@@ -72,18 +90,14 @@ fn indent(l: &str) -> usize {
     l.len() - l.trim_start_matches(' ').len()
 }
 
-/// Blank or comment-only.
-fn insignificant(l: &str) -> bool {
-    let t = l.trim_start_matches(' ');
-    t.is_empty() || t.starts_with('#')
-}
-
 fn is_item(t: &str) -> bool {
     t == "-" || t.starts_with("- ")
 }
 
 struct Reader<'a, 'b> {
     lines: &'b [&'a str],
+    /// The indentation of each line.
+    indents: &'b [usize],
     i: usize,
     /// Nesting so far: deeper than serde_norway's limit, the reader leaves the file to it.
     depth: usize,
@@ -93,8 +107,14 @@ struct Reader<'a, 'b> {
 const MAX_DEPTH: usize = 128;
 
 impl<'a> Reader<'a, '_> {
+    /// Line `i` is blank or only a comment.
+    fn insignificant(&self, i: usize) -> bool {
+        let (l, n) = (self.lines[i], self.indents[i]);
+        n == l.len() || l.as_bytes()[n] == b'#'
+    }
+
     fn skip(&mut self) {
-        while self.i < self.lines.len() && insignificant(self.lines[self.i]) {
+        while self.i < self.lines.len() && self.insignificant(self.i) {
             self.i += 1;
         }
     }
@@ -102,7 +122,7 @@ impl<'a> Reader<'a, '_> {
     /// The next significant line's indentation, if any.
     fn peek_indent(&mut self) -> Option<usize> {
         self.skip();
-        self.lines.get(self.i).map(|l| indent(l))
+        self.indents.get(self.i).copied()
     }
 
     /// A block node starting at the next significant line, at indentation `ind`.
@@ -164,7 +184,9 @@ impl<'a> Reader<'a, '_> {
     /// A block mapping whose keys sit at column `ind`; `first` is its first entry when it
     /// starts on a sequence item's line.
     fn map(&mut self, ind: usize, first: Option<&'a str>) -> Option<Value> {
-        let mut out = Map::new();
+        // Entries first, the map built once at its size: most mappings are small, and growing
+        // an index map entry by entry rehashes it.
+        let mut out: Vec<(String, Value)> = Vec::new();
         let mut pending = first;
         loop {
             let text = match pending.take() {
@@ -191,14 +213,17 @@ impl<'a> Reader<'a, '_> {
             } else {
                 self.scalar(rest, ind)?
             };
-            if out.insert(key, v).is_some() {
-                return None;
-            }
+            out.push((key, v));
         }
         match self.peek_indent() {
             // Deeper than its keys, or a `- ` beside them: not a mapping this reader knows.
             Some(n) if n >= ind => None,
-            _ => Some(Value::Object(out)),
+            _ => {
+                let n = out.len();
+                let map: Map<String, Value> = out.into_iter().collect();
+                // A duplicate key (serde_norway refuses it).
+                (map.len() == n).then_some(Value::Object(map))
+            }
         }
     }
 
@@ -250,18 +275,19 @@ impl<'a> Reader<'a, '_> {
             None => return None,
         };
         let first = *self.lines.get(self.i)?;
-        let m = indent(first);
-        if first.trim_start_matches(' ').is_empty() || m <= ind {
+        let m = self.indents[self.i];
+        if m == first.len() || m <= ind {
             return None;
         }
         let mut body: Vec<&str> = Vec::new();
         while let Some(l) = self.lines.get(self.i) {
-            if l.trim_start_matches(' ').is_empty() {
+            let n = self.indents[self.i];
+            if n == l.len() {
                 if l.len() > m {
                     return None;
                 }
                 body.push("");
-            } else if indent(l) >= m {
+            } else if n >= m {
                 body.push(&l[m..]);
             } else {
                 break;
@@ -306,10 +332,9 @@ fn split_key(text: &str) -> Option<Option<(String, &str)>> {
             (k, after)
         }
         _ => {
-            let colon = text
-                .match_indices(':')
-                .map(|(c, _)| c)
-                .find(|c| text[c + 1..].is_empty() || text[c + 1..].starts_with(' '));
+            let b = text.as_bytes();
+            let colon =
+                (0..b.len()).find(|&c| b[c] == b':' && matches!(b.get(c + 1), None | Some(b' ')));
             let Some(c) = colon else {
                 return Some(None);
             };
@@ -361,8 +386,15 @@ fn split_key(text: &str) -> Option<Option<(String, &str)>> {
 
 /// `"..."` at the start of `text`: the string and what follows the closing quote.
 fn double_quoted(text: &str) -> Option<(String, &str)> {
+    let body = &text[1..];
+    // Most strings have no escape: one search and one copy.
+    if let Some(end) = memchr::memchr2(b'"', b'\\', body.as_bytes())
+        && body.as_bytes()[end] == b'"'
+    {
+        return Some((body[..end].to_string(), &body[end + 1..]));
+    }
     let mut out = String::new();
-    let mut chars = text[1..].char_indices();
+    let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
             '"' => return Some((out, &text[i + 2..])),
