@@ -554,6 +554,45 @@ fn waivers_are_requested_approved_and_listed_from_the_cli() {
 }
 
 #[test]
+fn a_waiver_of_a_rule_nothing_checks_is_refused_with_the_valid_rules() {
+    let ws = tempfile::tempdir().unwrap();
+    let out = idp(ws.path())
+        .args([
+            "waiver",
+            "request",
+            "--rule",
+            "managed-edit",
+            "--service",
+            "payments-api",
+        ])
+        .args([
+            "--owner",
+            "team-payments",
+            "--justification",
+            "keep our edited deployment",
+        ])
+        .args(["--expires", "1d"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    for valid in [
+        "protected-environment",
+        "image-tag-pinned",
+        "deny_privileged",
+    ] {
+        assert!(err.contains(valid), "{err}");
+    }
+    let list = json_of(
+        &idp(ws.path())
+            .args(["--json", "waiver", "list"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(list, serde_json::json!([]));
+}
+
+#[test]
 fn policy_test_runs_the_builtin_policy_tests() {
     let dir = tempfile::tempdir().unwrap();
     let pf = dir.path().join("platform");

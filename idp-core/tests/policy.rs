@@ -68,6 +68,44 @@ fn approve(p: &Platform, id: &str) -> Waiver {
 }
 
 #[test]
+fn a_waiver_names_a_rule_that_is_checked() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    let ask = |rule: &str| {
+        p.request_waiver(
+            &alice,
+            &WaiverRequest {
+                rule: rule.into(),
+                service: "payments-api".into(),
+                environment: Some("prod".into()),
+                justification: "what the team needs this week".into(),
+                expires: "2d".into(),
+                owner: Some("team-payments".into()),
+            },
+        )
+    };
+    for unknown in [
+        "managed-edit",
+        "warn_missing_probes",
+        "module-override:nope",
+    ] {
+        let e = ask(unknown).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert!(e.to_string().contains("protected-environment"), "{e}");
+    }
+    // Conventions, denying Rego rules and module parameters that need approval are valid.
+    for valid in [
+        "protected-environment",
+        "naming",
+        "deny_run_as_root",
+        "module-override:instance_class",
+    ] {
+        ask(valid).unwrap_or_else(|e| panic!("{valid}: {e}"));
+    }
+}
+
+#[test]
 fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
     let ws = tempfile::tempdir().unwrap();
     let p = Platform::builtin(ws.path()).unwrap();

@@ -8,8 +8,15 @@ const PAT = 'user:default/pat' // platform admin
 const MALLORY = 'user:default/mallory' // in no team
 const REPO = path.resolve(__dirname, '..', '..')
 
+const made = []
+// Every test file is its own process: its folders go when it exits.
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true })
+})
+
 function tempDir() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-node-'))
+  made.push(dir)
   return dir
 }
 

@@ -284,7 +284,7 @@ pub(crate) async fn explain(
         overrides: vec![
             "Change a parameter: rerun the operation with --param KEY=VALUE; only the affected files change."
                 .into(),
-            "Keep a local edit to a managed file: request a waiver for it, or propose the change to the golden path."
+            "A local edit to a managed file is replaced (with a warning) by the next run or upgrade: change it through a parameter, or propose the change to the golden path."
                 .into(),
             "Seeded files are yours; merged files keep your edits through upgrades (three-way merge).".into(),
         ],

@@ -89,6 +89,7 @@ impl Platform {
 
     async fn request_waiver_checked(&self, who: &Principal, req: &WaiverRequest) -> Result<Waiver> {
         check_request(req)?;
+        check_rule(&self.def, &req.rule)?;
         let owner = match (self.state.get_service(&req.service).await?, &req.owner) {
             (Some(s), Some(o))
                 if crate::org::entity_ref("group", o)
@@ -299,4 +300,35 @@ impl Platform {
         super::reads::record(self, who, "list_waivers", service, true, out.len()).await?;
         Ok(out)
     }
+}
+
+/// Every rule a waiver can except on this platform: a protected-environment change, a blocking
+/// guardrail, or a module parameter that needs approval (`module-override:<param>`).
+pub(crate) fn waivable_rules(def: &super::definition::PlatformDef) -> Vec<String> {
+    let mut rules = vec![PROTECTED_ENVIRONMENT.to_string()];
+    rules.extend(def.guardrails.blocking_rules());
+    let overrides: std::collections::BTreeSet<String> = def
+        .catalog
+        .modules
+        .iter()
+        .flat_map(|m| &m.def.params)
+        .filter(|(_, p)| p.approval || p.approval_below.is_some() || p.approval_above.is_some())
+        .map(|(name, _)| format!("module-override:{name}"))
+        .collect();
+    rules.extend(overrides);
+    rules
+}
+
+/// A waiver of a rule that nothing checks would be approved and do nothing.
+fn check_rule(def: &super::definition::PlatformDef, rule: &str) -> Result<()> {
+    let valid = waivable_rules(def);
+    if valid.iter().any(|r| r == rule) {
+        return Ok(());
+    }
+    Err(Error::invalid(format!(
+        "rule {} is not a rule a waiver can except here; the rules are: {}",
+        crate::naming::shown(rule),
+        valid.join(", ")
+    ))
+    .with("field", "rule"))
 }

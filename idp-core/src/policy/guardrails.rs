@@ -225,6 +225,17 @@ impl Guardrails {
         })
     }
 
+    /// The rules whose findings can stop an operation, and so the rules a waiver can name:
+    /// every convention, and the Rego rules that deny (`deny`, `deny_<name>`, `violation...`).
+    pub fn blocking_rules(&self) -> Vec<String> {
+        let rego = self.rego.iter().flat_map(|r| &r.rules);
+        CONVENTIONS
+            .iter()
+            .map(|c| c.to_string())
+            .chain(rego.filter(|r| !r.starts_with("warn")).cloned())
+            .collect()
+    }
+
     /// Number of Rego rules (for reports).
     pub fn rego_rules(&self) -> usize {
         self.rego.as_ref().map(|r| r.rules.len()).unwrap_or(0)
