@@ -632,6 +632,25 @@ fn policy_test_runs_the_builtin_policy_tests() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
+    // The right decision by the wrong policies fails too, and says what was expected.
+    std::fs::write(
+        pf.join("policies/tests/wrong.yaml"),
+        "tests:\n  - name: mallory is stopped by a named policy\n    principal: user:default/mallory\n    action: bootstrap_service\n    service: {name: x, owner: team-payments}\n    expect: deny\n    policies: [no-strangers]\n",
+    )
+    .unwrap();
+    let out = idp(&ws)
+        .arg("--platform")
+        .arg(&pf)
+        .args(["policy", "test"])
+        .arg(pf.join("policies/tests"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("expected Deny (policies [no-strangers]), got Deny (policies [])"),
+        "{text}"
+    );
 }
 
 #[test]

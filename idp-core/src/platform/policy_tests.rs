@@ -205,11 +205,12 @@ fn run_case(def: &PlatformDef, t: &TestCase) -> Result<(bool, String)> {
             .rules
             .as_ref()
             .is_none_or(|r| r.iter().cloned().collect::<BTreeSet<_>>() == denies);
-        let detail = format!(
-            "expected {:?}, got {:?}; denying rules: [{}]",
+        let detail = outcome(
+            "rules",
             t.expect,
+            t.rules.as_deref(),
             got,
-            denies.into_iter().collect::<Vec<_>>().join(", ")
+            &denies.into_iter().collect::<Vec<_>>(),
         );
         return Ok((got == t.expect && rules_ok, detail));
     }
@@ -280,11 +281,35 @@ fn run_case(def: &PlatformDef, t: &TestCase) -> Result<(bool, String)> {
         want.sort();
         want == d.policies
     });
-    let detail = format!(
-        "expected {:?}, got {:?}; decided by [{}]",
+    let detail = outcome(
+        "policies",
         t.expect,
+        t.policies.as_deref(),
         got,
-        d.policies.join(", ")
+        &d.policies,
     );
     Ok((got == t.expect && policies_ok, detail))
+}
+
+/// `expected Deny (policies [a]), got Deny (policies [b])`: what the test asked for, with the
+/// ids when it names them, and what happened, with the ids that decided it.
+fn outcome(
+    ids: &str,
+    expect: Expect,
+    want: Option<&[String]>,
+    got: Expect,
+    have: &[String],
+) -> String {
+    let wanted = match want {
+        Some(w) => {
+            let mut w = w.to_vec();
+            w.sort();
+            format!(" ({ids} [{}])", w.join(", "))
+        }
+        None => String::new(),
+    };
+    format!(
+        "expected {expect:?}{wanted}, got {got:?} ({ids} [{}])",
+        have.join(", ")
+    )
 }
