@@ -605,46 +605,34 @@ fn policy_test_runs_the_builtin_policy_tests() {
             .success()
     );
     let ws = dir.path().join("ws");
-    let out = idp(&ws)
-        .arg("--platform")
-        .arg(&pf)
-        .args(["--json", "policy", "test"])
-        .arg(pf.join("policies/tests"))
-        .output()
-        .unwrap();
+    let run = |json: bool| {
+        idp(&ws)
+            .arg("--platform")
+            .arg(&pf)
+            .args(json.then_some("--json"))
+            .args(["policy", "test"])
+            .arg(pf.join("policies/tests"))
+            .output()
+            .unwrap()
+    };
+    let out = run(true);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
     assert_eq!(json_of(&out)["failed"], 0);
+    let wrong = |test: &str| std::fs::write(pf.join("policies/tests/wrong.yaml"), test).unwrap();
     // A wrong expectation fails the run.
-    std::fs::write(
-        pf.join("policies/tests/wrong.yaml"),
+    wrong(
         "tests:\n  - name: mallory may bootstrap\n    principal: user:default/mallory\n    action: bootstrap_service\n    service: {name: x, owner: team-payments}\n    expect: allow\n",
-    )
-    .unwrap();
-    let out = idp(&ws)
-        .arg("--platform")
-        .arg(&pf)
-        .args(["policy", "test"])
-        .arg(pf.join("policies/tests"))
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    );
+    assert_eq!(run(false).status.code(), Some(1));
     // The right decision by the wrong policies fails too, and says what was expected.
-    std::fs::write(
-        pf.join("policies/tests/wrong.yaml"),
+    wrong(
         "tests:\n  - name: mallory is stopped by a named policy\n    principal: user:default/mallory\n    action: bootstrap_service\n    service: {name: x, owner: team-payments}\n    expect: deny\n    policies: [no-strangers]\n",
-    )
-    .unwrap();
-    let out = idp(&ws)
-        .arg("--platform")
-        .arg(&pf)
-        .args(["policy", "test"])
-        .arg(pf.join("policies/tests"))
-        .output()
-        .unwrap();
+    );
+    let out = run(false);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
