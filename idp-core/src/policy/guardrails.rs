@@ -555,26 +555,24 @@ impl Guardrails {
                 .map_err(|e| Error::internal(format!("Rego input from {}: {e}", f.path)))
         };
         // One evaluation for every rule, on the virtual machine if there is one, else on the
-        // interpreter; if that fails, each rule again on the interpreter, so that the error
-        // names the rule that failed.
-        let mut all: Option<Value> = None;
-        if let Some(vm) = vm {
-            vm.set_input(input()?);
-            all = vm
-                .execute_entry_point_by_index(0)
-                .ok()
-                .and_then(|v| serde_json::to_value(&v).ok());
-        }
-        if all.is_none() {
-            engine.set_input(input()?);
-            all = engine
-                .eval_rule(format!("data.{COMBINED_RULE}"))
-                .ok()
-                .and_then(|v| serde_json::to_value(&v).ok());
-        }
-        let all = match all {
+        // interpreter. If that fails, each rule again on the interpreter, so that the error
+        // names the rule that failed (a loop then meets the time limit twice, not three times).
+        let combined = match vm {
+            Some(vm) => {
+                vm.set_input(input()?);
+                vm.execute_entry_point_by_index(0).ok()
+            }
+            None => {
+                engine.set_input(input()?);
+                engine.eval_rule(format!("data.{COMBINED_RULE}")).ok()
+            }
+        };
+        let all = match combined.and_then(|v| serde_json::to_value(&v).ok()) {
             Some(all) => all,
             None => {
+                if vm.is_some() {
+                    engine.set_input(input()?);
+                }
                 // Each rule on its own, so that the error names the rule that failed.
                 let mut each = serde_json::Map::new();
                 let exception = rego.has_exception.then_some("exception");
@@ -618,8 +616,7 @@ impl Rego {
         } else {
             BTreeSet::new()
         };
-        let rego = self;
-        for rule in &rego.rules {
+        for rule in &self.rules {
             let (severity, name) = if let Some(n) = rule.strip_prefix("warn") {
                 (Enforcement::Warn, n.trim_start_matches('_'))
             } else if let Some(n) = rule.strip_prefix("deny") {
@@ -643,7 +640,7 @@ impl Rego {
                     path: f.path.to_string(),
                     environment: f.environment.map(str::to_string),
                     message: msg,
-                    source: format!("rego:{}", rego.files.get(rule).cloned().unwrap_or_default()),
+                    source: format!("rego:{}", self.files.get(rule).cloned().unwrap_or_default()),
                     waived_by: None,
                 });
             }
