@@ -84,6 +84,14 @@ test('waivers, authorize, policy tests and the audit log', async () => {
     rule: 'protected-environment', service: 'payments-api', environment: 'prod',
     justification: 'hotfix for the prod outage', expires: '1d',
   })
+  // A rule nothing checks is refused, with the valid rules named.
+  await assert.rejects(
+    p.requestWaiver({
+      rule: 'managed-edit', service: 'payments-api',
+      justification: 'keep our edited deployment', expires: '1d',
+    }),
+    (e) => e.code === 'InvalidInput' && e.message.includes('protected-environment'),
+  )
   await p.approveWaiver({ id: w.id }, { as: PAT })
   assert.equal((await p.listWaivers({ service: 'payments-api' }))[0].state, 'approved')
   const d = await p.authorize({

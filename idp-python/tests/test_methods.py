@@ -93,6 +93,15 @@ def test_waivers_authorize_and_policy_tests(platform):
         )
     )
     assert w.id
+    # A rule nothing checks is refused, with the valid rules named.
+    with pytest.raises(idp.InvalidInputError) as e:
+        platform.request_waiver(
+            idp.WaiverRequest(
+                rule="managed-edit", service="payments-api",
+                justification="keep our edited deployment", expires="1d",
+            )
+        )
+    assert "protected-environment" in str(e.value)
     approved = platform.approve_waiver(id=w.id, as_=PAT)
     assert approved.id == w.id
     [listed] = platform.list_waivers(service="payments-api")

@@ -126,6 +126,13 @@ pub struct ParamDef {
     pub approval_above: Option<f64>,
 }
 
+impl ParamDef {
+    /// Some value of it needs an approved waiver.
+    pub fn can_need_approval(&self) -> bool {
+        self.approval || self.approval_below.is_some() || self.approval_above.is_some()
+    }
+}
+
 /// Writes an integral bound as a JSON integer (`365`, not `365.0`). JSON has one number type
 /// and JavaScript cannot tell `1.0` from `1`, so this is what keeps the catalog byte-identical
 /// in every face (see tests/parity).

@@ -404,7 +404,7 @@ pub fn resolve(
                 || pd.approval_below.zip(n).is_some_and(|(b, n)| n < b)
                 || pd.approval_above.zip(n).is_some_and(|(a, n)| n > a);
             if needs {
-                approvals.push(format!("module-override:{p}"));
+                approvals.push(crate::policy::waivers::module_override(p));
             }
         }
         let name = pd.input.clone().unwrap_or_else(|| p.clone());

@@ -89,7 +89,10 @@ impl PolicyOutcome {
                     who.user, d.action
                 ),
             };
-            if let Some(param) = d.action.strip_prefix("module-override:") {
+            if let Some(param) = d
+                .action
+                .strip_prefix(crate::policy::waivers::MODULE_OVERRIDE)
+            {
                 msg = format!(
                     "{} may not override module parameter `{param}` of {service} in {}: the catalog requires \
                      approval for this value. Request a waiver (idp waiver request --rule {} --service {service} \

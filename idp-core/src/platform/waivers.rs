@@ -7,7 +7,7 @@ use super::{Platform, policy_point};
 use crate::audit::AuditEvent;
 use crate::error::{Error, ErrorKind, Result};
 use crate::org::Principal;
-use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, parse_expiry};
+use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, module_override, parse_expiry};
 use crate::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
 
 async fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
@@ -304,7 +304,7 @@ impl Platform {
 
 /// Every rule a waiver can except on this platform: a protected-environment change, a blocking
 /// guardrail, or a module parameter that needs approval (`module-override:<param>`).
-pub(crate) fn waivable_rules(def: &super::definition::PlatformDef) -> Vec<String> {
+fn waivable_rules(def: &super::definition::PlatformDef) -> Vec<String> {
     let mut rules = vec![PROTECTED_ENVIRONMENT.to_string()];
     rules.extend(def.guardrails.blocking_rules());
     let overrides: std::collections::BTreeSet<String> = def
@@ -312,8 +312,8 @@ pub(crate) fn waivable_rules(def: &super::definition::PlatformDef) -> Vec<String
         .modules
         .iter()
         .flat_map(|m| &m.def.params)
-        .filter(|(_, p)| p.approval || p.approval_below.is_some() || p.approval_above.is_some())
-        .map(|(name, _)| format!("module-override:{name}"))
+        .filter(|(_, p)| p.can_need_approval())
+        .map(|(name, _)| module_override(name))
         .collect();
     rules.extend(overrides);
     rules

@@ -130,15 +130,20 @@ impl<'a> Reader<'a, '_> {
         self.skip();
         let l = self.lines[self.i];
         let t = &l[ind..];
+        if is_item(t) {
+            self.nested(|r| r.seq(ind))
+        } else {
+            self.nested(|r| r.map(ind, None))
+        }
+    }
+
+    /// `read` one level deeper; beyond serde_norway's limit, the file is left to it.
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<Value>) -> Option<Value> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
         }
-        let v = if is_item(t) {
-            self.seq(ind)
-        } else {
-            self.map(ind, None)
-        };
+        let v = read(self);
         self.depth -= 1;
         v
     }
@@ -163,13 +168,7 @@ impl<'a> Reader<'a, '_> {
             } else if is_item(item) {
                 return None;
             } else if split_key(item)?.is_some() {
-                self.depth += 1;
-                if self.depth > MAX_DEPTH {
-                    return None;
-                }
-                let v = self.map(col, Some(item))?;
-                self.depth -= 1;
-                v
+                self.nested(|r| r.map(col, Some(item)))?
             } else {
                 self.scalar(item, ind)?
             };

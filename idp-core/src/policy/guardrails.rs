@@ -199,10 +199,11 @@ impl Guardrails {
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 4);
-        let vm = (any && !rules.is_empty())
-            .then(|| compile_vm(&engine))
-            .flatten();
-        let reads = input_paths(&engine);
+        let (vm, reads) = if rules.is_empty() {
+            (None, None)
+        } else {
+            (compile_vm(&engine), input_paths(&engine))
+        };
         let rego = any.then(|| Rego {
             workers: (0..workers)
                 .map(|_| {
@@ -567,7 +568,12 @@ impl Guardrails {
                 engine.eval_rule(format!("data.{COMBINED_RULE}")).ok()
             }
         };
-        let all = match combined.and_then(|v| serde_json::to_value(&v).ok()) {
+        // The combined rule's value is always an object; anything else is a failure, never
+        // "no findings".
+        let all = match combined
+            .and_then(|v| serde_json::to_value(&v).ok())
+            .filter(Value::is_object)
+        {
             Some(all) => all,
             None => {
                 if vm.is_some() {
@@ -1226,6 +1232,8 @@ exception contains rules if {
         assert!(!image_pinned(""));
     }
 
+    const BUILTIN_REGO: &str = include_str!("../../platform/policies/kubernetes.rego");
+
     /// Policies in both styles conftest users write, using what the guardrails' Rego commonly
     /// does: helper rules and functions, default rules, `not`, comprehensions, `some ... in`,
     /// string built-ins, an `exception`.
@@ -1346,9 +1354,8 @@ exception[rules] {
         /// and on conftest policies of both Rego versions.
         #[test]
         fn the_virtual_machine_agrees_with_the_interpreter(doc in doc_strategy()) {
-            let builtin = include_str!("../../platform/policies/kubernetes.rego");
             for g in [
-                g(&[("policies/kubernetes.rego", builtin)]),
+                g(&[("policies/kubernetes.rego", BUILTIN_REGO)]),
                 g(&[("policies/conftest.rego", CONFTEST_V0)]),
             ] {
                 let rego = g.rego.as_ref().unwrap();
@@ -1395,9 +1402,8 @@ exception[rules] {
                 .reads
                 .map(|p| p.into_iter().map(|p| p.join(".")).collect::<Vec<String>>())
         };
-        let builtin = include_str!("../../platform/policies/kubernetes.rego");
         assert_eq!(
-            paths(builtin).unwrap(),
+            paths(BUILTIN_REGO).unwrap(),
             vec!["kind", "metadata.name", "spec.template.spec"]
         );
         // A dynamic step reads the whole value before it; an import reads what it names.
@@ -1447,10 +1453,7 @@ exception[rules] {
             serde_json::json!({"a": {"b": [1]}, "c": {"d": 3}, "s": "text"})
         );
         // Two documents that differ only where no rule reads are evaluated once.
-        let g = g(&[(
-            "policies/k.rego",
-            include_str!("../../platform/policies/kubernetes.rego"),
-        )]);
+        let g = g(&[("policies/k.rego", BUILTIN_REGO)]);
         let dev = DEPLOY.replace("t-dev", "t-prod");
         let memo = Memo::default();
         let found = g
@@ -1477,7 +1480,6 @@ exception[rules] {
         fn projected_and_memoized_checks_find_what_whole_documents_find(
             docs in proptest::collection::vec(doc_strategy(), 1..6),
         ) {
-            let builtin = include_str!("../../platform/policies/kubernetes.rego");
             // Each document twice: the copy differs where the built-in policy does not read.
             let copies = docs.iter().map(|d| {
                 let mut d = d.clone();
@@ -1487,7 +1489,7 @@ exception[rules] {
             let docs: Vec<Value> = docs.iter().cloned().chain(copies).collect();
             let yaml: Vec<String> = docs.iter().map(|d| serde_norway::to_string(d).unwrap()).collect();
             let files: Vec<GuardedFile<'_>> = yaml.iter().map(|y| file("d.yaml", y)).collect();
-            for policy in [builtin, CONFTEST_V0] {
+            for policy in [BUILTIN_REGO, CONFTEST_V0] {
                 let projected = g(&[("policies/p.rego", policy)]);
                 proptest::prop_assert!(projected.rego.as_ref().unwrap().reads.is_some());
                 let mut whole = g(&[("policies/p.rego", policy)]);
@@ -1503,10 +1505,7 @@ exception[rules] {
 
     #[test]
     fn a_large_change_set_checked_on_every_core_finds_what_one_core_finds() {
-        let g = g(&[(
-            "policies/k.rego",
-            include_str!("../../platform/policies/kubernetes.rego"),
-        )]);
+        let g = g(&[("policies/k.rego", BUILTIN_REGO)]);
         // Distinct documents, so that every one is evaluated, with findings in each.
         let docs: Vec<String> = (0..400)
             .map(|i| {

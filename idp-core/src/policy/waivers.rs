@@ -9,6 +9,14 @@ use crate::error::{Error, Result};
 /// The rule a waiver of a protected-environment change names.
 pub const PROTECTED_ENVIRONMENT: &str = "protected-environment";
 
+/// The rule a waiver of a module parameter that needs approval names, before the parameter.
+pub const MODULE_OVERRIDE: &str = "module-override:";
+
+/// `module-override:<param>`.
+pub fn module_override(param: &str) -> String {
+    format!("{MODULE_OVERRIDE}{param}")
+}
+
 /// Longest a waiver may last.
 pub const MAX_DAYS: i64 = 90;
 
