@@ -2,7 +2,7 @@
 //! and when the team changed nothing, the new render is what comes out.
 #![no_main]
 use arbitrary::Arbitrary;
-use idp_core::scaffold::{Format, Labels, merge_file};
+use idp_core::scaffold::{Format, Labels, MergeKeys, merge_file};
 use libfuzzer_sys::fuzz_target;
 
 #[derive(Arbitrary, Debug)]
@@ -25,7 +25,14 @@ fuzz_target!(|i: Input| {
     } else {
         &i.ours
     };
-    let m = merge_file(path, &i.base, ours, &i.theirs, &labels);
+    let m = merge_file(
+        path,
+        &i.base,
+        ours,
+        &i.theirs,
+        &labels,
+        &MergeKeys::default(),
+    );
     if i.team_changed_nothing {
         assert_eq!(m.conflicts, 0, "{path}: nothing to conflict with");
         match Format::of(path) {

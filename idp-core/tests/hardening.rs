@@ -306,6 +306,15 @@ fn platform_folder_checks_catch_what_would_fail_or_escape_later() {
     .unwrap();
     let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
     assert!(e.to_string().contains("http.send"), "{e}");
+    // A merge key without the field that names the list's items.
+    let dir = platform_dir();
+    let path_yaml = dir
+        .path()
+        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+    let text = std::fs::read_to_string(&path_yaml).unwrap();
+    std::fs::write(&path_yaml, format!("{text}\nmerge_keys:\n  topics: ''\n")).unwrap();
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert_eq!(field_of(&e), "merge_keys.topics", "{e}");
 }
 
 #[test]

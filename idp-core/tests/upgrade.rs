@@ -132,6 +132,38 @@ fn edits_to_different_keys_and_far_lines_merge_cleanly_and_both_are_kept() {
 }
 
 #[test]
+fn edits_inside_one_container_merge_with_the_platforms_by_container_name() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    at_v1(&p, "payments-api");
+    // The team raises the memory limit and adds an env var, in the container whose
+    // imagePullPolicy 2.0.0 changes: one list item, different keys.
+    let path = "apps/payments-api/dev/deployment.yaml";
+    let v1 = read(&p, "gitops", path).unwrap();
+    let (requests, limits) = v1.split_once("limits:").unwrap();
+    let limits = limits.replacen("memory: \"256Mi\"", "memory: \"1Gi\"", 1);
+    let edited = format!("{requests}limits:{limits}")
+        .replace(
+            "          env:\n",
+            "          env:\n            - name: FEATURE_FLAGS\n              value: \"fast-checkout\"\n",
+        );
+    assert_ne!(edited, v1);
+    team_edit(&p, "gitops", &[(path, Some(&edited))]);
+    let r = upgrade(&p, "payments-api");
+    assert_eq!(r.status, UpgradeStatus::Upgraded, "{:?}", r.conflicts);
+    let f = r.files.iter().find(|f| f.path == path).unwrap();
+    assert_eq!(f.action, UpgradeAction::MergeClean);
+    let doc: serde_json::Value =
+        serde_norway::from_str(&read(&p, "gitops", path).unwrap()).unwrap();
+    let c = &doc["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["imagePullPolicy"], "Always", "platform change lost");
+    assert_eq!(c["resources"]["limits"]["memory"], "1Gi", "team edit lost");
+    assert_eq!(c["env"][0]["name"], "FEATURE_FLAGS", "team edit lost");
+    // 2.0.0's volumes for secret mounts and spread constraints arrive too.
+    assert!(doc["spec"]["template"]["spec"]["topologySpreadConstraints"].is_array());
+}
+
+#[test]
 fn an_edit_on_the_same_line_conflicts_with_markers_and_nothing_else_is_lost() {
     let ws = tempfile::tempdir().unwrap();
     let p = Platform::builtin(ws.path()).unwrap();

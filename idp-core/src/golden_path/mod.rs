@@ -218,6 +218,11 @@ pub struct GoldenPathDef {
     /// Declarative migrations from earlier versions (see `idp upgrade`).
     #[serde(default)]
     pub migrations: Vec<MigrationSet>,
+    /// Lists of objects in this golden path's YAML/JSON/TOML files that three-way merges match
+    /// item by item: the list's key -> the field that names an item (`topics: name`). Added to
+    /// the built-in Kubernetes lists (`containers`, `env`, `ports`, ... by `name`).
+    #[serde(default)]
+    pub merge_keys: BTreeMap<String, String>,
 }
 
 /// The migrations that take a service from version `from` to this one, in order.
@@ -283,6 +288,8 @@ pub struct GoldenPath {
     pub def: GoldenPathDef,
     pub version: Version,
     pub schema: ParameterSchema,
+    /// How its structured files merge: the built-in list keys plus `merge_keys`.
+    pub merge_keys: crate::scaffold::MergeKeys,
     tera: tera::Tera,
 }
 
@@ -350,6 +357,16 @@ impl GoldenPath {
         })?;
         let schema = ParameterSchema::compile(&def.parameters)
             .map_err(|m| bad("parameters", format!("invalid parameter schema: {m}")))?;
+        for (list, field) in &def.merge_keys {
+            if list.is_empty() || field.is_empty() || list.contains('/') {
+                return Err(bad(
+                    &format!("merge_keys.{list}"),
+                    "a list key and the field that names its items, both non-empty (`topics: name`)"
+                        .into(),
+                ));
+            }
+        }
+        let merge_keys = crate::scaffold::MergeKeys::default().with(&def.merge_keys);
         // Every template, with the error to report if it alone does not compile. They are added
         // to Tera in one batch: Tera resolves every template again on each add, so adding them
         // one by one costs the square of their number (most of a platform's load time).
@@ -454,6 +471,7 @@ impl GoldenPath {
             def,
             version,
             schema,
+            merge_keys,
             tera,
         })
     }

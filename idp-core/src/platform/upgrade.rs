@@ -340,6 +340,7 @@ impl Platform {
                     label: format!("theirs ({})", gp.id_version()),
                     migrations,
                     theirs,
+                    keys: &gp.merge_keys,
                 })
                 .collect();
             let mut files = plan_repo(

@@ -6,6 +6,8 @@
 //! neighbouring lines: the line merge is kept when it is clean and means the same as the key
 //! merge (it preserves comments and layout); otherwise a clean key merge is written out as data.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 /// The outcome of merging one file.
@@ -77,13 +79,121 @@ impl Format {
     }
 }
 
-/// Merges values by keys: objects recursively, anything else as a whole. Returns the merged
-/// value and the key paths that conflict.
+/// Lists of objects that merge item by item, each item named by one of its fields: the list's
+/// key in its parent object -> the identifying field. Kubernetes' own lists are built in
+/// (`containers`, `initContainers`, `ephemeralContainers`, `env`, `ports`, `volumes`,
+/// `volumeMounts`, all by `name`); a golden path adds its own with `merge_keys` in `path.yaml`.
+/// A list merges by key only when every item of all three sides is an object whose field is a
+/// string or number, each value once; otherwise it merges as one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeKeys(BTreeMap<String, String>);
+
+impl Default for MergeKeys {
+    fn default() -> Self {
+        MergeKeys(
+            [
+                "containers",
+                "initContainers",
+                "ephemeralContainers",
+                "env",
+                "ports",
+                "volumes",
+                "volumeMounts",
+            ]
+            .into_iter()
+            .map(|k| (k.to_string(), "name".to_string()))
+            .collect(),
+        )
+    }
+}
+
+impl MergeKeys {
+    /// The built-in keys plus `extra` (which wins where both name a list).
+    pub fn with(mut self, extra: &BTreeMap<String, String>) -> Self {
+        self.0
+            .extend(extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        self
+    }
+
+    /// The identifying field of the list at `path` (its last key), if it merges by key.
+    fn field(&self, path: &str) -> Option<&str> {
+        let last = path.rsplit('/').next()?;
+        self.0.get(last).map(String::as_str)
+    }
+}
+
+/// Each item of `list` by its `field`, in order; `None` when an item is not an object with a
+/// string or number `field`, or when two items share one.
+fn by_key<'v>(list: &'v [Value], field: &str) -> Option<Vec<(String, &'v Value)>> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::with_capacity(list.len());
+    for item in list {
+        let key = match item.as_object()?.get(field)? {
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        if !seen.insert(key.clone()) {
+            return None;
+        }
+        out.push((key, item));
+    }
+    Some(out)
+}
+
+/// Merges three lists item by item (see [`MergeKeys`]); `None` when they do not all have keys.
+/// The order is ours, with items only theirs adds placed after their predecessor in theirs.
+fn merge_keyed_lists(
+    base: Option<&Value>,
+    ours: &[Value],
+    theirs: &[Value],
+    field: &str,
+    path: &str,
+    keys: &MergeKeys,
+    conflicts: &mut Vec<String>,
+) -> Option<Vec<Value>> {
+    let b = match base {
+        None => Vec::new(),
+        Some(Value::Array(b)) => by_key(b, field)?,
+        Some(_) => return None,
+    };
+    let (o, t) = (by_key(ours, field)?, by_key(theirs, field)?);
+    fn find<'v>(side: &[(String, &'v Value)], k: &str) -> Option<&'v Value> {
+        side.iter().find(|(x, _)| x == k).map(|(_, v)| *v)
+    }
+    // The order of keys: ours, then each key only theirs has, after its predecessor in theirs.
+    let mut order: Vec<&str> = o.iter().map(|(k, _)| k.as_str()).collect();
+    for (i, (k, _)) in t.iter().enumerate() {
+        if order.contains(&k.as_str()) {
+            continue;
+        }
+        let at = t[..i]
+            .iter()
+            .rev()
+            .find_map(|(p, _)| order.iter().position(|x| x == p))
+            .map_or(0, |p| p + 1);
+        order.insert(at, k);
+    }
+    // Keys only the base has were removed on both sides: they stay removed.
+    let mut out = Vec::with_capacity(order.len());
+    for k in order {
+        let sub = format!("{path}[{field}={k}]");
+        if let Some(v) = merge_values(find(&b, k), find(&o, k), find(&t, k), &sub, keys, conflicts)
+        {
+            out.push(v);
+        }
+    }
+    Some(out)
+}
+
+/// Merges values by keys: objects recursively, lists of objects named by `keys` item by item,
+/// anything else as a whole. Returns the merged value and the key paths that conflict.
 pub fn merge_values(
     base: Option<&Value>,
     ours: Option<&Value>,
     theirs: Option<&Value>,
     path: &str,
+    keys: &MergeKeys,
     conflicts: &mut Vec<String>,
 ) -> Option<Value> {
     if ours == theirs {
@@ -100,23 +210,41 @@ pub fn merge_values(
             let b = base.and_then(Value::as_object);
             let mut out = serde_json::Map::new();
             // Keep ours' key order, then keys only theirs adds.
-            let keys: Vec<&String> = o
+            let keys_in_order: Vec<&String> = o
                 .keys()
                 .chain(t.keys().filter(|k| !o.contains_key(*k)))
                 .collect();
-            for k in keys {
+            for k in keys_in_order {
                 let sub = format!("{path}/{k}");
                 if let Some(v) = merge_values(
                     b.and_then(|b| b.get(k)),
                     o.get(k),
                     t.get(k),
                     &sub,
+                    keys,
                     conflicts,
                 ) {
                     out.insert(k.clone(), v);
                 }
             }
             Some(Value::Object(out))
+        }
+        (Some(Value::Array(o)), Some(Value::Array(t))) => {
+            let keyed = keys.field(path).and_then(|field| {
+                let mut inner = Vec::new();
+                let merged = merge_keyed_lists(base, o, t, field, path, keys, &mut inner)?;
+                Some((merged, inner))
+            });
+            match keyed {
+                Some((merged, inner)) => {
+                    conflicts.extend(inner);
+                    Some(Value::Array(merged))
+                }
+                None => {
+                    conflicts.push(path.to_string());
+                    ours.cloned()
+                }
+            }
         }
         _ => {
             conflicts.push(if path.is_empty() {
@@ -129,8 +257,16 @@ pub fn merge_values(
     }
 }
 
-/// Merges a file: by keys for YAML/JSON/TOML when all three parse, by lines otherwise.
-pub fn merge_file(path: &str, base: &str, ours: &str, theirs: &str, labels: &Labels<'_>) -> Merged {
+/// Merges a file: by keys for YAML/JSON/TOML when all three parse (lists named by `keys` item
+/// by item), by lines otherwise.
+pub fn merge_file(
+    path: &str,
+    base: &str,
+    ours: &str,
+    theirs: &str,
+    labels: &Labels<'_>,
+    keys: &MergeKeys,
+) -> Merged {
     let lines = merge_text(base, ours, theirs, labels);
     let Some(fmt) = Format::of(path) else {
         return lines;
@@ -139,7 +275,7 @@ pub fn merge_file(path: &str, base: &str, ours: &str, theirs: &str, labels: &Lab
         return lines;
     };
     let mut key_conflicts = Vec::new();
-    let merged = merge_values(Some(&b), Some(&o), Some(&t), "", &mut key_conflicts);
+    let merged = merge_values(Some(&b), Some(&o), Some(&t), "", keys, &mut key_conflicts);
     if !key_conflicts.is_empty() {
         // Real conflicts: show them where people look for them, as markers in the text.
         if lines.conflicts > 0 {
@@ -194,6 +330,11 @@ mod tests {
         ours: "ours (your edits)",
         theirs: "theirs (platform)",
     };
+
+    /// The merge with the built-in list keys.
+    fn merge_file(path: &str, base: &str, ours: &str, theirs: &str, l: &Labels<'_>) -> Merged {
+        super::merge_file(path, base, ours, theirs, l, &MergeKeys::default())
+    }
 
     #[test]
     fn text_edits_far_apart_merge_cleanly() {
@@ -286,5 +427,123 @@ mod tests {
             Format::Toml.parse(&t).unwrap()["tool"]["ruff"]["line-length"],
             100
         );
+    }
+
+    /// Merges three values with the built-in list keys: the result and the conflicting paths.
+    fn by_keys3(
+        base: Option<&Value>,
+        ours: Option<&Value>,
+        theirs: Option<&Value>,
+    ) -> (Option<Value>, Vec<String>) {
+        let mut c = Vec::new();
+        let m = merge_values(base, ours, theirs, "", &MergeKeys::default(), &mut c);
+        (m, c)
+    }
+
+    const DEPLOYMENT: &str = "spec:
+  containers:
+    - name: app
+      image: app:1
+      ports:
+        - name: http
+          containerPort: 3000
+    - name: proxy
+      image: proxy:1
+";
+
+    #[test]
+    fn edits_to_different_items_of_a_keyed_list_merge() {
+        // The team sets resources on `app`; the platform adds a lifecycle block to the same
+        // container and changes the port: different keys of one item, no conflict.
+        let ours = DEPLOYMENT.replace(
+            "      image: app:1\n",
+            "      image: app:1\n      resources:\n        limits:\n          memory: 1Gi\n",
+        );
+        let theirs = DEPLOYMENT
+            .replace("containerPort: 3000", "containerPort: 3001")
+            .replace(
+                "      image: app:1\n",
+                "      image: app:1\n      lifecycle:\n        preStop:\n          sleep:\n            seconds: 5\n",
+            );
+        let m = merge_file("d.yaml", DEPLOYMENT, &ours, &theirs, &L);
+        assert_eq!(m.conflicts, 0, "{}", m.content);
+        let v = Format::Yaml.parse(&m.content).unwrap();
+        let app = &v["spec"]["containers"][0];
+        assert_eq!(app["resources"]["limits"]["memory"], "1Gi");
+        assert_eq!(app["lifecycle"]["preStop"]["sleep"]["seconds"], 5);
+        assert_eq!(app["ports"][0]["containerPort"], 3001);
+        assert_eq!(v["spec"]["containers"][1]["name"], "proxy");
+    }
+
+    #[test]
+    fn keyed_items_added_removed_and_reordered_keep_both_sides() {
+        // Ours adds a sidecar and reorders; theirs removes `proxy` and adds `init` after `app`.
+        let base = serde_json::json!({"containers": [
+            {"name": "app", "image": "a"}, {"name": "proxy", "image": "p"}]});
+        let ours = serde_json::json!({"containers": [
+            {"name": "sidecar", "image": "s"}, {"name": "app", "image": "a"},
+            {"name": "proxy", "image": "p"}]});
+        let theirs = serde_json::json!({"containers": [
+            {"name": "app", "image": "a"}, {"name": "init", "image": "i"}]});
+        let (m, c) = by_keys3(Some(&base), Some(&ours), Some(&theirs));
+        let m = m.unwrap();
+        assert!(c.is_empty(), "{c:?}");
+        let names: Vec<&str> = m["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["sidecar", "app", "init"]);
+    }
+
+    #[test]
+    fn the_same_field_of_one_item_conflicts_at_its_path() {
+        let base = serde_json::json!({"env": [{"name": "A", "value": "1"}]});
+        let ours = serde_json::json!({"env": [{"name": "A", "value": "2"}]});
+        let theirs = serde_json::json!({"env": [{"name": "A", "value": "3"}]});
+        let (_, c) = by_keys3(Some(&base), Some(&ours), Some(&theirs));
+        assert_eq!(c, ["/env[name=A]/value"]);
+        // An item one side removed and the other changed conflicts too.
+        let theirs = serde_json::json!({"env": []});
+        let (_, c) = by_keys3(Some(&base), Some(&ours), Some(&theirs));
+        assert_eq!(c, ["/env[name=A]"]);
+    }
+
+    #[test]
+    fn lists_without_keys_merge_as_one_value_and_golden_paths_add_keys() {
+        // `topics` is not a built-in list: edits to two topics conflict as one value ...
+        let base = "topics:\n  - name: a\n    partitions: 1\n  - name: b\n    partitions: 1\n";
+        let ours = base.replacen("partitions: 1", "partitions: 3", 1);
+        let theirs = "topics:\n  - name: a\n    partitions: 1\n  - name: b\n    partitions: 2\n";
+        let plain = merge_file("t.yaml", base, &ours, theirs, &L);
+        let keyed = super::merge_file(
+            "t.yaml",
+            base,
+            &ours,
+            theirs,
+            &L,
+            &MergeKeys::default().with(&[("topics".into(), "name".into())].into()),
+        );
+        assert!(plain.conflicts > 0, "{}", plain.content);
+        let (_, c) = by_keys3(
+            Format::Yaml.parse(base).as_ref(),
+            Format::Yaml.parse(&ours).as_ref(),
+            Format::Yaml.parse(theirs).as_ref(),
+        );
+        assert_eq!(c, ["/topics"]);
+        // ... and by item once the golden path names the key.
+        assert_eq!(keyed.conflicts, 0);
+        let v = Format::Yaml.parse(&keyed.content).unwrap();
+        assert_eq!(v["topics"][0]["partitions"], 3);
+        assert_eq!(v["topics"][1]["partitions"], 2);
+        // Items without the field, or two with one name, merge as one value.
+        let dup = serde_json::json!({"env": [{"name": "A"}, {"name": "A"}]});
+        let (_, c) = by_keys3(
+            Some(&serde_json::json!({"env": []})),
+            Some(&dup),
+            Some(&serde_json::json!({"env": [{"name": "B"}]})),
+        );
+        assert_eq!(c, ["/env"]);
     }
 }

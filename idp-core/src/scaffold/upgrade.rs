@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::merge::{Labels, merge_file, set_key};
+use super::merge::{Labels, MergeKeys, merge_file, set_key};
 use crate::golden_path::{Migration, Ownership, RenderedFile};
 
 /// What an upgrade does to one file.
@@ -79,6 +79,8 @@ pub struct Hop<'a> {
     pub label: String,
     pub migrations: Vec<Migration>,
     pub theirs: &'a [RenderedFile],
+    /// How the version's structured files merge.
+    pub keys: &'a MergeKeys,
 }
 
 /// The repo before the upgrade.
@@ -231,6 +233,7 @@ pub fn plan_repo(
                                         &cur_text,
                                         &new_text,
                                         &labels,
+                                        hop.keys,
                                     );
                                     t.conflicts += m.conflicts;
                                     t.merged = true;
