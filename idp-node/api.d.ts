@@ -338,6 +338,8 @@ export interface FileExplanation {
   current_sha256: string | null
   /** True when the file in the repo differs from what idp rendered. */
   locally_modified: boolean
+  /** Where a platform-managed (managed or merged) file differs from what idp rendered for the service's current parameters: key paths for YAML, JSON and TOML (`/spec/template/spec/containers[name=app]/ports[name=http]/containerPort`), line ranges for other files. Empty when it does not differ or the render is not in the content store. */
+  drift?: string[]
   how_to_override: string
 }
 
@@ -747,6 +749,8 @@ export interface FleetRow {
   managed_edits: string[]
   /** Files idp wrote that the team deleted (`repo:path`). */
   deleted: string[]
+  /** Merged files whose team edits differ from what idp renders for the service's current parameters, with where (`repo:path: /key, /key` or line ranges). */
+  drift: string[]
 }
 
 /** Every method of the call surface: its arguments and result. */

@@ -217,6 +217,12 @@ pub fn explanation(e: &Explanation, as_json: bool) {
             f.provenance,
             f.how_to_override
         );
+        if !f.drift.is_empty() {
+            say!(
+                "      differs from what idp renders at: {}",
+                f.drift.join(", ")
+            );
+        }
     }
     if !e.infrastructure.is_empty() {
         say!("\n  infrastructure:");
@@ -573,6 +579,12 @@ pub fn fleet(rows: &[idp_core::platform::FleetRow], as_json: bool) {
         }
         if !r.deleted.is_empty() {
             drift.push(format!("{} deleted", r.deleted.len()));
+        }
+        if !r.drift.is_empty() {
+            drift.push(format!(
+                "{} merged file(s) differ from their parameters",
+                r.drift.len()
+            ));
         }
         say!(
             "{:<32} {:<16} {:<24} {:<8} {:<7} {}",

@@ -37,6 +37,18 @@ const RUN: [&str; 6] = [
     "team-payments",
 ];
 
+/// Runs git in `dir` as a team member would; it must succeed.
+fn git_in(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.name=T", "-c", "user.email=t@x"])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
 fn json_of(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -719,16 +731,7 @@ fn an_upgrade_with_conflicts_exits_with_the_conflict_code_alone_and_in_the_fleet
     );
     // The team edits the line 2.0.0 changes, as a push to main would.
     let clone = ws.path().join("clone");
-    let git = |args: &[&str]| {
-        let ok = Command::new("git")
-            .args(["-c", "user.name=T", "-c", "user.email=t@x"])
-            .args(args)
-            .current_dir(ws.path())
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
-    };
+    let git = |args: &[&str]| git_in(ws.path(), args);
     git(&["clone", "-q", "repos/payments-api.git", "clone"]);
     let docker = std::fs::read_to_string(clone.join("Dockerfile"))
         .unwrap()
@@ -1217,4 +1220,66 @@ fn a_run_killed_after_its_commit_is_in_the_audit_log() {
         .map(|r| r["event"]["outcome"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(outcomes, ["started", "resumed", "completed"]);
+}
+
+#[test]
+fn a_parameter_change_merges_into_a_team_edit_and_explain_and_fleet_show_the_drift() {
+    let ws = tempfile::tempdir().unwrap();
+    let pat = || idp_as(ws.path(), "user:default/pat");
+    assert!(pat().args(["-q"]).args(RUN).status().unwrap().success());
+    // The team raises dev's replicas in its deployment, pushed with git.
+    let git = |args: &[&str]| git_in(ws.path(), args);
+    git(&["clone", "-q", "repos/gitops.git", "clone"]);
+    let file = ws
+        .path()
+        .join("clone/apps/payments-api/dev/deployment.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = text.replacen("replicas: 1\n", "replicas: 2\n", 1);
+    assert_ne!(edited, text, "the dev deployment sets replicas: 1");
+    std::fs::write(&file, edited).unwrap();
+    git(&["-C", "clone", "commit", "-qam", "two replicas in dev"]);
+    git(&["-C", "clone", "push", "-q", "origin", "main"]);
+    let gitops = |port: &str| {
+        pat()
+            .args(["-q", "provision-gitops", "--service", "payments-api"])
+            .args(["--param", &format!("port={port}")])
+            .output()
+            .unwrap()
+    };
+    let out = gitops("3001");
+    assert!(out.status.success(), "{out:?}");
+    git(&["-C", "clone", "pull", "-q", "--ff-only"]);
+    let merged = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        merged.contains("replicas: 2") && merged.contains("containerPort: 3001"),
+        "{merged}"
+    );
+    let explain = pat().args(["explain", "payments-api"]).output().unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("differs from what idp renders at: /spec/replicas"),
+        "{text}"
+    );
+    let fleet = pat().args(["fleet"]).output().unwrap();
+    let text = String::from_utf8_lossy(&fleet.stdout);
+    assert!(
+        text.contains("1 merged file(s) differ from their parameters"),
+        "{text}"
+    );
+    // The team pins the port; another port change conflicts: the conflict exit code, and the
+    // message names the file and the key.
+    let pinned = merged.replacen("containerPort: 3001", "containerPort: 4000", 1);
+    std::fs::write(&file, pinned).unwrap();
+    git(&["-C", "clone", "commit", "-qam", "pin the port"]);
+    git(&["-C", "clone", "push", "-q", "origin", "main"]);
+    let before = main_commits(ws.path(), "gitops");
+    let out = gitops("3002");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("apps/payments-api/dev/deployment.yaml")
+            && err.contains("ports[name=http]/containerPort"),
+        "{err}"
+    );
+    assert_eq!(main_commits(ws.path(), "gitops"), before);
 }

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use idp_core::ServiceRequest;
 use idp_core::blocking::Platform;
 use idp_core::platform::{FleetUpgradeRequest, UpgradeRequest, UpgradeStatus};
 use idp_core::providers::{ChangeRequestSpec, Signature};
 use idp_core::scaffold::upgrade::UpgradeAction;
+use idp_core::{Operation, ServiceRequest};
 
 fn at_v1(p: &Platform, service: &str) {
     let req = ServiceRequest {
@@ -643,4 +643,101 @@ fn held_gitops_change_requests_of_two_services_both_merge_into_the_shared_repo()
             "{s}: {stamp}"
         );
     }
+}
+
+/// The app container of a deployment, parsed.
+fn app_container(p: &Platform, path: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_norway::from_str(&read(p, "gitops", path).unwrap()).unwrap();
+    doc["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+#[test]
+fn a_parameter_change_merges_into_files_the_team_edited_or_conflicts_and_writes_nothing() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let pat = p.principal("pat");
+    let req = ServiceRequest::new("payments-api", "team-payments");
+    p.run_golden_path(&pat, &req).unwrap();
+    // The team raises prod's memory limit in its deployment (merged ownership).
+    let path = "apps/payments-api/prod/deployment.yaml";
+    let v = read(&p, "gitops", path).unwrap();
+    let (requests, limits) = v.split_once("limits:").unwrap();
+    let limits = limits.replacen("memory: \"256Mi\"", "memory: \"1Gi\"", 1);
+    team_edit(
+        &p,
+        "gitops",
+        &[(path, Some(&format!("{requests}limits:{limits}")))],
+    );
+
+    // A new port reaches the edited deployment too, next to the team's limit: no drift between
+    // the Service, the NetworkPolicy and the Deployment.
+    p.provision_gitops(&pat, &req.clone().param("port", 3001))
+        .unwrap();
+    let c = app_container(&p, path);
+    assert_eq!(
+        c["ports"][0]["containerPort"], 3001,
+        "the port change was not merged"
+    );
+    assert_eq!(
+        c["resources"]["limits"]["memory"], "1Gi",
+        "the team's edit was lost"
+    );
+    let svc: serde_json::Value =
+        serde_norway::from_str(&read(&p, "gitops", "apps/payments-api/prod/service.yaml").unwrap())
+            .unwrap();
+    assert_eq!(svc["spec"]["ports"][0]["port"], 3001);
+    // explain and fleet show where the team's file differs from what the parameters render.
+    let limit = "/spec/template/spec/containers[name=payments-api]/resources/limits/memory";
+    let x = p.explain(&pat, "payments-api").unwrap();
+    let f = x.files.iter().find(|f| f.path == path).unwrap();
+    assert_eq!(f.drift, [limit]);
+    assert!(
+        x.files
+            .iter()
+            .filter(|f| f.path != path)
+            .all(|f| f.drift.is_empty())
+    );
+    let row = p.fleet(&pat).unwrap().remove(0);
+    assert_eq!(row.drift, [format!("gitops:{path}: {limit}")]);
+    // The same request again changes nothing.
+    let before = head(&p, "gitops");
+    p.provision_gitops(&pat, &req.clone().param("port", 3001))
+        .unwrap();
+    assert_eq!(head(&p, "gitops"), before);
+
+    // The team pins the port itself; another port change cannot merge: a conflict, naming the
+    // file and the key, and nothing is written.
+    let pinned =
+        read(&p, "gitops", path)
+            .unwrap()
+            .replacen("containerPort: 3001", "containerPort: 4000", 1);
+    team_edit(&p, "gitops", &[(path, Some(&pinned))]);
+    let before = (head(&p, "gitops"), head(&p, "payments-api"));
+    let e = p
+        .provision_gitops(&pat, &req.clone().param("port", 3002))
+        .unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::Conflict, "{e}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains(path)
+            && msg.contains("containers[name=payments-api]/ports[name=http]/containerPort"),
+        "{msg}"
+    );
+    assert_eq!(before, (head(&p, "gitops"), head(&p, "payments-api")));
+    // A plan says the same, and writes nothing either.
+    let e = p
+        .plan(
+            &pat,
+            Operation::ProvisionGitops,
+            &req.clone().param("port", 3002),
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::Conflict, "{e}");
+    // Making the same change in the file resolves it.
+    let agreed = pinned.replacen("containerPort: 4000", "containerPort: 3002", 1);
+    team_edit(&p, "gitops", &[(path, Some(&agreed))]);
+    p.provision_gitops(&pat, &req.param("port", 3002)).unwrap();
+    let c = app_container(&p, path);
+    assert_eq!(c["ports"][0]["containerPort"], 3002);
+    assert_eq!(c["resources"]["limits"]["memory"], "1Gi");
 }

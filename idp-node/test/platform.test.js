@@ -163,3 +163,33 @@ test('results equal the CLI --json output less run id and timestamps', async () 
   assert.equal(JSON.stringify(stable(node)), JSON.stringify(stable(fromCli)))
   assert.deepEqual(await p.explain({ service: 'payments-api' }), cli('explain', 'payments-api'))
 })
+
+test('a parameter change merges into a team edit; explain and fleet show the drift', async () => {
+  const { ws, p } = platform()
+  await p.runGoldenPath(request(), { as: PAT })
+  const clone = path.join(tempDir(), 'clone')
+  const git = (cwd, ...args) =>
+    execFileSync('git', ['-c', 'user.name=T', '-c', 'user.email=t@x', ...args], { cwd, stdio: 'pipe' })
+  git(ws, 'clone', '-q', path.join(ws, 'repos', 'gitops.git'), clone)
+  const file = path.join(clone, 'apps/payments-api/dev/deployment.yaml')
+  const fs = require('node:fs')
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('replicas: 1\n', 'replicas: 2\n'))
+  git(clone, 'commit', '-qam', 'two replicas in dev')
+  git(clone, 'push', '-q', 'origin', 'main')
+  await p.provisionGitops(request('payments-api', { port: 3001 }), { as: PAT })
+  const x = await p.explain({ service: 'payments-api' })
+  const dev = x.files.find((f) => f.path === 'apps/payments-api/dev/deployment.yaml')
+  assert.deepEqual(dev.drift, ['/spec/replicas'])
+  const [row] = await p.fleet({}, { as: PAT })
+  assert.deepEqual(row.drift, ['gitops:apps/payments-api/dev/deployment.yaml: /spec/replicas'])
+  git(clone, 'pull', '-q', '--ff-only')
+  const text = fs.readFileSync(file, 'utf8')
+  assert.ok(text.includes('replicas: 2') && text.includes('containerPort: 3001'), text)
+  fs.writeFileSync(file, text.replace('containerPort: 3001', 'containerPort: 4000'))
+  git(clone, 'commit', '-qam', 'pin the port')
+  git(clone, 'push', '-q', 'origin', 'main')
+  await assert.rejects(
+    p.provisionGitops(request('payments-api', { port: 3002 }), { as: PAT }),
+    (e) => e.code === 'Conflict' && /ports\[name=http\]\/containerPort/.test(e.message),
+  )
+})

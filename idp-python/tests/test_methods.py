@@ -182,3 +182,35 @@ def test_to_dict_equals_the_cli_json_less_run_id_and_timestamps(platform, worksp
     assert platform.explain(service="payments-api").to_dict() == cli_json(
         workspace, "explain", "payments-api"
     )
+
+
+def git(cwd, *args):
+    subprocess.run(["git", "-c", "user.name=T", "-c", "user.email=t@x", *args],
+                   cwd=cwd, check=True, capture_output=True)
+
+
+def test_a_parameter_change_merges_into_a_team_edit_and_explain_shows_the_drift(
+    platform, workspace, tmp_path
+):
+    platform.run_golden_path(request(), as_=PAT)
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(workspace / "repos" / "gitops.git"), str(clone))
+    f = clone / "apps/payments-api/dev/deployment.yaml"
+    f.write_text(f.read_text().replace("replicas: 1\n", "replicas: 2\n", 1))
+    git(clone, "commit", "-qam", "two replicas in dev")
+    git(clone, "push", "-q", "origin", "main")
+    platform.provision_gitops(request(port=3001), as_=PAT)
+    [dev] = [x for x in platform.explain(service="payments-api").files
+             if x.path == "apps/payments-api/dev/deployment.yaml"]
+    assert dev.drift == ["/spec/replicas"]
+    [row] = platform.fleet(as_=PAT)
+    assert row.drift == ["gitops:apps/payments-api/dev/deployment.yaml: /spec/replicas"]
+    git(clone, "pull", "-q", "--ff-only")
+    text = f.read_text()
+    assert "replicas: 2" in text and "containerPort: 3001" in text
+    # The team pins the port: a further port change conflicts, typed, naming the key.
+    f.write_text(text.replace("containerPort: 3001", "containerPort: 4000", 1))
+    git(clone, "commit", "-qam", "pin the port")
+    git(clone, "push", "-q", "origin", "main")
+    with pytest.raises(idp.ConflictError, match=r"ports\[name=http\]/containerPort"):
+        platform.provision_gitops(request(port=3002), as_=PAT)

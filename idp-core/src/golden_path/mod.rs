@@ -144,12 +144,14 @@ impl Ownership {
     pub fn default_override(self) -> &'static str {
         match self {
             Ownership::Managed => {
-                "The platform manages this file: a local edit is reported and replaced on upgrade. \
-                 Change it through the golden path's parameters, or request a waiver to keep an edit."
+                "The platform manages this file: a local edit is reported and replaced by the next \
+                 run or upgrade. Change it through the golden path's parameters, or propose the \
+                 change to the golden path (`idp upgrade --keep` keeps an edit through one upgrade)."
             }
             Ownership::Merged => {
-                "Edit freely: your changes are three-way merged with platform updates on upgrade; \
-                 edits to the same lines as an update are reported as conflicts."
+                "Edit freely: your changes are three-way merged with what idp renders, on every run \
+                 and upgrade; an edit to the same key (or lines) as a change is reported as a \
+                 conflict."
             }
             Ownership::Seeded => "Yours: written once at creation, never changed by idp again.",
         }

@@ -23,7 +23,7 @@ use crate::receipt::{
     Artifact, ChangeRequestRef, ChangeRequestState, Receipt, RunStatus, StepReceipt,
 };
 use crate::request::{Operation, ServiceRequest};
-use crate::scaffold::{STAMP_SCHEMA, Stamp, StampFile};
+use crate::scaffold::{Labels, STAMP_SCHEMA, Stamp, StampFile, merge_file};
 use crate::state::{ChangeRequestRecord, RunRecord, ServiceLock, ServiceRecord, StepRecord};
 
 /// A dry run: the exact change sets an operation would apply, with diffs. Nothing was written.
@@ -147,38 +147,66 @@ async fn plan_step(
     let mut warnings = Vec::new();
     let mut files = Vec::new();
     let mut digest_lines = Vec::new();
+    let mut conflicts = Vec::new();
     for (f, cur) in rendered.iter().zip(current.iter()) {
         let desired_hash = sha256_hex(&f.content);
-        digest_lines.push(format!("{}\0{}\n", f.path, desired_hash));
         let cur_hash = cur.as_ref().map(|c| sha256_hex(c));
         let base_hash = old_stamp
             .as_ref()
             .and_then(|s| s.files.get(&f.path))
             .map(|e| e.sha256.clone());
+        let mut content = f.content.clone();
         let (action, note) = match (&cur_hash, f.ownership) {
             (None, _) => (FileAction::Create, None),
             (Some(h), _) if *h == desired_hash => (FileAction::Unchanged, None),
-            (Some(_), Ownership::Seeded) => (FileAction::Keep, Some("seeded: the team's file since creation".to_string())),
-            (Some(h), Ownership::Merged) if base_hash.as_deref() != Some(h.as_str()) => (
+            (Some(_), Ownership::Seeded) => (
                 FileAction::Keep,
-                Some("merged: has local edits, which are kept; `idp upgrade` merges platform changes".to_string()),
+                Some("seeded: the team's file since creation".to_string()),
             ),
-            (Some(h), Ownership::Managed) if base_hash.is_some() && base_hash.as_deref() != Some(h.as_str()) => {
+            (Some(h), Ownership::Merged) if base_hash.as_deref() != Some(h.as_str()) => {
+                let ours = cur.as_deref().expect("the file exists");
+                match merge_edited(p, prep, &f.path, base_hash.as_deref(), ours, &f.content).await?
+                {
+                    EditedMerge::Kept(note) => (FileAction::Keep, Some(note.to_string())),
+                    EditedMerge::Clean(merged) if merged == *ours => (FileAction::Unchanged, None),
+                    EditedMerge::Clean(merged) => {
+                        content = Arc::new(merged);
+                        (
+                            FileAction::Update,
+                            Some(
+                                "merged: your edits kept and what idp renders now merged in"
+                                    .to_string(),
+                            ),
+                        )
+                    }
+                    EditedMerge::Conflicts(at) => {
+                        conflicts.push(format!("{repo}:{} ({at})", f.path));
+                        (FileAction::Keep, None)
+                    }
+                }
+            }
+            (Some(h), Ownership::Managed)
+                if base_hash.is_some() && base_hash.as_deref() != Some(h.as_str()) =>
+            {
                 warnings.push(format!(
                     "{repo}:{}: a local edit to this platform-managed file is replaced",
                     f.path
                 ));
-                (FileAction::Update, Some("managed: local edit replaced".to_string()))
+                (
+                    FileAction::Update,
+                    Some("managed: local edit replaced".to_string()),
+                )
             }
             (Some(_), _) => (FileAction::Update, None),
         };
         let sha256 = if action == FileAction::Keep {
             cur_hash.clone().unwrap_or_default()
         } else {
-            desired_hash
+            sha256_hex(&content)
         };
+        digest_lines.push(format!("{}\0{}\n", f.path, sha256_hex(&content)));
         let diff = (with_diffs && matches!(action, FileAction::Create | FileAction::Update))
-            .then(|| unified_diff(&f.path, cur.as_deref(), Some(&f.content)));
+            .then(|| unified_diff(&f.path, cur.as_deref(), Some(&content)));
         files.push(FileChange {
             path: f.path.clone(),
             action,
@@ -187,10 +215,19 @@ async fn plan_step(
             sha256,
             diff,
             note,
-            content: Some(f.content.clone()),
+            content: Some(content),
             override_hint: f.override_hint.clone(),
             environment: f.environment.clone(),
         });
+    }
+    if !conflicts.is_empty() {
+        return Err(Error::conflict(format!(
+            "{step}: the team's edits conflict with what idp renders now in {}; nothing was \
+             written. Make the same change in the file (or undo the edit of those keys), or \
+             change the request back, then run again",
+            conflicts.join(", ")
+        ))
+        .with("step", step.as_str()));
     }
 
     if let Some(sp) = &stamp_path {
@@ -253,6 +290,66 @@ async fn plan_step(
         },
     };
     Ok((cs, warnings, rendered))
+}
+
+/// What becomes of a merged-ownership file the team edited since idp last wrote it.
+enum EditedMerge {
+    /// Left as the team has it, and why.
+    Kept(&'static str),
+    /// The team's edits and what idp renders now, merged without conflicts.
+    Clean(Vec<u8>),
+    /// Where they conflict (key paths, or "conflicting lines").
+    Conflicts(String),
+}
+
+/// Three-way merges what idp renders now (`theirs`) into the team's edited file (`ours`), from
+/// the file as idp last rendered it (the stamp's hash, read from the content store).
+async fn merge_edited(
+    p: &Platform,
+    prep: &Prepared,
+    path: &str,
+    base_hash: Option<&str>,
+    ours: &[u8],
+    theirs: &[u8],
+) -> Result<EditedMerge> {
+    const KEPT: &str =
+        "merged: has local edits, which are kept; `idp upgrade` merges platform changes";
+    let Some(base_hash) = base_hash else {
+        return Ok(EditedMerge::Kept(KEPT));
+    };
+    if base_hash == sha256_hex(theirs) {
+        return Ok(EditedMerge::Kept(
+            "merged: has local edits, which are kept (idp renders nothing new for it)",
+        ));
+    }
+    let Some(base) = p.state.get_blob(base_hash).await? else {
+        return Ok(EditedMerge::Kept(KEPT));
+    };
+    let (Ok(base), Ok(ours), Ok(theirs)) = (
+        std::str::from_utf8(&base),
+        std::str::from_utf8(ours),
+        std::str::from_utf8(theirs),
+    ) else {
+        return Ok(EditedMerge::Kept(KEPT));
+    };
+    let m = merge_file(
+        path,
+        base,
+        ours,
+        theirs,
+        &Labels {
+            ours: "ours (your edits)",
+            theirs: "theirs (idp)",
+        },
+        &prep.gp.merge_keys,
+    );
+    Ok(if m.conflicts == 0 {
+        EditedMerge::Clean(m.content.into_bytes())
+    } else if m.conflict_paths.is_empty() {
+        EditedMerge::Conflicts("conflicting lines".into())
+    } else {
+        EditedMerge::Conflicts(format!("at {}", m.conflict_paths.join(", ")))
+    })
 }
 
 /// Plans the infrastructure step: every resolution rendered into the infra repo, and the files of

@@ -30,6 +30,12 @@ pub struct FileExplanation {
     pub current_sha256: Option<String>,
     /// True when the file in the repo differs from what idp rendered.
     pub locally_modified: bool,
+    /// Where a platform-managed (managed or merged) file differs from what idp rendered for
+    /// the service's current parameters: key paths for YAML, JSON and TOML
+    /// (`/spec/template/spec/containers[name=app]/ports[name=http]/containerPort`), line ranges
+    /// for other files. Empty when it does not differ or the render is not in the content store.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<String>,
     pub how_to_override: String,
 }
 
@@ -223,8 +229,10 @@ pub(crate) async fn explain(
         let paths: Vec<String> = stamp.files.keys().cloned().collect();
         let current = p.source_control().read_files(name, None, &paths).await?;
         for ((path, entry), cur) in stamp.files.iter().zip(current) {
+            let drift = file_drift(p, path, entry, cur.as_deref(), &gp.merge_keys).await?;
             let current_sha256 = cur.map(|c| sha256_hex(&c));
             files.push(FileExplanation {
+                drift,
                 repo: name.clone(),
                 path: path.clone(),
                 step: entry.step,
@@ -286,8 +294,29 @@ pub(crate) async fn explain(
                 .into(),
             "A local edit to a managed file is replaced (with a warning) by the next run or upgrade: change it through a parameter, or propose the change to the golden path."
                 .into(),
-            "Seeded files are yours; merged files keep your edits through upgrades (three-way merge).".into(),
+            "Seeded files are yours; merged files keep your edits through parameter changes and upgrades (three-way merge); `drift` lists where they differ from what idp renders.".into(),
         ],
+    })
+}
+
+/// Where a platform-managed file in the repo (`cur`) differs from what idp last rendered for it
+/// (the stamp entry's content, from the content store): see [`FileExplanation::drift`].
+pub(crate) async fn file_drift(
+    p: &Platform,
+    path: &str,
+    entry: &crate::scaffold::StampFile,
+    cur: Option<&[u8]>,
+    keys: &crate::scaffold::MergeKeys,
+) -> Result<Vec<String>> {
+    let Some(cur) = cur else {
+        return Ok(Vec::new());
+    };
+    if entry.ownership == Ownership::Seeded || sha256_hex(cur) == entry.sha256 {
+        return Ok(Vec::new());
+    }
+    Ok(match p.state().get_blob(&entry.sha256).await? {
+        Some(base) => crate::scaffold::drift(path, &base, cur, keys),
+        None => Vec::new(),
     })
 }
 

@@ -128,6 +128,10 @@ pub struct FleetRow {
     pub managed_edits: Vec<String>,
     /// Files idp wrote that the team deleted (`repo:path`).
     pub deleted: Vec<String>,
+    /// Merged files whose team edits differ from what idp renders for the service's current
+    /// parameters, with where (`repo:path: /key, /key` or line ranges).
+    #[serde(default)]
+    pub drift: Vec<String>,
 }
 
 struct RepoPlan {
@@ -897,6 +901,7 @@ impl Platform {
             let mut version = rec.version.clone();
             let mut managed_edits = Vec::new();
             let mut deleted = Vec::new();
+            let mut drift = Vec::new();
             for role in STAMPED_ROLES {
                 let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name).await?
                 else {
@@ -907,7 +912,18 @@ impl Platform {
                 }
                 let paths: Vec<String> = stamp.files.keys().cloned().collect();
                 let current = self.scm.read_files(&repo, None, &paths).await?;
+                let keys = versions
+                    .get(&Version::parse(&stamp.scaffold_version).unwrap_or(latest.version))
+                    .map_or(&latest.merge_keys, |gp| &gp.merge_keys);
                 for ((path, entry), cur) in stamp.files.iter().zip(current) {
+                    if entry.ownership == Ownership::Merged {
+                        let at =
+                            super::explain::file_drift(self, path, entry, cur.as_deref(), keys)
+                                .await?;
+                        if !at.is_empty() {
+                            drift.push(format!("{repo}:{path}: {}", at.join(", ")));
+                        }
+                    }
                     match cur {
                         None => deleted.push(format!("{repo}:{path}")),
                         Some(c)
@@ -932,6 +948,7 @@ impl Platform {
                 behind,
                 managed_edits,
                 deleted,
+                drift,
             });
         }
         super::reads::record(self, who, "fleet", None, true, out.len()).await?;

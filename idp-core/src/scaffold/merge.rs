@@ -18,6 +18,9 @@ pub struct Merged {
     pub conflicts: usize,
     /// True when a key merge (not the line merge) produced the content.
     pub by_keys: bool,
+    /// Where a structured file conflicts, as key paths (`/spec/replicas`,
+    /// `/spec/template/spec/containers[name=app]/image`); empty for text files.
+    pub conflict_paths: Vec<String>,
 }
 
 /// Labels of the conflict markers.
@@ -34,6 +37,7 @@ pub fn merge_text(base: &str, ours: &str, theirs: &str, labels: &Labels<'_>) -> 
         content: m.to_string(),
         conflicts: m.conflict_count(),
         by_keys: false,
+        conflict_paths: Vec::new(),
     }
 }
 
@@ -279,10 +283,14 @@ pub fn merge_file(
     if !key_conflicts.is_empty() {
         // Real conflicts: show them where people look for them, as markers in the text.
         if lines.conflicts > 0 {
-            return lines;
+            return Merged {
+                conflict_paths: key_conflicts,
+                ..lines
+            };
         }
         return Merged {
             conflicts: key_conflicts.len(),
+            conflict_paths: key_conflicts,
             ..lines
         };
     }
@@ -295,8 +303,84 @@ pub fn merge_file(
             content,
             conflicts: 0,
             by_keys: true,
+            conflict_paths: Vec::new(),
         },
         None => lines,
+    }
+}
+
+/// Where a file in the repo (`ours`) differs from what idp rendered (`base`): for YAML, JSON and
+/// TOML the key paths whose values differ (lists named by `keys` compared item by item), for
+/// other files the line ranges of the repo's file that differ (`lines 3-5`).
+pub fn drift(path: &str, base: &[u8], ours: &[u8], keys: &MergeKeys) -> Vec<String> {
+    let (base, ours) = (String::from_utf8_lossy(base), String::from_utf8_lossy(ours));
+    if let Some(fmt) = Format::of(path)
+        && let (Some(b), Some(o)) = (fmt.parse(&base), fmt.parse(&ours))
+    {
+        let mut out = Vec::new();
+        value_drift(Some(&b), Some(&o), "", keys, &mut out);
+        return out;
+    }
+    let diff = similar::TextDiff::from_lines(base.as_ref(), ours.as_ref());
+    diff.ops()
+        .iter()
+        .filter(|op| op.tag() != similar::DiffTag::Equal)
+        .map(|op| {
+            let r = op.new_range();
+            match r.len() {
+                0 => format!("lines removed after line {}", r.start),
+                1 => format!("line {}", r.start + 1),
+                _ => format!("lines {}-{}", r.start + 1, r.end),
+            }
+        })
+        .collect()
+}
+
+fn value_drift(
+    base: Option<&Value>,
+    ours: Option<&Value>,
+    path: &str,
+    keys: &MergeKeys,
+    out: &mut Vec<String>,
+) {
+    if base == ours {
+        return;
+    }
+    match (base, ours) {
+        (Some(Value::Object(b)), Some(Value::Object(o))) => {
+            for k in b.keys().chain(o.keys().filter(|k| !b.contains_key(*k))) {
+                value_drift(b.get(k), o.get(k), &format!("{path}/{k}"), keys, out);
+            }
+        }
+        (Some(Value::Array(b)), Some(Value::Array(o))) => {
+            let keyed = keys
+                .field(path)
+                .and_then(|f| Some((f, by_key(b, f)?, by_key(o, f)?)));
+            let Some((field, b, o)) = keyed else {
+                out.push(path.to_string());
+                return;
+            };
+            let get = |side: &[(String, &Value)], k: &str| {
+                side.iter().find(|(x, _)| x == k).map(|(_, v)| (*v).clone())
+            };
+            for (k, _) in b
+                .iter()
+                .chain(o.iter().filter(|(k, _)| get(&b, k).is_none()))
+            {
+                value_drift(
+                    get(&b, k).as_ref(),
+                    get(&o, k).as_ref(),
+                    &format!("{path}[{field}={k}]"),
+                    keys,
+                    out,
+                );
+            }
+        }
+        _ => out.push(if path.is_empty() {
+            "/".into()
+        } else {
+            path.to_string()
+        }),
     }
 }
 
@@ -545,5 +629,34 @@ mod tests {
             Some(&serde_json::json!({"env": [{"name": "B"}]})),
         );
         assert_eq!(c, ["/env"]);
+    }
+
+    #[test]
+    fn drift_names_the_keys_or_lines_that_differ() {
+        let ours = DEPLOYMENT
+            .replace("containerPort: 3000", "containerPort: 4000")
+            .replace("image: proxy:1", "image: proxy:2");
+        assert_eq!(
+            drift(
+                "d.yaml",
+                DEPLOYMENT.as_bytes(),
+                ours.as_bytes(),
+                &MergeKeys::default()
+            ),
+            [
+                "/spec/containers[name=app]/ports[name=http]/containerPort",
+                "/spec/containers[name=proxy]/image"
+            ]
+        );
+        assert!(drift("d.yaml", b"a: 1\n", b"a: 1\n", &MergeKeys::default()).is_empty());
+        assert_eq!(
+            drift(
+                "Dockerfile",
+                b"a\nb\nc\n",
+                b"a\nB\nc\nd\n",
+                &MergeKeys::default()
+            ),
+            ["line 2", "line 4"]
+        );
     }
 }

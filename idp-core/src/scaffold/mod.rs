@@ -5,7 +5,9 @@ mod merge;
 mod stamp;
 pub mod upgrade;
 
-pub use merge::{Format, Labels, MergeKeys, Merged, merge_file, merge_text, merge_values, set_key};
+pub use merge::{
+    Format, Labels, MergeKeys, Merged, drift, merge_file, merge_text, merge_values, set_key,
+};
 pub use stamp::{STAMP_SCHEMA, Stamp, StampFile};
 
 /// Pretty JSON with object keys sorted at every level and a trailing newline: the stable form of

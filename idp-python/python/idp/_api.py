@@ -475,6 +475,11 @@ class FileExplanation(Record):
         return self._data["locally_modified"]  # type: ignore[no-any-return]
 
     @property
+    def drift(self) -> Optional[List[str]]:
+        """Where a platform-managed (managed or merged) file differs from what idp rendered for the service's current parameters: key paths for YAML, JSON and TOML (`/spec/template/spec/containers[name=app]/ports[name=http]/containerPort`), line ranges for other files. Empty when it does not differ or the render is not in the content store."""
+        return self._data.get("drift")  # type: ignore[no-any-return]
+
+    @property
     def how_to_override(self) -> str:
         return self._data["how_to_override"]  # type: ignore[no-any-return]
 
@@ -1589,6 +1594,11 @@ class FleetRow(Record):
     def deleted(self) -> List[str]:
         """Files idp wrote that the team deleted (`repo:path`)."""
         return self._data["deleted"]  # type: ignore[no-any-return]
+
+    @property
+    def drift(self) -> List[str]:
+        """Merged files whose team edits differ from what idp renders for the service's current parameters, with where (`repo:path: /key, /key` or line ranges)."""
+        return self._data["drift"]  # type: ignore[no-any-return]
 
 
 @dataclasses.dataclass
