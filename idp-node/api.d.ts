@@ -13,10 +13,18 @@ export interface ServiceRequest {
   version?: string | null
   /** Parameters, checked against the golden path's JSON Schema. */
   parameters?: Record<string, unknown>
+  /** Values for single environments (names from idp.yaml), over `parameters` in that environment's files: `{"prod": {"parameters": {"memory_limit": "1Gi"}}}`. Kept for later requests like parameters are; `null` removes a kept value. */
+  environments?: Record<string, EnvironmentValues>
   /** Infrastructure intents (`{type, class?, id?, params}`), for `request_infra_resource`. */
   intents?: unknown[]
   /** A change window of idp.yaml that pre-approves changes to protected environments while open. */
   change_window?: string | null
+}
+
+/** What a request sets for one environment. */
+export interface EnvironmentValues {
+  /** Golden-path parameters for this environment (non-secret ones), checked against the schema with the bounds of the environment's type. */
+  parameters?: Record<string, unknown>
 }
 
 /** Arguments of `plan`. */
@@ -312,6 +320,8 @@ export interface Explanation {
   golden_path: string
   scaffold_version: string
   parameters: unknown
+  /** Values of single environments over `parameters` (`{"prod": {"memory_limit": "1Gi"}}`). */
+  environments?: Record<string, unknown>
   /** Repo name -> URL. */
   repos: Record<string, string>
   files: FileExplanation[]

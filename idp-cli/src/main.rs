@@ -236,7 +236,7 @@ enum PolicyCmd {
 #[derive(Subcommand)]
 enum GoldenPathCmd {
     /// Run every step of the golden path (bootstrap, CI, GitOps, observability).
-    Run(RequestArgs),
+    Run(Box<RequestArgs>),
     /// List the golden paths and their versions.
     List,
 }
@@ -258,6 +258,10 @@ struct RequestArgs {
     /// A parameter, KEY=VALUE (repeatable); typed by the golden path's schema.
     #[arg(long = "param", value_name = "KEY=VALUE")]
     params: Vec<String>,
+    /// A parameter for one environment, ENV:KEY=VALUE (repeatable), over --param in that
+    /// environment's files; kept for later runs like parameters (ENV:KEY=null removes it).
+    #[arg(long = "env-param", value_name = "ENV:KEY=VALUE")]
+    env_params: Vec<String>,
     /// The whole request as a JSON or YAML file (`-` for stdin); flags override its fields.
     #[arg(long)]
     request: Option<PathBuf>,
@@ -385,10 +389,37 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
         let (k, v) = kv.split_once('=').ok_or_else(|| {
             Error::invalid(format!("--param {kv:?} is not KEY=VALUE")).with("field", "param")
         })?;
-        pairs.push((k.trim().to_string(), v.to_string()));
+        pairs.push((None, k.trim().to_string(), v.to_string()));
+    }
+    for ekv in &a.env_params {
+        let (env, k, v) = split_env_param(ekv)?;
+        if v == "null" {
+            req.environments
+                .entry(env.to_string())
+                .or_default()
+                .parameters
+                .insert(k.to_string(), serde_json::Value::Null);
+        } else {
+            pairs.push((Some(env.to_string()), k.to_string(), v.to_string()));
+        }
     }
     p.add_string_parameters(&mut req, &pairs)?;
     Ok(req)
+}
+
+/// `ENV:KEY=VALUE` of `--env-param`, trimmed.
+fn split_env_param(ekv: &str) -> idp_core::Result<(&str, &str, &str)> {
+    let bad = || {
+        Error::invalid(format!("--env-param {ekv:?} is not ENV:KEY=VALUE"))
+            .with("field", "env-param")
+    };
+    let (env, kv) = ekv.split_once(':').ok_or_else(bad)?;
+    let (k, v) = kv.split_once('=').ok_or_else(bad)?;
+    let (env, k) = (env.trim(), k.trim());
+    if env.is_empty() || k.is_empty() {
+        return Err(bad());
+    }
+    Ok((env, k, v))
 }
 
 /// A request-infra-resource request: here --param sets the intent's parameters (typed by the
@@ -401,27 +432,37 @@ fn infra_request(
 ) -> idp_core::Result<ServiceRequest> {
     let mut args = request.clone();
     let params = std::mem::take(&mut args.params);
+    let env_params = std::mem::take(&mut args.env_params);
     let mut req = build_request(p, &args)?;
     if req.intents.is_empty() {
         return Err(
             Error::invalid("give at least one --intent TYPE[:CLASS[:ID]]").with("field", "intent"),
         );
     }
-    if !params.is_empty() && req.intents.len() > 1 {
+    if (!params.is_empty() || !env_params.is_empty()) && req.intents.len() > 1 {
         return Err(Error::invalid(
-            "--param applies to one --intent; use --request FILE for several",
+            "--param and --env-param apply to one --intent; use --request FILE for several",
         )
         .with("field", "param"));
     }
+    // Typed by the module: numbers, booleans and null are parsed, anything else is a string.
+    let typed = |v: &str| match serde_json::from_str::<serde_json::Value>(v) {
+        Ok(
+            j @ (serde_json::Value::Number(_)
+            | serde_json::Value::Bool(_)
+            | serde_json::Value::Null),
+        ) => j,
+        _ => serde_json::Value::String(v.to_string()),
+    };
     for kv in &params {
         let (k, v) = kv
             .split_once('=')
             .ok_or_else(|| Error::invalid(format!("--param {kv:?} is not KEY=VALUE")))?;
-        let value = match serde_json::from_str::<serde_json::Value>(v) {
-            Ok(j @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_))) => j,
-            _ => serde_json::Value::String(v.to_string()),
-        };
-        req.intents[0]["params"][k.trim()] = value;
+        req.intents[0]["params"][k.trim()] = typed(v);
+    }
+    for ekv in &env_params {
+        let (env, k, v) = split_env_param(ekv)?;
+        req.intents[0]["environment_params"][env][k] = typed(v);
     }
     if !envs.is_empty() {
         for i in &mut req.intents {

@@ -195,6 +195,20 @@ pub fn explanation(e: &Explanation, as_json: bool) {
     for (repo, url) in &e.repos {
         say!("  repo {repo}: {url}");
     }
+    for (env, values) in &e.environments {
+        let pairs: Vec<String> = values
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                )
+            })
+            .collect();
+        say!("  {env} has its own parameters: {}", pairs.join(", "));
+    }
     say!();
     for f in &e.files {
         let edited = if f.current_sha256.is_none() {

@@ -1283,3 +1283,99 @@ fn a_parameter_change_merges_into_a_team_edit_and_explain_and_fleet_show_the_dri
     );
     assert_eq!(main_commits(ws.path(), "gitops"), before);
 }
+
+#[test]
+fn env_param_gives_one_environment_its_own_values_for_golden_paths_and_intents() {
+    let ws = tempfile::tempdir().unwrap();
+    let pat = || idp_as(ws.path(), "user:default/pat");
+    let out = pat()
+        .args(["-q"])
+        .args(RUN)
+        .args(["--env-param", "prod:memory_limit=1024Mi"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let show = |path: &str| {
+        let out = Command::new("git")
+            .arg("--git-dir")
+            .arg(ws.path().join("repos/gitops.git"))
+            .args(["show", &format!("main:{path}")])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(show("apps/payments-api/prod/deployment.yaml").contains("memory: \"1024Mi\""));
+    assert!(show("apps/payments-api/dev/deployment.yaml").contains("memory: \"256Mi\""));
+    let explain = pat().args(["explain", "payments-api"]).output().unwrap();
+    let text = String::from_utf8_lossy(&explain.stdout);
+    assert!(
+        text.contains("prod has its own parameters: memory_limit=1024Mi"),
+        "{text}"
+    );
+    let json = json_of(
+        &pat()
+            .args(["--json", "explain", "payments-api"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(json["environments"]["prod"]["memory_limit"], "1024Mi");
+    // An intent with a value for prod only.
+    let out = pat()
+        .args([
+            "-q",
+            "--json",
+            "request-infra-resource",
+            "--service",
+            "payments-api",
+        ])
+        .args(["--intent", "bucket:logs", "--param", "retention_days=30"])
+        .args(["--env-param", "prod:retention_days=400"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let infra = json_of(
+        &pat()
+            .args(["--json", "explain", "payments-api"])
+            .output()
+            .unwrap(),
+    )["infrastructure"]
+        .clone();
+    let retention = |env: &str| {
+        infra
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["environment"] == env)
+            .unwrap()["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["param"] == "retention_days")
+            .unwrap()["value"]
+            .clone()
+    };
+    assert_eq!(
+        (retention("prod"), retention("dev")),
+        (400.into(), 30.into())
+    );
+    // Malformed and unknown: InvalidInput (exit 2) naming the flag or field, nothing written.
+    let before = main_commits(ws.path(), "gitops");
+    for (arg, needle) in [
+        ("prod-memory_limit=1Gi", "--env-param"),
+        ("qa:memory_limit=512Mi", "environments.qa"),
+        (
+            "prod:memory_limit=lots",
+            "environments.prod.parameters.memory_limit",
+        ),
+    ] {
+        let out = pat()
+            .args(["-q", "provision-gitops", "--service", "payments-api"])
+            .args(["--env-param", arg])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{arg}: {out:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{arg}: {err}");
+    }
+    assert_eq!(main_commits(ws.path(), "gitops"), before);
+}

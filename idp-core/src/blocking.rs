@@ -190,11 +190,12 @@ impl Platform {
         fn unpin(&self, who: &Principal) -> ();
     }
 
-    /// Adds `key=value` strings to `req.parameters`, typed by the golden path's schema.
+    /// Adds `key=value` strings to `req.parameters` (or, with an environment, to that
+    /// environment's), typed by the golden path's schema. Each pair is `(environment, key, value)`.
     pub fn add_string_parameters(
         &self,
         req: &mut ServiceRequest,
-        pairs: &[(String, String)],
+        pairs: &[(Option<String>, String, String)],
     ) -> Result<()> {
         self.block_on(self.inner.add_string_parameters(req, pairs))?
     }

@@ -51,5 +51,5 @@ pub use org::Principal;
 pub use platform::explain::Explanation;
 pub use platform::{Plan, Platform, Progress, RunSummary};
 pub use receipt::{Artifact, ChangeRequestRef, Receipt, RunStatus, StepReceipt};
-pub use request::{Operation, ServiceRequest};
+pub use request::{EnvironmentValues, Operation, ServiceRequest};
 pub use runtime::CancelToken;

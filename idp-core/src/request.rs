@@ -95,12 +95,27 @@ pub struct ServiceRequest {
     /// Parameters, checked against the golden path's JSON Schema.
     #[serde(default)]
     pub parameters: Parameters,
+    /// Values for single environments (names from idp.yaml), over `parameters` in that
+    /// environment's files: `{"prod": {"parameters": {"memory_limit": "1Gi"}}}`. Kept for later
+    /// requests like parameters are; `null` removes a kept value.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub environments: std::collections::BTreeMap<String, EnvironmentValues>,
     /// Infrastructure intents (`{type, class?, id?, params}`), for `request_infra_resource`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub intents: Vec<serde_json::Value>,
     /// A change window of idp.yaml that pre-approves changes to protected environments while open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_window: Option<String>,
+}
+
+/// What a request sets for one environment.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentValues {
+    /// Golden-path parameters for this environment (non-secret ones), checked against the
+    /// schema with the bounds of the environment's type.
+    #[serde(default)]
+    pub parameters: Parameters,
 }
 
 impl ServiceRequest {
@@ -116,6 +131,21 @@ impl ServiceRequest {
     /// Adds a parameter.
     pub fn param(mut self, key: impl Into<String>, value: impl Into<serde_json::Value>) -> Self {
         self.parameters.insert(key.into(), value.into());
+        self
+    }
+
+    /// Sets a parameter for one environment.
+    pub fn env_param(
+        mut self,
+        env: impl Into<String>,
+        key: impl Into<String>,
+        value: impl Into<serde_json::Value>,
+    ) -> Self {
+        self.environments
+            .entry(env.into())
+            .or_default()
+            .parameters
+            .insert(key.into(), value.into());
         self
     }
 

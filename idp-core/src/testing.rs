@@ -514,6 +514,7 @@ where
         golden_path: "python-fastapi-service".into(),
         version: version.into(),
         parameters: json!({"port": 8080}),
+        environments: json!({"prod": {"memory_limit": "1Gi"}}),
         created_at: "2026-01-01T00:00:00.000Z".into(),
         updated_at: "2026-01-01T00:00:00.000Z".into(),
     };
@@ -521,8 +522,10 @@ where
     ok(c, s.put_service(&svc("2.0.0")).await);
     check!(
         c,
-        ok(c, s.get_service("contract-svc").await).is_some_and(|r| r.version == "2.0.0"),
-        "not replaced"
+        ok(c, s.get_service("contract-svc").await).is_some_and(
+            |r| r.version == "2.0.0" && r.environments["prod"]["memory_limit"] == "1Gi"
+        ),
+        "not replaced, or the environments' values lost"
     );
     check!(c, ok(c, s.list_services().await).len() == 1, "listed twice");
 

@@ -1,6 +1,8 @@
 //! Regression tests for defects found by attacking the platform as a hostile user would. Each
 //! test fails without its fix.
 
+mod common;
+use common::field_of;
 use idp_core::blocking::Platform;
 use idp_core::{ErrorKind, ServiceRequest};
 use std::path::Path;
@@ -17,14 +19,6 @@ fn edit_idp_yaml(dir: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(&f).unwrap();
     assert!(text.contains(from), "idp.yaml has no {from:?}");
     std::fs::write(&f, text.replacen(from, to, 1)).unwrap();
-}
-
-fn field_of(e: &idp_core::Error) -> String {
-    e.context()
-        .iter()
-        .find(|(k, _)| *k == "field")
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default()
 }
 
 fn repos(ws: &Path) -> Vec<String> {

@@ -1,6 +1,8 @@
 //! Self-service infrastructure: intents resolved to org-approved modules, rendered, explained,
 //! wired back to the service, and previewed when the catalog changes.
 
+mod common;
+use common::read;
 use std::path::Path;
 
 use idp_core::blocking::Platform;
@@ -14,17 +16,6 @@ fn req(intents: Vec<Value>) -> ServiceRequest {
         intents,
         ..ServiceRequest::new("payments-api", "team-payments")
     }
-}
-
-fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
-    p.block_on(
-        p.source_control()
-            .read_files(repo, None, &[path.to_string()]),
-    )
-    .unwrap()
-    .unwrap()[0]
-        .clone()
-        .map(|b| String::from_utf8(b).unwrap())
 }
 
 fn resolutions(r: &idp_core::Receipt) -> Vec<Resolution> {

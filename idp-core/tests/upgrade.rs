@@ -1,5 +1,7 @@
 //! Upgrades: a service scaffolded at 1.0.0, edited by its team, moved to 2.0.0 — and the fleet.
 
+mod common;
+use common::read;
 use std::sync::Arc;
 
 use idp_core::blocking::Platform;
@@ -41,14 +43,6 @@ fn team_edit(p: &Platform, repo: &str, files: &[(&str, Option<&str>)]) {
     )
     .unwrap()
     .unwrap();
-}
-
-fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
-    p.block_on(p.source_control().read_files(repo, None, &[path.into()]))
-        .unwrap()
-        .unwrap()[0]
-        .clone()
-        .map(|b| String::from_utf8(b).unwrap())
 }
 
 fn head(p: &Platform, repo: &str) -> git2::Oid {

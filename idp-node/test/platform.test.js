@@ -193,3 +193,20 @@ test('a parameter change merges into a team edit; explain and fleet show the dri
     (e) => e.code === 'Conflict' && /ports\[name=http\]\/containerPort/.test(e.message),
   )
 })
+
+test('an environment gets its own values', async () => {
+  const { ws, p } = platform()
+  await p.runGoldenPath(
+    { ...request(), environments: { prod: { parameters: { memory_limit: '1024Mi' } } } },
+    { as: PAT },
+  )
+  const x = await p.explain({ service: 'payments-api' })
+  assert.deepEqual(x.environments, { prod: { memory_limit: '1024Mi' } })
+  const prod = execFileSync('git', ['--git-dir', path.join(ws, 'repos', 'gitops.git'), 'show',
+    'main:apps/payments-api/prod/deployment.yaml'], { encoding: 'utf8' })
+  assert.ok(prod.includes('memory: "1024Mi"'), prod)
+  await assert.rejects(
+    p.provisionGitops({ service: 'payments-api', environments: { qa: { parameters: { port: 1 } } } }, { as: PAT }),
+    (e) => e.code === 'InvalidInput' && e.context.field === 'environments.qa',
+  )
+})

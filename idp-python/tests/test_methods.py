@@ -214,3 +214,24 @@ def test_a_parameter_change_merges_into_a_team_edit_and_explain_shows_the_drift(
     git(clone, "push", "-q", "origin", "main")
     with pytest.raises(idp.ConflictError, match=r"ports\[name=http\]/containerPort"):
         platform.provision_gitops(request(port=3002), as_=PAT)
+
+
+def test_an_environment_gets_its_own_values(platform, workspace):
+    r = request()
+    r.environments = {"prod": idp.EnvironmentValues(parameters={"memory_limit": "1024Mi"})}
+    platform.run_golden_path(r, as_=PAT)
+    assert platform.explain(service="payments-api").environments == {
+        "prod": {"memory_limit": "1024Mi"}
+    }
+    prod = subprocess.run(
+        ["git", "--git-dir", str(workspace / "repos" / "gitops.git"), "show",
+         "main:apps/payments-api/prod/deployment.yaml"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    assert 'memory: "1024Mi"' in prod
+    with pytest.raises(idp.InvalidInputError) as e:
+        platform.provision_gitops(
+            {"service": "payments-api", "environments": {"qa": {"parameters": {"port": 1}}}},
+            as_=PAT,
+        )
+    assert e.value.context["field"] == "environments.qa"

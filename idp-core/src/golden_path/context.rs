@@ -24,11 +24,15 @@ impl ServiceContext {
         &self.base
     }
 
-    /// The Tera context, with `env` set for per-environment files.
+    /// The Tera context, with `env` set for per-environment files, whose `params` are the
+    /// environment's own where the request sets some.
     pub fn tera_context(&self, env: Option<&Value>) -> tera::Context {
         let mut ctx = tera::Context::from_serialize(&self.base).expect("context is an object");
         if let Some(env) = env {
             ctx.insert("env", env);
+            if let Some(params) = env.get("params") {
+                ctx.insert("params", params);
+            }
         }
         ctx
     }
@@ -45,17 +49,29 @@ fn decimal(x: f64) -> String {
     }
 }
 
-/// Builds the context of `service`, owned by `team`, for golden path `gp`.
+/// Builds the context of `service`, owned by `team`, for golden path `gp`; `env_params` are the
+/// effective parameters of the environments that have their own values.
 /// Secret parameters are left out: templates write to git, and secrets never go there.
+#[allow(clippy::too_many_arguments)]
 pub fn build_context(
     cfg: &PlatformConfig,
     team: &Team,
     gp: &GoldenPath,
     service: &str,
     params: &Parameters,
+    env_params: &std::collections::BTreeMap<String, Parameters>,
     repo_urls: &[(&str, String, String)],
     bindings: &std::collections::BTreeMap<String, Vec<crate::intent::Binding>>,
 ) -> ServiceContext {
+    // Templates never see a secret: secret parameters are left out, and a secret-like key inside
+    // an object parameter reads as "***" (the same redaction as audit, state and plans).
+    let visible = |params: &Parameters| -> Parameters {
+        gp.schema
+            .redact(params)
+            .into_iter()
+            .filter(|(k, _)| !gp.schema.is_secret(k))
+            .collect()
+    };
     let cost_center = team
         .cost_center
         .clone()
@@ -81,7 +97,7 @@ pub fn build_context(
                     json!({"volume": format!("idp-secret-{}", i + 1), "secret": secret, "keys": keys})
                 })
                 .collect();
-            json!({
+            let mut env = json!({
                 "name": e.name,
                 "type": e.env_type,
                 "protected": e.protected,
@@ -95,16 +111,12 @@ pub fn build_context(
                 "secret_mounts": secret_mounts,
                 // Grafana dashboard uids are at most 40 characters.
                 "dashboard_uid": naming::truncate_dns(&format!("{service}-{}", e.name), 40),
-            })
+            });
+            if let Some(p) = env_params.get(&e.name) {
+                env["params"] = Value::Object(visible(p));
+            }
+            env
         })
-        .collect();
-    // Templates never see a secret: secret parameters are left out, and a secret-like key inside
-    // an object parameter reads as "***" (the same redaction as audit, state and plans).
-    let visible: Parameters = gp
-        .schema
-        .redact(params)
-        .into_iter()
-        .filter(|(k, _)| !gp.schema.is_secret(k))
         .collect();
     let availability = params
         .get("availability_slo")
@@ -130,7 +142,7 @@ pub fn build_context(
             "image_registry": cfg.organization.image_registry,
         },
         "golden_path": {"id": gp.def.id, "version": gp.def.version},
-        "params": visible,
+        "params": visible(params),
         "image": format!("{}/{}/{}", cfg.organization.image_registry.trim_end_matches('/'), team.name, service),
         "labels": labels,
         "slo": {

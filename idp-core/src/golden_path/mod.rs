@@ -478,6 +478,39 @@ impl GoldenPath {
         })
     }
 
+    /// The effective parameters of each environment with values of its own: `given` (the
+    /// request's, before defaults) with the environment's over them, checked with the bounds
+    /// of the environment's type. Environments without values of their own are checked too
+    /// when their type has bounds of its own, and are left out of the map (their parameters
+    /// are the service's).
+    pub fn environment_parameters(
+        &self,
+        cfg: &crate::config::PlatformConfig,
+        given: &Parameters,
+        overrides: &BTreeMap<String, Parameters>,
+    ) -> Result<BTreeMap<String, Parameters>> {
+        let mut out = BTreeMap::new();
+        for e in &cfg.environments {
+            let own = overrides.get(&e.name);
+            if own.is_none() && !self.schema.has_bounds_for(&e.env_type) {
+                continue;
+            }
+            let mut g = given.clone();
+            g.extend(
+                own.into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
+            let params = self
+                .schema
+                .resolve_for_environment(&e.name, &e.env_type, &g)?;
+            if own.is_some() {
+                out.insert(e.name.clone(), params);
+            }
+        }
+        Ok(out)
+    }
+
     /// `id@version`.
     pub fn id_version(&self) -> String {
         format!("{}@{}", self.def.id, self.def.version)

@@ -76,9 +76,17 @@ pub fn contains_secret_key(v: &Value) -> bool {
     }
 }
 
+/// The keyword of a parameter's schema that gives other bounds for environments of some types:
+/// `memory_limit: {type: string, ..., x-idp-environment-types: {prod: {enum: [512Mi, 1Gi]}}}`.
+/// A type's keywords replace the parameter's own keywords of the same name.
+pub const ENV_TYPE_KEYWORD: &str = "x-idp-environment-types";
+
 /// The compiled parameter schema of a golden path.
 pub struct ParameterSchema {
     validator: jsonschema::Validator,
+    /// Per environment type: the schema with the bounds of that type (see
+    /// [`ENV_TYPE_KEYWORD`]), for types some property names.
+    per_env_type: std::collections::BTreeMap<String, jsonschema::Validator>,
     defaults: Map<String, Value>,
     secrets: BTreeSet<String>,
     raw: Value,
@@ -90,7 +98,39 @@ impl ParameterSchema {
         let validator = jsonschema::validator_for(schema).map_err(|e| e.to_string())?;
         let mut defaults = Map::new();
         let mut secrets = BTreeSet::new();
+        let mut per_env_type = std::collections::BTreeMap::new();
         if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+            let mut types = BTreeSet::new();
+            for (k, p) in props {
+                match p.get(ENV_TYPE_KEYWORD) {
+                    None => {}
+                    Some(Value::Object(by_type)) if by_type.values().all(Value::is_object) => {
+                        types.extend(by_type.keys().cloned())
+                    }
+                    Some(_) => {
+                        return Err(format!(
+                            "properties.{k}.{ENV_TYPE_KEYWORD}: expected a map from environment \
+                             type to schema keywords, e.g. {{prod: {{maximum: 16}}}}"
+                        ));
+                    }
+                }
+            }
+            for t in types {
+                let mut variant = schema.clone();
+                for p in variant["properties"]
+                    .as_object_mut()
+                    .expect("properties is an object")
+                    .values_mut()
+                {
+                    let extra = p.get(ENV_TYPE_KEYWORD).and_then(|e| e.get(&t)).cloned();
+                    if let (Some(Value::Object(extra)), Some(p)) = (extra, p.as_object_mut()) {
+                        p.extend(extra);
+                    }
+                }
+                let v = jsonschema::validator_for(&variant)
+                    .map_err(|e| format!("the bounds for {t} environments: {e}"))?;
+                per_env_type.insert(t, v);
+            }
             for (k, p) in props {
                 if let Some(d) = p.get("default") {
                     defaults.insert(k.clone(), d.clone());
@@ -104,6 +144,7 @@ impl ParameterSchema {
         }
         Ok(ParameterSchema {
             validator,
+            per_env_type,
             defaults,
             secrets,
             raw: schema.clone(),
@@ -128,13 +169,46 @@ impl ParameterSchema {
 
     /// Applies defaults under `given`, then validates. Every violation is listed in the error.
     pub fn resolve(&self, given: &Parameters) -> Result<Parameters> {
+        self.check(&self.validator, given, "parameters", "")
+    }
+
+    /// True when the schema gives environments of `env_type` bounds of their own.
+    pub fn has_bounds_for(&self, env_type: &str) -> bool {
+        self.per_env_type.contains_key(env_type)
+    }
+
+    /// [`resolve`](Self::resolve) for the files of one environment of type `env_type`: the
+    /// bounds are that type's where the schema gives some (`x-idp-environment-types`); errors
+    /// name `environments.<env>.parameters.<key>`.
+    pub fn resolve_for_environment(
+        &self,
+        env: &str,
+        env_type: &str,
+        given: &Parameters,
+    ) -> Result<Parameters> {
+        let validator = self.per_env_type.get(env_type).unwrap_or(&self.validator);
+        self.check(
+            validator,
+            given,
+            &format!("environments.{env}.parameters"),
+            &format!(" (environment {env}, type {env_type})"),
+        )
+    }
+
+    fn check(
+        &self,
+        validator: &jsonschema::Validator,
+        given: &Parameters,
+        root: &str,
+        which: &str,
+    ) -> Result<Parameters> {
         let mut eff = self.defaults.clone();
         for (k, v) in given {
             eff.insert(k.clone(), v.clone());
         }
         let instance = Value::Object(eff);
         let mut problems = Vec::new();
-        for e in self.validator.iter_errors(&instance) {
+        for e in validator.iter_errors(&instance) {
             let path = e.instance_path().to_string();
             let key = path
                 .trim_start_matches('/')
@@ -149,9 +223,9 @@ impl ParameterSchema {
             };
             let msg: String = msg.chars().take(300).collect();
             let field = if key.is_empty() {
-                "parameters".to_string()
+                root.to_string()
             } else {
-                format!("parameters.{key}")
+                format!("{root}.{key}")
             };
             problems.push((field, msg));
         }
@@ -162,7 +236,7 @@ impl ParameterSchema {
                 .map(|(f, m)| serde_json::json!({"field": f, "message": m}))
                 .collect();
             return Err(Error::invalid(format!(
-                "parameters do not match the golden path's schema: {}",
+                "{root} do not match the golden path's schema{which}: {}",
                 list.join("; ")
             ))
             .with("field", problems[0].0.clone())

@@ -29,9 +29,31 @@ pub struct Intent {
     pub environments: Option<Vec<String>>,
     #[serde(default)]
     pub params: Map<String, Value>,
+    /// Parameters for single environments, over `params` there: `{"prod": {"partitions": 30}}`.
+    /// Kept for later requests like `params`; `null` removes a kept value.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub environment_params: std::collections::BTreeMap<String, Map<String, Value>>,
 }
 
 impl Intent {
+    /// The parameters in environment `env`, each with the request field it comes from.
+    fn params_in(&self, env: &str) -> Vec<(&String, &Value, String)> {
+        let own = self.environment_params.get(env);
+        let mut out: Vec<(&String, &Value, String)> = self
+            .params
+            .iter()
+            .filter(|(k, _)| !own.is_some_and(|o| o.contains_key(*k)))
+            .map(|(k, v)| (k, v, format!("intents.params.{k}")))
+            .collect();
+        out.extend(
+            own.into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, v, format!("intents.environment_params.{env}.{k}"))),
+        );
+        out
+    }
+
     /// The id: `id`, else the class, else the type.
     pub fn id(&self) -> &str {
         self.id
@@ -64,6 +86,7 @@ impl Intent {
             id,
             environments: None,
             params: Map::new(),
+            environment_params: Default::default(),
         })
     }
 
@@ -103,13 +126,30 @@ impl Intent {
                 .with("field", "intents.environments"));
             }
         }
-        for k in i.params.keys() {
+        for e in i.environment_params.keys() {
+            if cfg.environment(e).is_none() {
+                return Err(Error::invalid(format!(
+                    "intent environment {} is not in idp.yaml",
+                    naming::shown(e)
+                ))
+                .with("field", format!("intents.environment_params.{e}")));
+            }
+        }
+        let all = i
+            .params
+            .keys()
+            .map(|k| (k, format!("intents.params.{k}")))
+            .chain(i.environment_params.iter().flat_map(|(e, ps)| {
+                ps.keys()
+                    .map(move |k| (k, format!("intents.environment_params.{e}.{k}")))
+            }));
+        for (k, field) in all {
             if crate::golden_path::params::is_secret_key(k) {
                 return Err(Error::invalid(format!(
                     "intent parameter `{k}` looks like a secret; idp never writes secrets to git — modules \
                      generate credentials and hand them to the service through a Secret"
                 ))
-                .with("field", format!("intents.params.{k}")));
+                .with("field", field));
             }
         }
         Ok(i)
@@ -338,7 +378,8 @@ pub fn resolve(
     let def = &module.def;
 
     // Developer parameters: known, not locked, well-typed, within bounds.
-    for (k, v) in &intent.params {
+    let params = intent.params_in(&env.name);
+    for &(k, v, ref field) in &params {
         let Some(pd) = def.params.get(k) else {
             if def.locked.contains_key(k) || *k == def.naming.input || k == "tags" {
                 return Err(Error::invalid(format!(
@@ -346,7 +387,7 @@ pub fn resolve(
                     intent.key(),
                     module.id()
                 ))
-                .with("field", format!("intents.params.{k}")));
+                .with("field", field.clone()));
             }
             let known: Vec<&str> = def.params.keys().map(String::as_str).collect();
             return Err(Error::invalid(format!(
@@ -359,7 +400,7 @@ pub fn resolve(
                     known.join(", ")
                 }
             ))
-            .with("field", format!("intents.params.{k}")));
+            .with("field", field.clone()));
         };
         super::catalog::check_value(pd, v).map_err(|m| {
             Error::invalid(format!(
@@ -367,7 +408,7 @@ pub fn resolve(
                 intent.key(),
                 module.id()
             ))
-            .with("field", format!("intents.params.{k}"))
+            .with("field", field.clone())
         })?;
     }
 
@@ -392,7 +433,8 @@ pub fn resolve(
                     .get(&env.env_type)
                     .and_then(|d| d.get(p))
             });
-        let (value, source) = match (intent.params.get(p), env_default) {
+        let given = params.iter().find(|(k, _, _)| *k == p).map(|(_, v, _)| *v);
+        let (value, source) = match (given, env_default) {
             (Some(v), _) => (v.clone(), InputSource::Developer),
             (None, Some(v)) => (v.clone(), InputSource::EnvironmentDefault),
             (None, None) => (pd.default.clone(), InputSource::OrgDefault),

@@ -238,6 +238,7 @@ async fn plan_step(
             service: prep.service.clone(),
             owner: prep.team.name.clone(),
             parameters: Value::Null,
+            environments: Default::default(),
             files: BTreeMap::new(),
         });
         stamp.schema = STAMP_SCHEMA;
@@ -246,6 +247,7 @@ async fn plan_step(
         stamp.service = prep.service.clone();
         stamp.owner = prep.team.name.clone();
         stamp.parameters = Value::Object(prep.gp.schema.redact(&prep.params));
+        stamp.environments = prep.env_overrides.clone();
         for (f, change) in rendered.iter().zip(&files) {
             // A file idp did not write keeps its merge base: what was last rendered *and* written.
             if change.action == FileAction::Keep && stamp.files.contains_key(&f.path) {
@@ -673,6 +675,7 @@ async fn apply_step(
             golden_path: prep.gp.def.id.clone(),
             version: prep.gp.def.version.clone(),
             parameters: Value::Object(prep.gp.schema.redact(&prep.params)),
+            environments: serde_json::to_value(&prep.env_overrides)?,
             created_at,
             updated_at: now,
         })

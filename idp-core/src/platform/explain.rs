@@ -59,6 +59,9 @@ pub struct Explanation {
     pub golden_path: String,
     pub scaffold_version: String,
     pub parameters: serde_json::Value,
+    /// Values of single environments over `parameters` (`{"prod": {"memory_limit": "1Gi"}}`).
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub environments: serde_json::Map<String, serde_json::Value>,
     /// Repo name -> URL.
     pub repos: BTreeMap<String, String>,
     pub files: Vec<FileExplanation>,
@@ -91,12 +94,13 @@ pub(crate) async fn explain(
     }
     let def = p.definition();
     let record = p.service_record(service).await?;
-    let (gp_id, version, owner, params) = match &record {
+    let (gp_id, version, owner, params, environments) = match &record {
         Some(r) => (
             r.golden_path.clone(),
             r.version.clone(),
             r.owner.clone(),
             r.parameters.clone(),
+            r.environments.as_object().cloned().unwrap_or_default(),
         ),
         None => {
             // No state (lost, or another workspace): the service repo's stamp still knows.
@@ -109,6 +113,7 @@ pub(crate) async fn explain(
                         &anonymous(""),
                         &gp,
                         service,
+                        &Default::default(),
                         &Default::default(),
                         &[],
                         &Default::default(),
@@ -126,7 +131,18 @@ pub(crate) async fn explain(
                         .with("field", "service")
                 })?;
             let s = Stamp::parse(&path, &bytes)?;
-            (s.golden_path_id, s.scaffold_version, s.owner, s.parameters)
+            let environments = s
+                .environments
+                .into_iter()
+                .map(|(env, v)| (env, serde_json::Value::Object(v)))
+                .collect();
+            (
+                s.golden_path_id,
+                s.scaffold_version,
+                s.owner,
+                s.parameters,
+                environments,
+            )
         }
     };
     // Reading what a service is made of is an operation like any other: the owning team and
@@ -188,6 +204,7 @@ pub(crate) async fn explain(
         &gp,
         service,
         &params_map,
+        &Default::default(),
         &repo_urls,
         &Default::default(),
     );
@@ -286,6 +303,7 @@ pub(crate) async fn explain(
         golden_path: gp_id,
         scaffold_version: version,
         parameters: params,
+        environments,
         repos,
         files,
         change_requests,

@@ -666,12 +666,13 @@ pub(crate) fn prepare_repo_name(
 }
 
 impl Platform {
-    /// Adds `key=value` strings (from a command line or a form) to `req.parameters`, typed by the
-    /// parameter schema of the golden path the request resolves to.
+    /// Adds `key=value` strings (from a command line or a form) to `req.parameters`, or, with an
+    /// environment, to `req.environments[env].parameters`, typed by the parameter schema of the
+    /// golden path the request resolves to. Each pair is `(environment, key, value)`.
     pub async fn add_string_parameters(
         &self,
         req: &mut ServiceRequest,
-        pairs: &[(String, String)],
+        pairs: &[(Option<String>, String, String)],
     ) -> Result<()> {
         if pairs.is_empty() {
             return Ok(());
@@ -689,8 +690,12 @@ impl Platform {
                 .as_deref()
                 .or(existing.as_ref().map(|e| e.version.as_str())),
         )?;
-        for (k, v) in pairs {
-            req.parameters.insert(k.clone(), gp.schema.coerce(k, v));
+        for (env, k, v) in pairs {
+            let target = match env {
+                None => &mut req.parameters,
+                Some(env) => &mut req.environments.entry(env.clone()).or_default().parameters,
+            };
+            target.insert(k.clone(), gp.schema.coerce(k, v));
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! service name, the owner team, the golden path and version, the parameters, and whether the
 //! name is already taken by another owner or golden path.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -24,6 +25,9 @@ pub(crate) struct Prepared {
     pub team: Team,
     pub service: String,
     pub params: Parameters,
+    /// Values of single environments over `params` (kept from earlier requests, updated by
+    /// this one), as given.
+    pub env_overrides: BTreeMap<String, Parameters>,
     pub ctx: ServiceContext,
     pub steps: Vec<StepId>,
     /// The request with secret values redacted (what state and audit keep).
@@ -210,6 +214,8 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         gp.schema.is_secret(k)
     })?;
     let params = gp.schema.resolve(&given)?;
+    let env_overrides = environment_values(p, &gp, existing.as_ref(), req)?;
+    let env_params = gp.environment_parameters(&p.def.config, &given, &env_overrides)?;
 
     // Infrastructure intents: what the service asked for before, updated by this request.
     let mut intents: Vec<Intent> = Vec::new();
@@ -234,6 +240,17 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
                     _ => None,
                 };
                 slot.params.extend(i.params);
+                for (env, values) in i.environment_params {
+                    let kept = slot.environment_params.entry(env).or_default();
+                    for (k, v) in values {
+                        if v.is_null() {
+                            kept.remove(&k);
+                        } else {
+                            kept.insert(k, v);
+                        }
+                    }
+                }
+                slot.environment_params.retain(|_, v| !v.is_empty());
             }
             None => intents.push(i),
         }
@@ -313,6 +330,7 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         &gp,
         &req.service,
         &params,
+        &env_params,
         &repo_urls,
         &bindings,
     );
@@ -348,6 +366,11 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         "golden_path": gp.def.id,
         "version": req.version,
         "parameters": redacted_params,
+        "environments": req
+            .environments
+            .iter()
+            .map(|(env, v)| (env.clone(), Value::Object(gp.schema.redact(&v.parameters))))
+            .collect::<serde_json::Map<_, _>>(),
         "intents": redact_intents(&req.intents),
         "change_window": req.change_window,
     });
@@ -371,6 +394,7 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         team,
         service: req.service.clone(),
         params,
+        env_overrides,
         ctx,
         steps,
         request_redacted,
@@ -381,6 +405,83 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         resolutions,
         change_window_open,
     })
+}
+
+/// The values of single environments: those kept for the service, updated by the request's
+/// (`null` removes one). Unknown environments and parameters, and secret parameters (the same
+/// in every environment), are refused.
+fn environment_values(
+    p: &Platform,
+    gp: &GoldenPath,
+    existing: Option<&ServiceRecord>,
+    req: &ServiceRequest,
+) -> Result<BTreeMap<String, Parameters>> {
+    let known = |k: &str| gp.def.parameters["properties"].get(k).is_some();
+    let mut out: BTreeMap<String, Parameters> = BTreeMap::new();
+    if let Some(Value::Object(prev)) = existing.map(|e| &e.environments) {
+        for (env, values) in prev {
+            if p.def.config.environment(env).is_none() {
+                continue;
+            }
+            let kept: Parameters = values
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter(|(k, _)| known(k) && !gp.schema.is_secret(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            out.insert(env.clone(), kept);
+        }
+    }
+    if !req.environments.is_empty() {
+        check_value(
+            "environments",
+            &serde_json::to_value(&req.environments)?,
+            &|k| gp.schema.is_secret(k),
+        )?;
+    }
+    for (env, values) in &req.environments {
+        if p.def.config.environment(env).is_none() {
+            let names: Vec<&str> = p
+                .def
+                .config
+                .environments
+                .iter()
+                .map(|e| e.name.as_str())
+                .collect();
+            return Err(Error::invalid(format!(
+                "environments: {} is not an environment of idp.yaml; known: {}",
+                shown(env),
+                names.join(", ")
+            ))
+            .with("field", format!("environments.{env}")));
+        }
+        let slot = out.entry(env.clone()).or_default();
+        for (k, v) in &values.parameters {
+            let field = format!("environments.{env}.parameters.{k}");
+            if !known(k) {
+                return Err(Error::invalid(format!(
+                    "{field}: golden path {} has no parameter {}",
+                    gp.id_version(),
+                    shown(k)
+                ))
+                .with("field", field));
+            }
+            if gp.schema.is_secret(k) {
+                return Err(Error::invalid(format!(
+                    "{field}: {k} is a secret parameter, the same in every environment"
+                ))
+                .with("field", field));
+            }
+            if v.is_null() {
+                slot.remove(k);
+            } else {
+                slot.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out.retain(|_, o| !o.is_empty());
+    Ok(out)
 }
 
 fn check_same_service(

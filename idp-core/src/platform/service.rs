@@ -39,6 +39,7 @@ pub(crate) fn stamp_path_for(
         gp,
         service,
         &Default::default(),
+        &Default::default(),
         &[],
         &Default::default(),
     );

@@ -260,6 +260,7 @@ impl Platform {
             };
             let mut theirs_all = Vec::new();
             let mut migrations_all = Vec::new();
+            let mut env_overrides = BTreeMap::new();
             let mut prev = from;
             for gp in &hops_gp {
                 stepped.insert(gp.version);
@@ -268,19 +269,40 @@ impl Platform {
                     .filter(|(k, _)| gp.def.parameters["properties"].get(k.as_str()).is_some())
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                let params = gp.schema.resolve(&given).map_err(|e| {
+                let doesnt_fit = |e: Error| {
                     Error::invalid(format!(
                         "{}'s parameters do not fit {}: {e}",
                         req.service,
                         gp.id_version()
                     ))
-                })?;
+                };
+                let params = gp.schema.resolve(&given).map_err(doesnt_fit)?;
+                // Values of single environments come along, for the parameters the version has.
+                env_overrides = stamp
+                    .environments
+                    .iter()
+                    .map(|(env, values)| {
+                        let kept: crate::golden_path::Parameters = values
+                            .iter()
+                            .filter(|(k, _)| {
+                                gp.def.parameters["properties"].get(k.as_str()).is_some()
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect();
+                        (env.clone(), kept)
+                    })
+                    .filter(|(_, kept)| !kept.is_empty())
+                    .collect();
+                let env_params = gp
+                    .environment_parameters(&self.def.config, &given, &env_overrides)
+                    .map_err(doesnt_fit)?;
                 let ctx = build_context(
                     &self.def.config,
                     &team,
                     gp,
                     &req.service,
                     &params,
+                    &env_params,
                     &repo_urls,
                     &bindings,
                 );
@@ -365,6 +387,7 @@ impl Platform {
                 service: req.service.clone(),
                 owner: team.name.clone(),
                 parameters: Value::Object(params_to.clone()),
+                environments: env_overrides,
                 files: last
                     .iter()
                     .map(|f| {

@@ -57,6 +57,9 @@ pub struct Stamp {
     pub owner: String,
     /// Effective parameters, secrets redacted.
     pub parameters: serde_json::Value,
+    /// Values of single environments over `parameters` (as requested, not effective).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub environments: BTreeMap<String, crate::golden_path::Parameters>,
     pub files: BTreeMap<String, StampFile>,
 }
 

@@ -57,6 +57,9 @@ pub struct ServiceRecord {
     pub version: String,
     /// Effective parameters, secrets redacted.
     pub parameters: serde_json::Value,
+    /// Values of single environments over `parameters` (`{"prod": {"memory_limit": "1Gi"}}`).
+    #[serde(default)]
+    pub environments: serde_json::Value,
     pub created_at: String,
     pub updated_at: String,
 }

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS services (
   version TEXT NOT NULL,
   parameters TEXT NOT NULL,
   created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL
+  updated_at TEXT NOT NULL,
+  environments TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS change_requests (
   key TEXT PRIMARY KEY,
@@ -100,6 +101,12 @@ impl SqliteStateStore {
         // WAL + NORMAL survives a killed process (the case runs must resume from); an OS crash can
         // lose the last transactions, which a resume then redoes idempotently.
         let conn = open_wal(path, "NORMAL", SCHEMA, "state")?;
+        add_column(
+            &conn,
+            "services",
+            "environments",
+            "TEXT NOT NULL DEFAULT '{}'",
+        )?;
         Ok(SqliteStateStore {
             db: Arc::new(Db {
                 conn: Mutex::new(conn),
@@ -187,6 +194,23 @@ pub(crate) fn open_wal(
                 .with_source(e));
             }
         }
+    }
+}
+
+/// Adds a column that a database made by an earlier version lacks. Two processes may race to
+/// add it: the loser's "duplicate column" is success.
+fn add_column(conn: &Connection, table: &str, column: &str, decl: &str) -> Result<()> {
+    let has = conn
+        .prepare(&format!(
+            "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+        ))?
+        .exists([column])?;
+    if has {
+        return Ok(());
+    }
+    match conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}")) {
+        Err(rusqlite::Error::SqliteFailure(_, Some(m))) if m.contains("duplicate column") => Ok(()),
+        other => Ok(other?),
     }
 }
 
@@ -347,8 +371,8 @@ impl Db {
     fn get_service(&self, name: &str) -> Result<Option<ServiceRecord>> {
         self.with(|c| {
             c.query_row(
-                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at \
-                 FROM services WHERE name = ?1",
+                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at, \
+                 environments FROM services WHERE name = ?1",
                 [name],
                 service_from_row,
             )
@@ -359,10 +383,11 @@ impl Db {
     fn put_service(&self, rec: &ServiceRecord) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "INSERT INTO services (name, owner, golden_path, version, parameters, created_at, updated_at) \
-                 VALUES (?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, \
-                 golden_path = excluded.golden_path, version = excluded.version, \
-                 parameters = excluded.parameters, updated_at = excluded.updated_at",
+                "INSERT INTO services (name, owner, golden_path, version, parameters, created_at, updated_at, \
+                 environments) VALUES (?1,?2,?3,?4,?5,?6,?7,?8) ON CONFLICT(name) DO UPDATE SET \
+                 owner = excluded.owner, golden_path = excluded.golden_path, version = excluded.version, \
+                 parameters = excluded.parameters, updated_at = excluded.updated_at, \
+                 environments = excluded.environments",
                 params![
                     rec.name,
                     rec.owner,
@@ -370,7 +395,8 @@ impl Db {
                     rec.version,
                     rec.parameters.to_string(),
                     rec.created_at,
-                    rec.updated_at
+                    rec.updated_at,
+                    rec.environments.to_string()
                 ],
             )
             .map(|_| ())
@@ -380,8 +406,8 @@ impl Db {
     fn list_services(&self) -> Result<Vec<ServiceRecord>> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at \
-                 FROM services ORDER BY name",
+                "SELECT name, owner, golden_path, version, parameters, created_at, updated_at, \
+                 environments FROM services ORDER BY name",
             )?;
             let rows = stmt.query_map([], service_from_row)?;
             rows.collect()
@@ -734,5 +760,46 @@ fn service_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ServiceRecord> {
         parameters: serde_json::from_str(&r.get::<_, String>(4)?).unwrap_or_default(),
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        environments: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_of_an_earlier_version_gains_the_new_columns_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        {
+            let c = Connection::open(&path).unwrap();
+            c.execute_batch(
+                "CREATE TABLE services (name TEXT PRIMARY KEY, owner TEXT NOT NULL, \
+                 golden_path TEXT NOT NULL, version TEXT NOT NULL, parameters TEXT NOT NULL, \
+                 created_at TEXT NOT NULL, updated_at TEXT NOT NULL); \
+                 INSERT INTO services VALUES ('old-svc', 'team-a', 'gp', '1.0.0', '{\"port\": 80}', 't0', 't0');",
+            )
+            .unwrap();
+        }
+        // Twice: the second open finds the column there.
+        for _ in 0..2 {
+            let s = SqliteStateStore::open(&path).unwrap();
+            let old = s.db.get_service("old-svc").unwrap().unwrap();
+            assert_eq!(old.parameters["port"], 80);
+            assert_eq!(old.environments, serde_json::json!({}));
+            s.db.put_service(&ServiceRecord {
+                environments: serde_json::json!({"prod": {"port": 81}}),
+                ..old
+            })
+            .unwrap();
+            let again = s.db.get_service("old-svc").unwrap().unwrap();
+            assert_eq!(again.environments["prod"]["port"], 81);
+            s.db.put_service(&ServiceRecord {
+                environments: serde_json::json!({}),
+                ..again
+            })
+            .unwrap();
+        }
+    }
 }

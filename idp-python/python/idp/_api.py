@@ -402,6 +402,11 @@ class Explanation(Record):
         return self._data["parameters"]  # type: ignore[no-any-return]
 
     @property
+    def environments(self) -> Optional[Dict[str, Any]]:
+        """Values of single environments over `parameters` (`{"prod": {"memory_limit": "1Gi"}}`)."""
+        return self._data.get("environments")  # type: ignore[no-any-return]
+
+    @property
     def repos(self) -> Dict[str, str]:
         """Repo name -> URL."""
         return self._data["repos"]  # type: ignore[no-any-return]
@@ -1610,8 +1615,16 @@ class ServiceRequest(Args):
     golden_path: Optional[str] = None
     version: Optional[str] = None
     parameters: Optional[Dict[str, Any]] = None
+    environments: Optional[Dict[str, EnvironmentValues]] = None
     intents: Optional[List[Any]] = None
     change_window: Optional[str] = None
+
+
+@dataclasses.dataclass
+class EnvironmentValues(Args):
+    """What a request sets for one environment."""
+
+    parameters: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass

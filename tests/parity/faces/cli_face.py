@@ -54,6 +54,14 @@ def command(method: str, args: dict):
     raise SystemExit(f"cli_face: no command for method {method}")
 
 
+def team_push(workspace: str, spec: dict):
+    """A team's push between calls (tests/parity/team_push.py, the same for every face)."""
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "team_push.py")
+    out = subprocess.run([sys.executable, script, workspace, json.dumps(spec)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def main(vector_path: str, workspace: str) -> None:
     cli = os.environ.get("IDP_CLI", "idp")
     with open(vector_path, encoding="utf-8") as f:
@@ -61,6 +69,9 @@ def main(vector_path: str, workspace: str) -> None:
     default_as = vector.get("as", "user:default/alice")
     results = []
     for c in vector["calls"]:
+        if "team_push" in c:
+            results.append(team_push(workspace, c["team_push"]))
+            continue
         argv, stdin = command(c["method"], c.get("args") or {})
         p = subprocess.run(
             [cli, "--workspace", workspace, "--as", c.get("as", default_as), "--json", "-q", *argv],

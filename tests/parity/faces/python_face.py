@@ -6,7 +6,9 @@
     python python_face.py VECTOR.json WORKSPACE > results.json
 """
 import json
+import subprocess
 import sys
+from pathlib import Path
 
 import idp
 
@@ -19,6 +21,14 @@ def plain(value):
     return value
 
 
+def team_push(workspace: str, spec: dict):
+    """A team's push between calls (tests/parity/team_push.py, the same for every face)."""
+    script = Path(__file__).resolve().parents[1] / "team_push.py"
+    out = subprocess.run([sys.executable, str(script), workspace, json.dumps(spec)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def main(vector_path: str, workspace: str) -> None:
     with open(vector_path, encoding="utf-8") as f:
         vector = json.load(f)
@@ -26,6 +36,9 @@ def main(vector_path: str, workspace: str) -> None:
     default_as = vector.get("as", "user:default/alice")
     results = []
     for c in vector["calls"]:
+        if "team_push" in c:
+            results.append(team_push(workspace, c["team_push"]))
+            continue
         method = getattr(platform, c["method"])
         try:
             results.append(plain(method(c.get("args") or {}, as_=c.get("as", default_as))))

@@ -39,6 +39,10 @@ async fn run(vector: &str, workspace: &str) -> Result<Vec<Value>> {
     let calls = v["calls"].as_array().cloned().unwrap_or_default();
     let mut out = Vec::new();
     for c in &calls {
+        if let Some(spec) = c.get("team_push") {
+            out.push(team_push(workspace, spec)?);
+            continue;
+        }
         let who = platform.principal(c["as"].as_str().unwrap_or(default_as));
         let method = c["method"].as_str().unwrap_or_default();
         out.push(
@@ -48,6 +52,21 @@ async fn run(vector: &str, workspace: &str) -> Result<Vec<Value>> {
         );
     }
     Ok(out)
+}
+
+/// A team's push between calls (tests/parity/team_push.py, the same for every face).
+fn team_push(workspace: &str, spec: &Value) -> Result<Value> {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../team_push.py");
+    let out = std::process::Command::new("python3")
+        .args([script, workspace, &spec.to_string()])
+        .output()?;
+    if !out.status.success() {
+        return Err(Error::internal(format!(
+            "team_push failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )));
+    }
+    Ok(serde_json::from_slice(&out.stdout)?)
 }
 
 fn typed<T: serde::de::DeserializeOwned>(v: Value) -> Result<T> {

@@ -1,0 +1,25 @@
+//! Helpers the integration tests share (each test file uses some of them).
+#![allow(dead_code)]
+
+use idp_core::blocking::Platform;
+
+/// A file on the default branch of `repo`, through the platform's source control.
+pub fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
+    p.block_on(
+        p.source_control()
+            .read_files(repo, None, &[path.to_string()]),
+    )
+    .unwrap()
+    .unwrap()[0]
+        .clone()
+        .map(|b| String::from_utf8(b).unwrap())
+}
+
+/// The request field a typed error names (`field` in its context).
+pub fn field_of(e: &idp_core::Error) -> String {
+    e.context()
+        .iter()
+        .find(|(k, _)| *k == "field")
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default()
+}
