@@ -133,6 +133,34 @@ export interface AuthzContext {
   change_window?: boolean
   first_deploy?: boolean
   dry_run?: boolean
+  /** The operation requested (`run_golden_path`, `provision_gitops`, `upgrade`, `plan`, ...); default: the action. */
+  operation?: string | null
+  /** When the request is made, in the organization's time zone; default: now, in UTC. */
+  time?: RequestTime | null
+  /** For infrastructure: the intent and the module chosen for it in `environment`. */
+  intent?: IntentFacts | null
+}
+
+/** The time of a request as policies see it (`context.time`): in the organization's zone. */
+export interface RequestTime {
+  /** `monday` ... `sunday`. */
+  weekday: string
+  /** 0-23. */
+  hour: number
+  /** `2026-11-27`. */
+  date: string
+}
+
+/** An infrastructure intent as policies see it (`context.intent`). */
+export interface IntentFacts {
+  /** `bucket`, `postgres`, ... */
+  type: string
+  /** The class (`logs`), or `""`. */
+  class?: string
+  /** `bucket:logs`. */
+  key: string
+  /** The module chosen (`aws-rds-postgres`). */
+  module: string
 }
 
 /** Arguments of `test_policies`. */
@@ -288,6 +316,8 @@ export type FileAction = "create" | "update" | "delete" | "unchanged" | "keep"
 export interface DecisionRecord {
   action: string
   environment?: string | null
+  /** For infrastructure: the intent decided on (`bucket:logs`). */
+  intent?: string | null
   allowed: boolean
   /** Ids of the deciding policies (empty: denied by default). */
   policies: string[]

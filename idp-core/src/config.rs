@@ -52,6 +52,21 @@ pub struct Organization {
     pub image_registry: String,
     #[serde(default)]
     pub bot: Bot,
+    /// The organization's IANA time zone (`Europe/Berlin`): authorization policies see the
+    /// request's weekday and hour in it (`context.time`). Default: UTC.
+    #[serde(default = "utc")]
+    pub time_zone: String,
+}
+
+fn utc() -> String {
+    "UTC".into()
+}
+
+impl Organization {
+    /// The time zone (checked when the platform loads; UTC if it does not parse).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -446,6 +461,20 @@ impl PlatformConfig {
             return Err(bad(
                 "environments".into(),
                 "at least one environment is required".into(),
+            ));
+        }
+        if self
+            .organization
+            .time_zone
+            .parse::<chrono_tz::Tz>()
+            .is_err()
+        {
+            return Err(bad(
+                "organization.time_zone".into(),
+                format!(
+                    "`{}` is not an IANA time zone (such as UTC or Europe/Berlin)",
+                    self.organization.time_zone
+                ),
             ));
         }
         let mut seen = std::collections::BTreeSet::new();

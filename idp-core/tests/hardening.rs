@@ -300,6 +300,15 @@ fn platform_folder_checks_catch_what_would_fail_or_escape_later() {
     .unwrap();
     let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
     assert!(e.to_string().contains("http.send"), "{e}");
+    // A time zone that is not an IANA name.
+    let dir = platform_dir();
+    edit_idp_yaml(
+        dir.path(),
+        "  time_zone: UTC\n",
+        "  time_zone: Mars/Olympus\n",
+    );
+    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
+    assert_eq!(field_of(&e), "organization.time_zone", "{e}");
     // A merge key without the field that names the list's items.
     let dir = platform_dir();
     let path_yaml = dir

@@ -512,3 +512,163 @@ fn a_waiver_can_be_asked_for_before_the_service_exists() {
         ErrorKind::InvalidInput
     );
 }
+
+/// A platform folder with the org in Berlin and two policies only Cedar's new context can
+/// express; the platform's clock is `now`.
+fn friday_platform(dir: &Path, ws: &Path, now: &str) -> Platform {
+    let f = dir.join("idp.yaml");
+    let text = std::fs::read_to_string(&f).unwrap();
+    std::fs::write(
+        &f,
+        text.replacen("  time_zone: UTC\n", "  time_zone: Europe/Berlin\n", 1),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("policies/calendar.cedar"),
+        r#"
+@id("no-prod-changes-friday-afternoon")
+forbid (principal, action in Idp::Action::"write", resource is Idp::Service)
+when {
+  !principal.platform_admin && context has environment && context.environment.kind == "prod" &&
+  context.time.weekday == "friday" && context.time.hour >= 12
+};
+
+@id("only-admins-ask-for-postgres-in-prod")
+forbid (principal, action == Idp::Action::"request_infra_resource", resource is Idp::Service)
+when {
+  !principal.platform_admin && context.operation == "request_infra_resource" &&
+  context has intent && context.intent.type == "postgres" &&
+  context has environment && context.environment.kind == "prod"
+};
+"#,
+    )
+    .unwrap();
+    Platform::build(
+        idp_core::Platform::builder()
+            .platform_dir(dir)
+            .workspace(ws)
+            .clock(std::sync::Arc::new(
+                idp_core::time::FixedClock::at(now).unwrap(),
+            )),
+    )
+    .unwrap()
+}
+
+#[test]
+fn policies_see_the_time_in_the_orgs_zone_the_operation_and_the_intent() {
+    // Friday 13:30 in Berlin: the team's first prod deployment is stopped by the calendar.
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = friday_platform(dir.path(), ws.path(), "2026-11-27T12:30:00Z");
+    let alice = p.principal("alice");
+    let e = p.run_golden_path(&alice, &req()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    assert!(
+        e.to_string().contains("no-prod-changes-friday-afternoon"),
+        "{e}"
+    );
+    assert!(repos_untouched(ws.path()));
+    // 23:30 UTC on Friday is already Saturday in Berlin: the same request passes.
+    let ws = tempfile::tempdir().unwrap();
+    let p = friday_platform(dir.path(), ws.path(), "2026-11-27T23:30:00Z");
+    let alice = p.principal("alice");
+    p.run_golden_path(&alice, &req()).unwrap();
+
+    // With prod approved, the team may add a bucket there, but not a database.
+    let w = p
+        .request_waiver(
+            &alice,
+            &WaiverRequest {
+                rule: "protected-environment".into(),
+                service: "payments-api".into(),
+                environment: Some("prod".into()),
+                justification: "storage for the new reports".into(),
+                expires: "2d".into(),
+                owner: None,
+            },
+        )
+        .unwrap();
+    approve(&p, &w.id);
+    let mut bucket = req();
+    bucket
+        .intents
+        .push(serde_json::json!({"type": "bucket", "class": "logs"}));
+    p.request_infra_resource(&alice, &bucket).unwrap();
+    let mut postgres = req();
+    postgres
+        .intents
+        .push(serde_json::json!({"type": "postgres"}));
+    let e = p.request_infra_resource(&alice, &postgres).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    assert!(
+        e.to_string()
+            .contains("only-admins-ask-for-postgres-in-prod"),
+        "{e}"
+    );
+    // The plan shows one decision per intent and environment, naming the intent.
+    let plan = p
+        .plan(&alice, Operation::RequestInfraResource, &postgres)
+        .unwrap();
+    let prod: Vec<_> = plan
+        .decisions
+        .iter()
+        .filter(|d| d.environment.as_deref() == Some("prod"))
+        .map(|d| (d.intent.clone(), d.allowed))
+        .collect();
+    assert!(
+        prod.contains(&(Some("postgres:postgres".into()), false)),
+        "{prod:?}"
+    );
+}
+
+#[test]
+fn a_policy_test_sets_the_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = friday_platform(dir.path(), ws.path(), "2026-11-25T09:00:00Z");
+    let tests = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tests.path().join("calendar_test.yaml"),
+        r#"
+tests:
+  - name: no prod change on a Friday afternoon in Berlin
+    principal: user:default/alice
+    action: provision_gitops
+    service: { name: payments-api, owner: team-payments }
+    environment: prod
+    context: { approved: true }
+    now: "2026-11-27T12:30:00Z"
+    expect: deny
+    policies: [no-prod-changes-friday-afternoon]
+  - name: Saturday in Berlin while still Friday in UTC
+    principal: user:default/alice
+    action: provision_gitops
+    service: { name: payments-api, owner: team-payments }
+    environment: prod
+    context: { approved: true }
+    now: "2026-11-27T23:30:00Z"
+    expect: allow
+  - name: a wrong expectation fails with what happened
+    principal: user:default/alice
+    action: provision_gitops
+    service: { name: payments-api, owner: team-payments }
+    environment: prod
+    context: { approved: true }
+    now: "2026-11-27T12:30:00Z"
+    expect: allow
+"#,
+    )
+    .unwrap();
+    let report = p.test_policies(tests.path()).unwrap();
+    assert_eq!((report.passed, report.failed), (2, 1), "{report:?}");
+    let failed = report.results.iter().find(|r| !r.passed).unwrap();
+    assert!(
+        failed
+            .detail
+            .contains("expected Allow, got Deny (policies [no-prod-changes-friday-afternoon])"),
+        "{}",
+        failed.detail
+    );
+}

@@ -367,13 +367,28 @@ impl Platform {
         crate::time::rfc3339(self.clock.now())
     }
 
+    /// The time of a request as policies see it: now, in the organization's time zone.
+    pub fn request_time(&self) -> crate::policy::RequestTime {
+        crate::policy::RequestTime::at(self.now(), self.def.config.organization.tz())
+    }
+
     /// Asks the policy point whether `req` is allowed (no side effects, nothing recorded).
     /// A write action (anything but `plan` and `explain`) is refused while the workspace is
-    /// pinned to another platform folder.
+    /// pinned to another platform folder. Without a time in its context, the request is decided
+    /// at [`Platform::request_time`].
     pub fn authorize(&self, req: &crate::policy::AuthzRequest) -> Result<crate::policy::Decided> {
         if !matches!(req.action.as_str(), "plan" | "explain") {
             pin::check_write(self, &req.action)?;
         }
+        let timed;
+        let req = if req.context.time.is_none() {
+            let mut r = req.clone();
+            r.context.time = Some(self.request_time());
+            timed = r;
+            &timed
+        } else {
+            req
+        };
         let env = req
             .context
             .environment

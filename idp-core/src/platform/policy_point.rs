@@ -14,8 +14,8 @@ use crate::org::Principal;
 use crate::policy::authz::EnvFacts;
 use crate::policy::waivers::PROTECTED_ENVIRONMENT;
 use crate::policy::{
-    AuthzContext, AuthzRequest, AuthzResource, Decided, GuardContext, GuardedFile, Violation,
-    Waiver,
+    AuthzContext, AuthzRequest, AuthzResource, Decided, GuardContext, GuardedFile, IntentFacts,
+    Violation, Waiver,
 };
 
 /// One authorization decision, as shown in plans and kept in the audit log.
@@ -24,6 +24,9 @@ pub struct DecisionRecord {
     pub action: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
+    /// For infrastructure: the intent decided on (`bucket:logs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<String>,
     pub allowed: bool,
     /// Ids of the deciding policies (empty: denied by default).
     pub policies: Vec<String>,
@@ -164,6 +167,8 @@ pub(crate) fn authorize_operation(
         context: AuthzContext {
             dry_run,
             change_window: prep.change_window_open,
+            operation: Some(prep.op.as_str().to_string()),
+            time: Some(p.request_time()),
             ..Default::default()
         },
     };
@@ -171,6 +176,7 @@ pub(crate) fn authorize_operation(
     Ok(DecisionRecord {
         action: action.into(),
         environment: None,
+        intent: None,
         allowed: d.allowed,
         policies: d.policies,
         waiver: None,
@@ -199,6 +205,7 @@ pub(crate) async fn check_change_sets(
         .filter(|w| w.is_valid(&now))
         .collect();
     let mut out = PolicyOutcome::default();
+    let time = p.request_time();
     for cs in sets {
         for env in cs.environments_written() {
             let facts = p.def.config.environment(env).map(|e| EnvFacts {
@@ -208,39 +215,68 @@ pub(crate) async fn check_change_sets(
             let approval = waivers
                 .iter()
                 .find(|w| w.covers(PROTECTED_ENVIRONMENT, &prep.service, Some(env)));
-            let req = AuthzRequest {
-                principal: who.clone(),
-                action: cs.step.as_str().to_string(),
-                resource: service_resource(prep),
-                context: AuthzContext {
+            let first = first_deploy(p, cs, env, same_run).await?;
+            // Infrastructure is decided per intent written there, so that a policy can speak of
+            // what is asked for (`context.intent.type == "postgres"`).
+            let mut intents: Vec<Option<IntentFacts>> = prep
+                .resolutions
+                .iter()
+                .filter(|r| {
+                    cs.step == crate::golden_path::StepId::RequestInfraResource
+                        && r.environment == env
+                        && cs.files.iter().any(|f| f.path == r.file && f.writes())
+                })
+                .map(|r| {
+                    Some(IntentFacts {
+                        ty: r.ty.clone(),
+                        class: r.class.clone().unwrap_or_default(),
+                        key: r.intent.clone(),
+                        module: r.module.clone(),
+                    })
+                })
+                .collect();
+            if intents.is_empty() {
+                intents.push(None);
+            }
+            for intent in intents {
+                let req = AuthzRequest {
+                    principal: who.clone(),
+                    action: cs.step.as_str().to_string(),
+                    resource: service_resource(prep),
+                    context: AuthzContext {
+                        environment: Some(env.to_string()),
+                        approved: approval.is_some(),
+                        change_window: prep.change_window_open,
+                        first_deploy: first,
+                        dry_run,
+                        operation: Some(prep.op.as_str().to_string()),
+                        time: Some(time.clone()),
+                        intent: intent.clone(),
+                    },
+                };
+                let d: Decided = p.def.authz.decide(&req, &p.def.directory, facts.as_ref())?;
+                // The waiver was used when, without it, the same request would be denied.
+                let used = d.allowed && approval.is_some() && {
+                    let mut without = req.clone();
+                    without.context.approved = false;
+                    !p.def
+                        .authz
+                        .decide(&without, &p.def.directory, facts.as_ref())?
+                        .allowed
+                };
+                out.decisions.push(DecisionRecord {
+                    action: cs.step.as_str().into(),
                     environment: Some(env.to_string()),
-                    approved: approval.is_some(),
-                    change_window: prep.change_window_open,
-                    first_deploy: first_deploy(p, cs, env, same_run).await?,
-                    dry_run,
-                },
-            };
-            let d: Decided = p.def.authz.decide(&req, &p.def.directory, facts.as_ref())?;
-            // The waiver was used when, without it, the same request would be denied.
-            let used = d.allowed && approval.is_some() && {
-                let mut without = req.clone();
-                without.context.approved = false;
-                !p.def
-                    .authz
-                    .decide(&without, &p.def.directory, facts.as_ref())?
-                    .allowed
-            };
-            out.decisions.push(DecisionRecord {
-                action: cs.step.as_str().into(),
-                environment: Some(env.to_string()),
-                allowed: d.allowed,
-                policies: d.policies,
-                waiver: if used {
-                    approval.map(|w| w.id.clone())
-                } else {
-                    None
-                },
-            });
+                    intent: intent.map(|i| i.key),
+                    allowed: d.allowed,
+                    policies: d.policies,
+                    waiver: if used {
+                        approval.map(|w| w.id.clone())
+                    } else {
+                        None
+                    },
+                });
+            }
         }
         // Module parameters that need approval (e.g. a bigger database) pass only with a waiver.
         if cs.step == crate::golden_path::StepId::RequestInfraResource {
@@ -253,6 +289,7 @@ pub(crate) async fn check_change_sets(
                     out.decisions.push(DecisionRecord {
                         action: rule.clone(),
                         environment: Some(r.environment.clone()),
+                        intent: Some(r.intent.clone()),
                         allowed: w.is_some(),
                         policies: vec![],
                         waiver: w.map(|w| w.id.clone()),

@@ -27,7 +27,7 @@ use crate::org::Principal;
 use crate::platform::PlatformDef;
 use crate::policy::authz::EnvFacts;
 use crate::policy::{
-    AuthzContext, AuthzRequest, AuthzResource, Enforcement, GuardContext, GuardedFile,
+    AuthzContext, AuthzRequest, AuthzResource, Enforcement, GuardContext, GuardedFile, RequestTime,
 };
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -55,6 +55,10 @@ struct TestCase {
     environment: Option<String>,
     #[serde(default)]
     context: Option<AuthzContext>,
+    /// The clock of the request (RFC 3339, `2026-11-27T16:30:00Z`): policies see its weekday,
+    /// hour and date in the organization's time zone. Default: the real time (or `context.time`).
+    #[serde(default)]
+    now: Option<String>,
     #[serde(default)]
     guardrails: Option<GuardrailInput>,
     expect: Expect,
@@ -248,6 +252,16 @@ fn run_case(def: &PlatformDef, t: &TestCase) -> Result<(bool, String)> {
     let mut context = t.context.clone().unwrap_or_default();
     if t.environment.is_some() {
         context.environment = t.environment.clone();
+    }
+    let tz = def.config.organization.tz();
+    if let Some(now) = &t.now {
+        let at = chrono::DateTime::parse_from_rfc3339(now).map_err(|e| {
+            Error::invalid(format!("now: {now:?} is not an RFC 3339 time: {e}"))
+                .with("field", "now")
+        })?;
+        context.time = Some(RequestTime::at(at.with_timezone(&chrono::Utc), tz));
+    } else if context.time.is_none() {
+        context.time = Some(RequestTime::at(chrono::Utc::now(), tz));
     }
     let env = match &context.environment {
         Some(e) => Some(

@@ -118,7 +118,7 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
             check_string("change_window", name, false)?;
             p.def
                 .config
-                .change_window_open(name, chrono::Utc::now())
+                .change_window_open(name, p.now())
                 .ok_or_else(|| {
                     let known: Vec<&str> = p
                         .def

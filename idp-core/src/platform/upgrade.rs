@@ -739,6 +739,8 @@ impl Platform {
                     environment: env.map(str::to_string),
                     approved: approval.is_some(),
                     dry_run,
+                    operation: Some("upgrade".into()),
+                    time: Some(self.request_time()),
                     ..Default::default()
                 },
             };
@@ -749,6 +751,7 @@ impl Platform {
             Ok(DecisionRecord {
                 action: "upgrade".into(),
                 environment: env.map(str::to_string),
+                intent: None,
                 allowed: d.allowed,
                 policies: d.policies,
                 waiver: approval.filter(|_| d.allowed).map(|w| w.id.clone()),

@@ -63,6 +63,66 @@ pub struct AuthzContext {
     pub first_deploy: bool,
     #[serde(default)]
     pub dry_run: bool,
+    /// The operation requested (`run_golden_path`, `provision_gitops`, `upgrade`, `plan`, ...);
+    /// default: the action.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    /// When the request is made, in the organization's time zone; default: now, in UTC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<RequestTime>,
+    /// For infrastructure: the intent and the module chosen for it in `environment`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<IntentFacts>,
+}
+
+/// `context.time.weekday` values, Monday first.
+pub const WEEKDAYS: [&str; 7] = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+];
+
+/// The time of a request as policies see it (`context.time`): in the organization's zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct RequestTime {
+    /// `monday` ... `sunday`.
+    pub weekday: String,
+    /// 0-23.
+    pub hour: u32,
+    /// `2026-11-27`.
+    pub date: String,
+}
+
+impl RequestTime {
+    /// `at` in time zone `tz`.
+    pub fn at(at: chrono::DateTime<chrono::Utc>, tz: chrono_tz::Tz) -> RequestTime {
+        use chrono::{Datelike, Timelike};
+        let local = at.with_timezone(&tz);
+        RequestTime {
+            weekday: WEEKDAYS[local.weekday().num_days_from_monday() as usize].to_string(),
+            hour: local.hour(),
+            date: local.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// An infrastructure intent as policies see it (`context.intent`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct IntentFacts {
+    /// `bucket`, `postgres`, ...
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The class (`logs`), or `""`.
+    #[serde(default)]
+    pub class: String,
+    /// `bucket:logs`.
+    pub key: String,
+    /// The module chosen (`aws-rds-postgres`).
+    pub module: String,
 }
 
 /// A decision and the policies that made it.
@@ -468,15 +528,25 @@ impl Authz {
             .map_err(|e| Error::invalid(format!("authorization input is not valid: {e}")))?;
         let c = &req.context;
         let context = if kind == ResKind::Service {
+            let time = c
+                .time
+                .clone()
+                .unwrap_or_else(|| RequestTime::at(chrono::Utc::now(), chrono_tz::UTC));
+            let operation = c.operation.as_deref().unwrap_or(&req.action);
             let key = format!(
-                "{}{}{}{}{}",
+                "{}{}{}{}+{}+{}+{}+{}+{}{}",
                 u8::from(c.approved),
                 u8::from(c.change_window),
                 u8::from(c.first_deploy),
                 u8::from(c.dry_run),
-                c.environment
-                    .as_deref()
-                    .map(|e| format!("+{e}"))
+                operation,
+                time.weekday,
+                time.hour,
+                time.date,
+                c.environment.as_deref().unwrap_or_default(),
+                c.intent
+                    .as_ref()
+                    .map(|i| format!("+{}+{}+{}+{}", i.ty, i.class, i.key, i.module))
                     .unwrap_or_default()
             );
             memos.contexts.get_or(key, || {
@@ -502,6 +572,54 @@ impl Authz {
                     pairs.push((
                         "environment".to_string(),
                         RestrictedExpression::new_entity_uid(uid(&ty.environment, e)),
+                    ));
+                }
+                pairs.push((
+                    "operation".to_string(),
+                    RestrictedExpression::new_string(operation.to_string()),
+                ));
+                pairs.push((
+                    "time".to_string(),
+                    RestrictedExpression::new_record([
+                        (
+                            "weekday".to_string(),
+                            RestrictedExpression::new_string(time.weekday.clone()),
+                        ),
+                        (
+                            "hour".to_string(),
+                            RestrictedExpression::new_long(i64::from(time.hour)),
+                        ),
+                        (
+                            "date".to_string(),
+                            RestrictedExpression::new_string(time.date.clone()),
+                        ),
+                    ])
+                    .map_err(|e| Error::internal(format!("authorization context time: {e}")))?,
+                ));
+                if let Some(i) = &c.intent {
+                    pairs.push((
+                        "intent".to_string(),
+                        RestrictedExpression::new_record([
+                            (
+                                "type".to_string(),
+                                RestrictedExpression::new_string(i.ty.clone()),
+                            ),
+                            (
+                                "class".to_string(),
+                                RestrictedExpression::new_string(i.class.clone()),
+                            ),
+                            (
+                                "key".to_string(),
+                                RestrictedExpression::new_string(i.key.clone()),
+                            ),
+                            (
+                                "module".to_string(),
+                                RestrictedExpression::new_string(i.module.clone()),
+                            ),
+                        ])
+                        .map_err(|e| {
+                            Error::internal(format!("authorization context intent: {e}"))
+                        })?,
                     ));
                 }
                 Context::from_pairs(pairs).map_err(|e| {
@@ -1252,6 +1370,11 @@ spec: {type: team, members: []}
                 // Errors when the environment entity is missing: the policy does not apply.
                 Just("context has environment && context.environment.protected".to_string()),
                 Just("context has environment && context.environment.kind == \"prod\"".to_string()),
+                // Time, operation and intent: every decision of a service has the first two.
+                Just("resource is Idp::Service && context.time.weekday == \"friday\"".to_string()),
+                Just("resource is Idp::Service && context.time.hour >= 18".to_string()),
+                Just("resource is Idp::Service && context.operation == \"upgrade\"".to_string()),
+                Just("context has intent && context.intent.type == \"postgres\"".to_string()),
             ]
         }
 
@@ -1297,6 +1420,8 @@ spec: {type: team, members: []}
             waiver: Option<(usize, usize)>,
             environment: Option<(bool, bool)>,
             flags: (bool, bool, bool),
+            /// (weekday, hour, operation, intent type)
+            when: (usize, u32, Option<usize>, Option<usize>),
         }
 
         fn case() -> impl Strategy<Value = Case> {
@@ -1309,17 +1434,26 @@ spec: {type: team, members: []}
                 proptest::option::of((0..2usize, 0..3usize)),
                 proptest::option::of((any::<bool>(), any::<bool>())),
                 (any::<bool>(), any::<bool>(), any::<bool>()),
+                (
+                    0..7usize,
+                    0..24u32,
+                    proptest::option::of(0..3usize),
+                    proptest::option::of(0..2usize),
+                ),
             )
                 .prop_map(
-                    |(user, groups, action, service, owner, waiver, environment, flags)| Case {
-                        user,
-                        groups,
-                        action,
-                        service,
-                        owner,
-                        waiver,
-                        environment,
-                        flags,
+                    |(user, groups, action, service, owner, waiver, environment, flags, when)| {
+                        Case {
+                            user,
+                            groups,
+                            action,
+                            service,
+                            owner,
+                            waiver,
+                            environment,
+                            flags,
+                            when,
+                        }
                     },
                 )
         }
@@ -1370,6 +1504,21 @@ spec: {type: team, members: []}
                     change_window: c.flags.1,
                     first_deploy: c.flags.2,
                     dry_run: false,
+                    operation: c
+                        .when
+                        .2
+                        .map(|o| ["upgrade", "run_golden_path", "plan"][o].to_string()),
+                    time: Some(RequestTime {
+                        weekday: WEEKDAYS[c.when.0].into(),
+                        hour: c.when.1,
+                        date: "2026-11-27".into(),
+                    }),
+                    intent: c.when.3.map(|t| IntentFacts {
+                        ty: ["postgres", "bucket"][t].into(),
+                        class: String::new(),
+                        key: ["postgres:postgres", "bucket:bucket"][t].into(),
+                        module: "m".into(),
+                    }),
                 },
             };
             (req, facts)
@@ -1389,7 +1538,21 @@ spec: {type: team, members: []}
                 let dir = Directory::load([("org.yaml", ORG4)]).unwrap();
                 let mut a = Authz::load([("gen.cedar", text.as_str())]).unwrap();
                 a.bind_directory(&dir).unwrap();
-                for c in &cases {
+                // Each case again with only its weekday, its hour, its operation or its
+                // intent changed, right after it: a memoized context must not answer for another.
+                let cases = cases.iter().flat_map(|c| {
+                    let (d, h, o, i) = c.when;
+                    let toggle = |x: Option<usize>| x.map_or(Some(0), |_| None);
+                    [
+                        (d, h, o, i),
+                        ((d + 4) % 7, h, o, i),
+                        (d, (h + 12) % 24, o, i),
+                        (d, h, toggle(o), i),
+                        (d, h, o, toggle(i)),
+                    ]
+                    .map(|when| Case { when, ..c.clone() })
+                });
+                for c in &cases.collect::<Vec<_>>() {
                     let (req, facts) = request(c);
                     let fast = a.decide(&req, &dir, facts.as_ref()).unwrap();
                     let mut plain = a.plain_cedar(&req, &dir, facts.as_ref()).unwrap().decide();

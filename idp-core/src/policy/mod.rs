@@ -5,7 +5,9 @@ pub mod authz;
 mod fastyaml;
 pub mod guardrails;
 
-pub use authz::{Authz, AuthzContext, AuthzRequest, AuthzResource, Decided};
+pub use authz::{
+    Authz, AuthzContext, AuthzRequest, AuthzResource, Decided, IntentFacts, RequestTime,
+};
 pub use guardrails::{
     Enforcement, GuardContext, GuardedFile, Guardrails, GuardrailsConfig, Violation,
 };

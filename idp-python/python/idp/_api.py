@@ -321,6 +321,11 @@ class DecisionRecord(Record):
         return self._data.get("environment")  # type: ignore[no-any-return]
 
     @property
+    def intent(self) -> Optional[str]:
+        """For infrastructure: the intent decided on (`bucket:logs`)."""
+        return self._data.get("intent")  # type: ignore[no-any-return]
+
+    @property
     def allowed(self) -> bool:
         return self._data["allowed"]  # type: ignore[no-any-return]
 
@@ -1723,6 +1728,28 @@ class AuthzContext(Args):
     change_window: Optional[bool] = None
     first_deploy: Optional[bool] = None
     dry_run: Optional[bool] = None
+    operation: Optional[str] = None
+    time: Optional[RequestTime] = None
+    intent: Optional[IntentFacts] = None
+
+
+@dataclasses.dataclass
+class RequestTime(Args):
+    """The time of a request as policies see it (`context.time`): in the organization's zone."""
+
+    weekday: str
+    hour: int
+    date: str
+
+
+@dataclasses.dataclass
+class IntentFacts(Args):
+    """An infrastructure intent as policies see it (`context.intent`)."""
+
+    type: str
+    key: str
+    module: str
+    class_: Optional[str] = None
 
 
 @dataclasses.dataclass
