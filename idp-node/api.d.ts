@@ -66,6 +66,8 @@ export interface WaiverRequest {
   expires: string
   /** The owning team, needed only for a service idp has not created yet (e.g. one whose first run a guardrail stops). */
   owner?: string | null
+  /** The operations it applies to ([`waivable_operations`]); required for `protected-environment`. Empty: every operation. */
+  operations?: string[]
 }
 
 /** Arguments naming one waiver. */
@@ -507,6 +509,8 @@ export interface Waiver {
   approved_at: string | null
   /** The owning team named at request time, for a service idp has not created yet. */
   owner?: string | null
+  /** The operations it applies to (`provision_gitops`, `request_infra_resource`, `upgrade`, ...): an operation requested, or a step of one. Empty: every operation (not allowed for `protected-environment`, whose waivers approve named changes). */
+  operations?: string[]
 }
 
 /** A waiver with its state now (what `list_waivers` returns). */
@@ -526,6 +530,8 @@ export interface WaiverWithState {
   approved_at: string | null
   /** The owning team named at request time, for a service idp has not created yet. */
   owner?: string | null
+  /** The operations it applies to (`provision_gitops`, `request_infra_resource`, `upgrade`, ...): an operation requested, or a step of one. Empty: every operation (not allowed for `protected-environment`, whose waivers approve named changes). */
+  operations?: string[]
   state: WaiverState
 }
 

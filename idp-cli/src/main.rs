@@ -217,6 +217,10 @@ enum WaiverCmd {
         /// An RFC 3339 time, or a duration: 12h, 7d (at most 90 days).
         #[arg(long, default_value = "7d")]
         expires: String,
+        /// An operation the waiver approves (repeatable): provision_gitops, upgrade,
+        /// request_infra_resource, ...; required for protected-environment. Default: any.
+        #[arg(long = "operation", value_name = "OPERATION")]
+        operations: Vec<String>,
     },
     /// Approve a waiver (someone other than its requester, allowed by policy).
     Approve { id: String },
@@ -746,6 +750,7 @@ fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
             environment,
             justification,
             expires,
+            operations,
         } => {
             let w = p.request_waiver(
                 &who,
@@ -756,6 +761,7 @@ fn waiver(cli: &Cli, p: &Platform, cmd: &WaiverCmd) -> idp_core::Result<()> {
                     justification: justification.clone(),
                     expires: expires.clone(),
                     owner: owner.clone(),
+                    operations: operations.iter().map(|o| o.replace('-', "_")).collect(),
                 },
             )?;
             output::json_or(&serde_json::to_value(&w)?, cli.json, || {

@@ -401,12 +401,17 @@ pub fn waivers(list: &[(idp_core::policy::Waiver, idp_core::policy::WaiverState)
     }
     for (w, s) in list {
         say!(
-            "{}  {:<9} {:<24} {:<20} {:<8} until {}  by {}",
+            "{}  {:<9} {:<24} {:<20} {:<8} {:<24} until {}  by {}",
             w.id,
             format!("{s:?}").to_lowercase(),
             w.rule,
             w.service,
             w.environment.as_deref().unwrap_or("*"),
+            if w.operations.is_empty() {
+                "*".to_string()
+            } else {
+                w.operations.join(",")
+            },
             w.expires_at,
             w.requested_by
         );

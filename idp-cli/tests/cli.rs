@@ -518,6 +518,8 @@ fn waivers_are_requested_approved_and_listed_from_the_cli() {
         .args([
             "--env",
             "prod",
+            "--operation",
+            "provision-gitops",
             "--justification",
             "bump memory after an incident",
             "--expires",

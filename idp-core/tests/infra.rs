@@ -238,6 +238,7 @@ fn an_override_that_needs_approval_goes_through_a_waiver() {
                 justification: "load test results need the bigger instance".into(),
                 expires: "7d".into(),
                 owner: None,
+                operations: vec![],
             },
         )
         .unwrap();

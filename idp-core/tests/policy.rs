@@ -82,6 +82,7 @@ fn a_waiver_names_a_rule_that_is_checked() {
                 justification: "what the team needs this week".into(),
                 expires: "2d".into(),
                 owner: Some("team-payments".into()),
+                operations: vec!["provision_gitops".into()],
             },
         )
     };
@@ -141,6 +142,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
                 justification: "raise the memory limit after the OOM incident".into(),
                 expires: "2d".into(),
                 owner: None,
+                operations: vec!["provision_gitops".into()],
             },
         )
         .unwrap();
@@ -162,6 +164,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
             justification: "admin's own exception".into(),
             expires: "1d".into(),
             owner: None,
+            operations: vec![],
         },
     );
     // pat is not in team-payments but is an admin: may request; may not approve it.
@@ -283,6 +286,7 @@ deny_single_replica[msg] {
                 justification: "dev runs one replica to save cost".into(),
                 expires: "30d".into(),
                 owner: None,
+                operations: vec![],
             },
         )
         .unwrap();
@@ -468,6 +472,7 @@ fn a_waiver_can_be_asked_for_before_the_service_exists() {
                 justification: "vendor image has no version tags yet".into(),
                 expires: "1d".into(),
                 owner: owner.map(str::to_string),
+                operations: vec![],
             },
         )
     };
@@ -485,6 +490,7 @@ fn a_waiver_can_be_asked_for_before_the_service_exists() {
             justification: "because I want to".into(),
             expires: "1d".into(),
             owner: Some("team-payments".into()),
+            operations: vec![],
         },
     );
     assert_eq!(m.unwrap_err().kind(), ErrorKind::Denied);
@@ -586,6 +592,7 @@ fn policies_see_the_time_in_the_orgs_zone_the_operation_and_the_intent() {
                 justification: "storage for the new reports".into(),
                 expires: "2d".into(),
                 owner: None,
+                operations: vec!["request_infra_resource".into()],
             },
         )
         .unwrap();
@@ -671,4 +678,62 @@ tests:
         "{}",
         failed.detail
     );
+}
+
+#[test]
+fn a_waiver_approves_only_the_operations_it_names() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    let v1 = ServiceRequest {
+        version: Some("1.0.0".into()),
+        ..req()
+    };
+    p.run_golden_path(&alice, &v1).unwrap();
+    let ask = |operations: &[&str]| {
+        p.request_waiver(
+            &alice,
+            &WaiverRequest {
+                rule: "protected-environment".into(),
+                service: "payments-api".into(),
+                environment: Some("prod".into()),
+                justification: "a topic for the new event stream".into(),
+                expires: "2d".into(),
+                owner: None,
+                operations: operations.iter().map(|o| o.to_string()).collect(),
+            },
+        )
+    };
+    // A protected-environment waiver names what it approves, from the known operations.
+    for (ops, needle) in [(&[][..], "--operation"), (&["deploy"][..], "deploy")] {
+        let e = ask(ops).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+        assert_eq!(
+            e.context().iter().find(|(k, _)| *k == "field").unwrap().1,
+            "operations"
+        );
+        assert!(e.to_string().contains(needle), "{e}");
+    }
+    // Approved for infrastructure, it does not let a parameter change or an upgrade into prod.
+    let infra = ask(&["request_infra_resource"]).unwrap();
+    approve(&p, &infra.id);
+    let e = p
+        .provision_gitops(&alice, &req().param("memory_limit", "512Mi"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    let upgrade = idp_core::platform::UpgradeRequest {
+        service: "payments-api".into(),
+        to: None,
+        keep: false,
+    };
+    let e = p.upgrade(&alice, &upgrade, false).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Denied, "{e}");
+    // One for the upgrade does.
+    let up = ask(&["upgrade"]).unwrap();
+    approve(&p, &up.id);
+    let r = p.upgrade(&alice, &upgrade, false).unwrap();
+    assert_eq!(r.status, idp_core::platform::UpgradeStatus::Upgraded);
+    // The waiver used is the one that names the operation.
+    let listed = p.list_waivers(&alice, Some("payments-api")).unwrap();
+    assert!(listed.iter().any(|(w, _)| w.operations == ["upgrade"]));
 }

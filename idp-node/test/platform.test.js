@@ -82,7 +82,7 @@ test('waivers, authorize, policy tests and the audit log', async () => {
   await p.runGoldenPath(request())
   const w = await p.requestWaiver({
     rule: 'protected-environment', service: 'payments-api', environment: 'prod',
-    justification: 'hotfix for the prod outage', expires: '1d',
+    operations: ['provision_gitops'], justification: 'hotfix for the prod outage', expires: '1d',
   })
   // A rule nothing checks is refused, with the valid rules named.
   await assert.rejects(

@@ -89,7 +89,8 @@ def test_waivers_authorize_and_policy_tests(platform):
     w = platform.request_waiver(
         idp.WaiverRequest(
             rule="protected-environment", service="payments-api", environment="prod",
-            justification="hotfix for the prod outage", expires="1d",
+            operations=["provision_gitops"], justification="hotfix for the prod outage",
+            expires="1d",
         )
     )
     assert w.id

@@ -108,8 +108,9 @@ impl PolicyOutcome {
             } else if let Some(env) = &d.environment {
                 msg.push_str(&format!(
                     ". Changes to a protected environment need an approved waiver \
-                     (idp waiver request --rule {PROTECTED_ENVIRONMENT} --service {service} --env {env} ...) \
-                     or an open change window (--change-window NAME)"
+                     (idp waiver request --rule {PROTECTED_ENVIRONMENT} --service {service} --env {env} \
+                     --operation {} ...) or an open change window (--change-window NAME)",
+                    d.action
                 ));
             }
             return Some(
@@ -207,6 +208,8 @@ pub(crate) async fn check_change_sets(
     let mut out = PolicyOutcome::default();
     let time = p.request_time();
     for cs in sets {
+        // A waiver names the operations it approves: the one requested, or this step of it.
+        let ops = [prep.op.as_str(), cs.step.as_str()];
         for env in cs.environments_written() {
             let facts = p.def.config.environment(env).map(|e| EnvFacts {
                 protected: e.protected,
@@ -214,7 +217,7 @@ pub(crate) async fn check_change_sets(
             });
             let approval = waivers
                 .iter()
-                .find(|w| w.covers(PROTECTED_ENVIRONMENT, &prep.service, Some(env)));
+                .find(|w| w.covers(PROTECTED_ENVIRONMENT, &prep.service, Some(env), &ops));
             let first = first_deploy(p, cs, env, same_run).await?;
             // Infrastructure is decided per intent written there, so that a policy can speak of
             // what is asked for (`context.intent.type == "postgres"`).
@@ -285,7 +288,7 @@ pub(crate) async fn check_change_sets(
                 for rule in r.approvals.iter().filter(|_| written) {
                     let w = waivers
                         .iter()
-                        .find(|w| w.covers(rule, &prep.service, Some(&r.environment)));
+                        .find(|w| w.covers(rule, &prep.service, Some(&r.environment), &ops));
                     out.decisions.push(DecisionRecord {
                         action: rule.clone(),
                         environment: Some(r.environment.clone()),
@@ -331,7 +334,7 @@ pub(crate) async fn check_change_sets(
             if v.severity == crate::policy::Enforcement::Deny
                 && let Some(w) = waivers
                     .iter()
-                    .find(|w| w.covers(&v.rule, &prep.service, v.environment.as_deref()))
+                    .find(|w| w.covers(&v.rule, &prep.service, v.environment.as_deref(), &ops))
             {
                 v.waived_by = Some(w.id.clone());
             }

@@ -728,6 +728,7 @@ impl Platform {
                         crate::policy::waivers::PROTECTED_ENVIRONMENT,
                         service,
                         Some(e),
+                        &["upgrade"],
                     )
                 })
             });
@@ -806,7 +807,7 @@ impl Platform {
             if v.severity == crate::policy::Enforcement::Deny
                 && let Some(w) = waivers
                     .iter()
-                    .find(|w| w.covers(&v.rule, service, v.environment.as_deref()))
+                    .find(|w| w.covers(&v.rule, service, v.environment.as_deref(), &["upgrade"]))
             {
                 v.waived_by = Some(w.id.clone());
             }

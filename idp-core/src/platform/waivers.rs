@@ -7,7 +7,9 @@ use super::{Platform, policy_point};
 use crate::audit::AuditEvent;
 use crate::error::{Error, ErrorKind, Result};
 use crate::org::Principal;
-use crate::policy::waivers::{PROTECTED_ENVIRONMENT, check_request, module_override, parse_expiry};
+use crate::policy::waivers::{
+    PROTECTED_ENVIRONMENT, check_request, module_override, parse_expiry, waivable_operations,
+};
 use crate::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
 
 async fn waiver_resource(p: &Platform, w: &Waiver) -> Result<AuthzResource> {
@@ -57,7 +59,7 @@ fn event(
         waivers: vec![w.id.clone()],
         outcome: outcome.into(),
         details: json!({
-            "waiver": w.id, "rule": w.rule, "environment": w.environment,
+            "waiver": w.id, "rule": w.rule, "environment": w.environment, "operations": w.operations,
             "expires_at": w.expires_at, "requested_by": w.requested_by,
         }),
         ..Default::default()
@@ -133,7 +135,27 @@ impl Platform {
             )
             .with("field", "environment"));
         }
-        let now = chrono::Utc::now();
+        let valid = waivable_operations();
+        if let Some(bad) = req.operations.iter().find(|o| !valid.contains(&o.as_str())) {
+            return Err(Error::invalid(format!(
+                "operation {} cannot be waived; operations: {}",
+                crate::naming::shown(bad),
+                valid.join(", ")
+            ))
+            .with("field", "operations"));
+        }
+        if req.rule == PROTECTED_ENVIRONMENT && req.operations.is_empty() {
+            return Err(Error::invalid(format!(
+                "a protected-environment waiver approves named changes: give the operations it \
+                 approves (--operation, repeatable: {})",
+                valid.join(", ")
+            ))
+            .with("field", "operations"));
+        }
+        let mut operations = req.operations.clone();
+        operations.sort();
+        operations.dedup();
+        let now = self.now();
         let w = Waiver {
             id: format!("wv-{}", crate::digest::random_hex(6)),
             rule: req.rule.clone(),
@@ -146,6 +168,7 @@ impl Platform {
             approved_by: None,
             approved_at: None,
             owner,
+            operations,
         };
         let resource = waiver_resource(self, &w).await?;
         let d = self.authorize(&AuthzRequest {

@@ -40,6 +40,20 @@ pub struct Waiver {
     /// The owning team named at request time, for a service idp has not created yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<String>,
+    /// The operations it applies to (`provision_gitops`, `request_infra_resource`, `upgrade`,
+    /// ...): an operation requested, or a step of one. Empty: every operation (not allowed for
+    /// `protected-environment`, whose waivers approve named changes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<String>,
+}
+
+/// The operations a waiver may name: every operation of a service request, and `upgrade`.
+pub fn waivable_operations() -> Vec<&'static str> {
+    crate::request::Operation::ALL
+        .iter()
+        .map(|o| o.as_str())
+        .chain(["upgrade"])
+        .collect()
 }
 
 /// Where a waiver stands.
@@ -67,8 +81,15 @@ impl Waiver {
         }
     }
 
-    /// True when this waiver covers `rule` for `service` in `environment`.
-    pub fn covers(&self, rule: &str, service: &str, environment: Option<&str>) -> bool {
+    /// True when this waiver covers `rule` for `service` in `environment`, for a change made
+    /// by any of `operations` (the operation requested and the step making the change).
+    pub fn covers(
+        &self,
+        rule: &str,
+        service: &str,
+        environment: Option<&str>,
+        operations: &[&str],
+    ) -> bool {
         self.rule == rule
             && self.service == service
             && match (&self.environment, environment) {
@@ -76,6 +97,11 @@ impl Waiver {
                 (Some(w), Some(e)) => w == e,
                 (Some(_), None) => false,
             }
+            && (self.operations.is_empty()
+                || self
+                    .operations
+                    .iter()
+                    .any(|o| operations.contains(&o.as_str())))
     }
 }
 
@@ -94,6 +120,10 @@ pub struct WaiverRequest {
     /// first run a guardrail stops).
     #[serde(default)]
     pub owner: Option<String>,
+    /// The operations it applies to ([`waivable_operations`]); required for
+    /// `protected-environment`. Empty: every operation.
+    #[serde(default)]
+    pub operations: Vec<String>,
 }
 
 /// Parses `expires` into an RFC 3339 UTC time after `now`, at most [`MAX_DAYS`] ahead.
@@ -169,6 +199,7 @@ mod tests {
             approved_by: approved.then(|| "user:default/p".into()),
             approved_at: None,
             owner: None,
+            operations: vec!["provision_gitops".into()],
         }
     }
 
@@ -187,10 +218,31 @@ mod tests {
     #[test]
     fn scope_matches_rule_service_and_environment() {
         let x = w(true, "2099-01-01T00:00:00.000Z");
-        assert!(x.covers(PROTECTED_ENVIRONMENT, "s", Some("prod")));
-        assert!(!x.covers(PROTECTED_ENVIRONMENT, "s", Some("dev")));
-        assert!(!x.covers(PROTECTED_ENVIRONMENT, "t", Some("prod")));
-        assert!(!x.covers("naming", "s", Some("prod")));
+        let gitops = ["provision_gitops"];
+        assert!(x.covers(PROTECTED_ENVIRONMENT, "s", Some("prod"), &gitops));
+        assert!(!x.covers(PROTECTED_ENVIRONMENT, "s", Some("dev"), &gitops));
+        assert!(!x.covers(PROTECTED_ENVIRONMENT, "t", Some("prod"), &gitops));
+        assert!(!x.covers("naming", "s", Some("prod"), &gitops));
+        // A run of the whole golden path makes the step it names; an upgrade is another change.
+        assert!(x.covers(
+            PROTECTED_ENVIRONMENT,
+            "s",
+            Some("prod"),
+            &["run_golden_path", "provision_gitops"]
+        ));
+        assert!(!x.covers(PROTECTED_ENVIRONMENT, "s", Some("prod"), &["upgrade"]));
+        assert!(!x.covers(
+            PROTECTED_ENVIRONMENT,
+            "s",
+            Some("prod"),
+            &["request_infra_resource", "request_infra_resource"]
+        ));
+        // No operations named: any.
+        let any = Waiver {
+            operations: vec![],
+            ..x
+        };
+        assert!(any.covers(PROTECTED_ENVIRONMENT, "s", Some("prod"), &["upgrade"]));
     }
 
     #[test]

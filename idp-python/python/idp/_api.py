@@ -830,6 +830,11 @@ class Waiver(Record):
         """The owning team named at request time, for a service idp has not created yet."""
         return self._data.get("owner")  # type: ignore[no-any-return]
 
+    @property
+    def operations(self) -> Optional[List[str]]:
+        """The operations it applies to (`provision_gitops`, `request_infra_resource`, `upgrade`, ...): an operation requested, or a step of one. Empty: every operation (not allowed for `protected-environment`, whose waivers approve named changes)."""
+        return self._data.get("operations")  # type: ignore[no-any-return]
+
 
 class WaiverWithState(Record):
     """A waiver with its state now (what `list_waivers` returns)."""
@@ -883,6 +888,11 @@ class WaiverWithState(Record):
     def owner(self) -> Optional[str]:
         """The owning team named at request time, for a service idp has not created yet."""
         return self._data.get("owner")  # type: ignore[no-any-return]
+
+    @property
+    def operations(self) -> Optional[List[str]]:
+        """The operations it applies to (`provision_gitops`, `request_infra_resource`, `upgrade`, ...): an operation requested, or a step of one. Empty: every operation (not allowed for `protected-environment`, whose waivers approve named changes)."""
+        return self._data.get("operations")  # type: ignore[no-any-return]
 
     @property
     def state(self) -> WaiverState:
@@ -1673,6 +1683,7 @@ class WaiverRequest(Args):
     expires: str
     environment: Optional[str] = None
     owner: Optional[str] = None
+    operations: Optional[List[str]] = None
 
 
 @dataclasses.dataclass
