@@ -492,6 +492,30 @@ export interface GoldenPathSummary {
   parameters: unknown
 }
 
+/** The outcome of `idp golden-path check`. */
+export interface GoldenPathCheckReport {
+  /** Every golden path version looked at (`id@version`). */
+  checked: string[]
+  problems: Problem[]
+  /** True when no problem is an error. */
+  ok: boolean
+}
+
+/** One problem of one golden path version. */
+export interface Problem {
+  golden_path: string
+  version: string
+  severity: Severity
+  /** The file at fault: `golden-paths/<id>/<version>/path.yaml`, a template, or a file the version renders (`apps/<service>/dev/deployment.yaml`). */
+  file?: string | null
+  /** Where in it: `parameters.properties.port.default`, `steps.wire_ci.files[0].path`, the guardrail rule of a rendered file, ... */
+  field?: string | null
+  message: string
+}
+
+/** How bad a problem is. */
+export type Severity = "error" | "warning"
+
 /** A waiver and its approval. */
 export interface Waiver {
   /** `wv-…` */
@@ -823,6 +847,8 @@ export interface IdpMethods {
   runs: { args: ListArgs; result: RunSummary[] }
   /** The golden paths and their versions, with each one's parameter schema. */
   golden_paths: { args: NoArgs; result: GoldenPathSummary[] }
+  /** Checks every golden path and version: it loads, its schema and defaults are sound, it renders with its defaults, and what it renders passes the guardrails. Writes nothing. */
+  check_golden_paths: { args: NoArgs; result: GoldenPathCheckReport }
   /** Asks for an exception to a rule for a service (and environment), until it expires. */
   request_waiver: { args: WaiverRequest; result: Waiver }
   /** Approves a waiver (someone other than its requester, allowed by policy). */
@@ -869,6 +895,7 @@ export interface IdpMethodNames {
   resume: 'resume'
   runs: 'runs'
   golden_paths: 'goldenPaths'
+  check_golden_paths: 'checkGoldenPaths'
   request_waiver: 'requestWaiver'
   approve_waiver: 'approveWaiver'
   list_waivers: 'listWaivers'

@@ -243,6 +243,9 @@ enum GoldenPathCmd {
     Run(Box<RequestArgs>),
     /// List the golden paths and their versions.
     List,
+    /// Check every golden path and version: it loads, its schema and defaults are sound, it
+    /// renders with its defaults and passes the guardrails. Exit 1 when any problem is an error.
+    Check,
 }
 
 #[derive(Args, Clone, Default)]
@@ -580,6 +583,14 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         }
         Command::GoldenPath(GoldenPathCmd::List) => {
             output::golden_paths(&p, cli.json);
+            Ok(())
+        }
+        Command::GoldenPath(GoldenPathCmd::Check) => {
+            let r = p.check_golden_paths()?;
+            output::golden_path_check(&r, cli.json);
+            if !r.ok {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::BootstrapService(a) => operation(&cli, &p, Operation::BootstrapService, a),

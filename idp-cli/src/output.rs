@@ -320,6 +320,47 @@ pub fn golden_paths(p: &Platform, as_json: bool) {
             g["title"].as_str().unwrap_or("")
         );
     }
+    for (id, versions) in &p.definition().broken_golden_paths {
+        for version in versions.keys() {
+            say!("{id}@{version}  (does not load: run `idp golden-path check`)");
+        }
+    }
+}
+
+/// `idp golden-path check`: every problem, with its file and field.
+pub fn golden_path_check(r: &idp_core::platform::GoldenPathCheckReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    for p in &r.problems {
+        let at = match (&p.file, &p.field) {
+            (Some(f), Some(k)) => format!("{f} ({k}): "),
+            (Some(f), None) => format!("{f}: "),
+            (None, Some(k)) => format!("{k}: "),
+            (None, None) => String::new(),
+        };
+        let severity = match p.severity {
+            idp_core::platform::check::Severity::Error => "error",
+            idp_core::platform::check::Severity::Warning => "warning",
+        };
+        say!(
+            "{severity}: {}@{}: {at}{}",
+            p.golden_path,
+            p.version,
+            p.message
+        );
+    }
+    let errors = r
+        .problems
+        .iter()
+        .filter(|p| p.severity == idp_core::platform::check::Severity::Error)
+        .count();
+    say!(
+        "checked {}: {} error(s), {} warning(s)",
+        r.checked.join(", "),
+        errors,
+        r.problems.len() - errors
+    );
 }
 
 /// JSON with `--json`, else the human line.

@@ -1381,3 +1381,45 @@ fn env_param_gives_one_environment_its_own_values_for_golden_paths_and_intents()
     }
     assert_eq!(main_commits(ws.path(), "gitops"), before);
 }
+
+#[test]
+fn golden_path_check_exits_1_with_every_problem_and_0_when_clean() {
+    let ws = tempfile::tempdir().unwrap();
+    let out = idp(ws.path())
+        .args(["golden-path", "check"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 error(s), 0 warning(s)"),
+        "{out:?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    init_folder(dir.path());
+    let path_yaml = dir
+        .path()
+        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+    let text = std::fs::read_to_string(&path_yaml).unwrap();
+    std::fs::write(&path_yaml, text.replacen("default: 8080", "default: 80", 1)).unwrap();
+    let out = idp(ws.path())
+        .arg("--platform")
+        .arg(dir.path())
+        .args(["--json", "golden-path", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let report = json_of(&out);
+    assert_eq!(report["ok"], false);
+    assert_eq!(
+        report["problems"][0]["field"],
+        "parameters.properties.port.default"
+    );
+    // The listing still shows both versions: the broken default does not stop the load.
+    let list = idp(ws.path())
+        .arg("--platform")
+        .arg(dir.path())
+        .args(["golden-path", "list"])
+        .output()
+        .unwrap();
+    assert!(list.status.success(), "{list:?}");
+}

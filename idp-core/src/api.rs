@@ -263,6 +263,10 @@ calls! {
     /// The golden paths and their versions, with each one's parameter schema.
     GoldenPaths "golden_paths" (NoArgs) -> Vec<GoldenPathSummary> =
         |p, _who, _a| golden_paths(p);
+    /// Checks every golden path and version: it loads, its schema and defaults are sound, it
+    /// renders with its defaults, and what it renders passes the guardrails. Writes nothing.
+    CheckGoldenPaths "check_golden_paths" (NoArgs) -> crate::platform::GoldenPathCheckReport =
+        |p, _who, _a| p.check_golden_paths()?;
     /// Asks for an exception to a rule for a service (and environment), until it expires.
     RequestWaiver "request_waiver" (crate::policy::WaiverRequest) -> crate::policy::Waiver =
         |p, who, a| p.request_waiver(who, &a).await?;

@@ -450,14 +450,39 @@ fn a_platform_folder_with_a_mistake_names_the_file_and_field() {
             .any(|c| c.starts_with("field=environments[2].replicas.max")),
         "{e}"
     );
-    // A template that does not compile names the template.
+    // A template that does not compile breaks its version only: the platform loads, a request
+    // for that version names the template, other versions work, and the check reports it.
     std::fs::write(&idp_yaml, text).unwrap();
     let tpl = dir
         .path()
         .join("golden-paths/python-fastapi-service/1.0.0/templates/service/SECURITY.md.tera");
     std::fs::write(&tpl, "{% if %}").unwrap();
-    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
-    assert!(e.to_string().contains("SECURITY.md.tera"), "{e}");
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let v1 = ServiceRequest {
+        version: Some("1.0.0".into()),
+        ..req()
+    };
+    let e = p.run_golden_path(&p.principal("alice"), &v1).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    assert!(
+        e.to_string()
+            .contains("python-fastapi-service@1.0.0 does not load")
+            && e.to_string().contains("SECURITY.md.tera"),
+        "{e}"
+    );
+    assert!(!ws.path().join("repos/payments-api.git").exists());
+    p.run_golden_path(&p.principal("alice"), &req()).unwrap();
+    let report = p.check_golden_paths().unwrap();
+    assert!(!report.ok);
+    let problem = &report.problems[0];
+    assert_eq!(
+        (problem.version.as_str(), problem.file.as_deref()),
+        (
+            "1.0.0",
+            Some("golden-paths/python-fastapi-service/1.0.0/templates/service/SECURITY.md.tera")
+        ),
+        "{problem:?}"
+    );
     // init refuses to overwrite.
     assert_eq!(
         Platform::init_dir(dir.path()).unwrap_err().kind(),

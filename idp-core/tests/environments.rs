@@ -167,8 +167,15 @@ fn bounds_may_differ_per_environment_type() {
         ),
     )
     .unwrap();
-    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
-    assert!(e.to_string().contains("x-idp-environment-types"), "{e}");
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let report = p.check_golden_paths().unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|x| x.version == "2.0.0" && x.message.contains("x-idp-environment-types")),
+        "{report:?}"
+    );
 }
 
 #[test]

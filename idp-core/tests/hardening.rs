@@ -316,8 +316,21 @@ fn platform_folder_checks_catch_what_would_fail_or_escape_later() {
         .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     std::fs::write(&path_yaml, format!("{text}\nmerge_keys:\n  topics: ''\n")).unwrap();
-    let e = Platform::from_dir(dir.path(), ws.path()).unwrap_err();
-    assert_eq!(field_of(&e), "merge_keys.topics", "{e}");
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let problem = p.check_golden_paths().unwrap().problems.remove(0);
+    assert_eq!(
+        problem.field.as_deref(),
+        Some("merge_keys.topics"),
+        "{problem:?}"
+    );
+    // The version cannot be used: a request for it gets the error, with its file.
+    let e = p
+        .run_golden_path(
+            &p.principal("pat"),
+            &ServiceRequest::new("payments-api", "team-payments"),
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("merge_keys"), "{e}");
 }
 
 #[test]

@@ -737,3 +737,34 @@ fn a_waiver_approves_only_the_operations_it_names() {
     let listed = p.list_waivers(&alice, Some("payments-api")).unwrap();
     assert!(listed.iter().any(|(w, _)| w.operations == ["upgrade"]));
 }
+
+#[test]
+fn guardrails_check_what_a_change_writes_not_files_it_leaves_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let pat = p.principal("pat");
+    p.run_golden_path(&pat, &req()).unwrap();
+    // A policy arrives after the service exists: its deployments do not pass it.
+    std::fs::write(
+        dir.path().join("policies/replicas.rego"),
+        "package main\nimport rego.v1\ndeny_single_replica contains msg if {\n  input.kind == \"Deployment\"\n  input.spec.replicas < 2\n  msg := sprintf(\"%s must run at least 2 replicas\", [input.metadata.name])\n}\n",
+    )
+    .unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    // A new description touches the service repo only: not stopped by the deployments.
+    let r = p
+        .run_golden_path(
+            &pat,
+            &req().param("description", "Payments, now with refunds"),
+        )
+        .unwrap();
+    assert!(r.steps.iter().any(|s| s.change_request.is_some()), "{r:?}");
+    // A change to the deployments is checked, and stopped.
+    let e = p
+        .provision_gitops(&pat, &req().param("memory_limit", "512Mi"))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PolicyViolation, "{e}");
+    assert!(e.to_string().contains("deny_single_replica"), "{e}");
+}

@@ -315,7 +315,8 @@ pub struct RenderedFile {
 }
 
 /// How to report one template that does not compile (the batch compile only says which).
-type CompileError<'a> = Box<dyn Fn(&tera::Error) -> Error + 'a>;
+/// The error of one template that does not compile, from Tera's error and the template's text.
+type CompileError<'a> = Box<dyn Fn(&tera::Error, &str) -> Error + 'a>;
 
 fn path_tpl_name(step: StepId, i: usize) -> String {
     format!("__path__/{}/{i}", step.as_str())
@@ -377,10 +378,10 @@ impl GoldenPath {
             batch.push((
                 name.clone(),
                 body,
-                Box::new(move |e| {
+                Box::new(move |e, src| {
                     Error::invalid(format!(
                         "{file}: template {name} does not compile: {}",
-                        tera_msg(e)
+                        compile_msg(e, src)
                     ))
                     .with("file", format!("templates/{name}"))
                 }),
@@ -404,7 +405,12 @@ impl GoldenPath {
                 batch.push((
                     path_tpl_name(*step, i),
                     &f.path,
-                    Box::new(move |e| bad(&field, format!("bad path template: {}", tera_msg(e)))),
+                    Box::new(move |e, src| {
+                        bad(
+                            &field,
+                            format!("bad path template: {}", compile_msg(e, src)),
+                        )
+                    }),
                 ));
             }
         }
@@ -437,8 +443,11 @@ impl GoldenPath {
                     batch.push((
                         migration_tpl_name(n, s, k),
                         p,
-                        Box::new(move |e| {
-                            bad(&field, format!("bad path template: {}", tera_msg(e)))
+                        Box::new(move |e, src| {
+                            bad(
+                                &field,
+                                format!("bad path template: {}", compile_msg(e, src)),
+                            )
                         }),
                     ));
                 }
@@ -449,7 +458,12 @@ impl GoldenPath {
             batch.push((
                 stamp_tpl_name(*role),
                 &rd.stamp,
-                Box::new(move |e| bad(&field, format!("bad path template: {}", tera_msg(e)))),
+                Box::new(move |e, src| {
+                    bad(
+                        &field,
+                        format!("bad path template: {}", compile_msg(e, src)),
+                    )
+                }),
             ));
         }
         let mut tera = new_tera();
@@ -462,7 +476,7 @@ impl GoldenPath {
             for (name, body, error) in &batch {
                 one_by_one
                     .add_raw_template(name, body)
-                    .map_err(|e| error(&e))?;
+                    .map_err(|e| error(&e, body))?;
             }
             return Err(bad(
                 "templates",
@@ -646,11 +660,19 @@ impl GoldenPath {
 
     fn render(&self, name: &str, ctx: &tera::Context) -> Result<String> {
         self.tera.render(name, ctx).map_err(|e| {
-            Error::invalid(format!(
-                "{}: template {name} failed to render: {}",
+            let what = match internal_name(name) {
+                Some(field) => format!("{field} (a path template)"),
+                None => format!("template {name}"),
+            };
+            let e = Error::invalid(format!(
+                "{}: {what} failed to render: {}",
                 self.id_version(),
                 tera_msg(&e)
-            ))
+            ));
+            match internal_name(name) {
+                Some(field) => e.with("field", field),
+                None => e.with("file", format!("templates/{name}")),
+            }
         })
     }
 }
@@ -674,6 +696,9 @@ fn new_tera() -> tera::Tera {
     tera
 }
 
+/// Tera's error with its causes, in the words of `path.yaml`: a path template is named by its
+/// field (`steps.wire_ci.files[0].path`), not by the name idp gives it inside Tera; and a
+/// GitHub Actions expression that Tera tried to read gets the advice that fixes it.
 fn tera_msg(e: &tera::Error) -> String {
     use std::error::Error as _;
     let mut s = e.to_string();
@@ -683,7 +708,70 @@ fn tera_msg(e: &tera::Error) -> String {
         s.push_str(&inner.to_string());
         src = inner.source();
     }
+    let s = INTERNAL_NAME
+        .replace_all(&s, |c: &regex::Captures<'_>| {
+            internal_name(&c[0]).unwrap_or_else(|| c[0].to_string())
+        })
+        .into_owned();
+    if s.contains("${{") {
+        return format!(
+            "{s}\n(`${{{{ ... }}}}` is a GitHub Actions expression: wrap it in {{% raw %}}...{{% endraw %}} \
+             so that the template writes it as it is)"
+        );
+    }
     s
+}
+
+/// [`tera_msg`] for a template that does not compile, from its text `src`: when Tera reaches
+/// the end still inside a block, where that block opens.
+fn compile_msg(e: &tera::Error, src: &str) -> String {
+    let s = tera_msg(e);
+    match unclosed_block(src) {
+        Some((tag, line)) if s.contains("end of input") => format!(
+            "{s}\n(`{{% {tag} %}}` opened at line {line} is never closed: add `{{% end{tag} %}}`)"
+        ),
+        _ => s,
+    }
+}
+
+/// The innermost block (`if`, `for`, ...) left open at the end of `src`, with its line.
+fn unclosed_block(src: &str) -> Option<(String, usize)> {
+    static TAG: std::sync::LazyLock<regex::Regex> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"\{%-?\s*([a-z]+)").expect("valid regex"));
+    const BLOCKS: [&str; 6] = ["if", "for", "block", "macro", "filter", "raw"];
+    let mut open: Vec<(String, usize)> = Vec::new();
+    for c in TAG.captures_iter(src) {
+        let tag = &c[1];
+        let at = c.get(0).expect("whole match").start();
+        // Inside `raw`, only `endraw` counts.
+        if open.last().is_some_and(|(t, _)| t == "raw") && tag != "endraw" {
+            continue;
+        }
+        if BLOCKS.contains(&tag) {
+            open.push((tag.to_string(), src[..at].matches('\n').count() + 1));
+        } else if let Some(closed) = tag.strip_prefix("end")
+            && open.last().is_some_and(|(t, _)| t == closed)
+        {
+            open.pop();
+        }
+    }
+    open.pop()
+}
+
+/// idp's names for path templates inside Tera.
+static INTERNAL_NAME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"__(?:path|stamp|migration)__/[a-z_0-9/]+").expect("valid regex")
+});
+
+/// The `path.yaml` field a path template comes from, for idp's name of it inside Tera.
+fn internal_name(name: &str) -> Option<String> {
+    let mut parts = name.split('/');
+    match (parts.next()?, parts.next(), parts.next(), parts.next()) {
+        ("__path__", Some(step), Some(i), None) => Some(format!("steps.{step}.files[{i}].path")),
+        ("__stamp__", Some(role), None, None) => Some(format!("repos.{role}.stamp")),
+        ("__migration__", Some(n), Some(s), Some(_)) => Some(format!("migrations[{n}].steps[{s}]")),
+        _ => None,
+    }
 }
 
 /// A path inside a repo must be relative, normalized, and stay inside the repo.
@@ -753,5 +841,53 @@ mod tests {
         let mut c = tera::Context::new();
         c.insert("v", "a \"b\": c\nd");
         assert_eq!(t.render("t", &c).unwrap(), r#""a \"b\": c\nd""#);
+    }
+
+    #[test]
+    fn template_errors_speak_of_path_yaml_and_say_how_to_fix_them() {
+        // An unclosed block is reported where it opens, the innermost first.
+        assert_eq!(
+            unclosed_block("a\n{% if x %}\n{% for y in z %}{% endfor %}\nb\n"),
+            Some(("if".to_string(), 2))
+        );
+        assert_eq!(
+            unclosed_block("{% if x %}{% endif %}{% raw %}{% if %}{% endraw %}"),
+            None
+        );
+        assert_eq!(
+            unclosed_block("{%- for a in b -%}\n{% if c %}{% endif %}"),
+            Some(("for".to_string(), 1))
+        );
+        // idp's names for path templates are path.yaml's fields.
+        assert_eq!(
+            internal_name(&path_tpl_name(StepId::WireCi, 3)).as_deref(),
+            Some("steps.wire_ci.files[3].path")
+        );
+        assert_eq!(
+            internal_name(&stamp_tpl_name(RepoRole::Gitops)).as_deref(),
+            Some("repos.gitops.stamp")
+        );
+        assert_eq!(internal_name("service/ci.yml.tera"), None);
+        // Through Tera: a GitHub Actions expression, an unclosed if, a path template.
+        let mut t = new_tera();
+        t.add_raw_template("ci.yml", "run: echo ${{ github.sha }}\n")
+            .unwrap();
+        let e = t.render("ci.yml", &tera::Context::new()).unwrap_err();
+        assert!(tera_msg(&e).contains("{% raw %}"), "{}", tera_msg(&e));
+        let src = "line one\n{% if x %}\nline three\n";
+        let e = new_tera().add_raw_template("x", src).unwrap_err();
+        assert!(
+            compile_msg(&e, src).contains("`{% if %}` opened at line 2 is never closed"),
+            "{}",
+            compile_msg(&e, src)
+        );
+        let name = path_tpl_name(StepId::BootstrapService, 0);
+        t.add_raw_template(&name, "{{ params.nope }}").unwrap();
+        let e = t.render(&name, &tera::Context::new()).unwrap_err();
+        let msg = tera_msg(&e);
+        assert!(
+            msg.contains("steps.bootstrap_service.files[0].path") && !msg.contains("__path__"),
+            "{msg}"
+        );
     }
 }

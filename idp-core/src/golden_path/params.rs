@@ -151,6 +151,11 @@ impl ParameterSchema {
         })
     }
 
+    /// The defaults of the top-level properties.
+    pub fn defaults(&self) -> &Parameters {
+        &self.defaults
+    }
+
     /// The schema as written in `path.yaml`.
     pub fn raw(&self) -> &Value {
         &self.raw

@@ -31,7 +31,57 @@ pub struct PlatformDef {
     pub digest: String,
     /// id -> version -> golden path, versions ascending.
     pub golden_paths: BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>,
+    /// Golden path versions that do not load, by id and version folder: requests for them fail
+    /// with the load error; every other golden path works.
+    pub broken_golden_paths: BTreeMap<String, BTreeMap<String, LoadProblem>>,
     pub files: PlatformFiles,
+}
+
+/// Why a golden path version does not load: the error's message and where it points.
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+pub struct LoadProblem {
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl LoadProblem {
+    fn of(e: &Error) -> LoadProblem {
+        let get = |k: &str| {
+            e.context()
+                .iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.clone())
+        };
+        LoadProblem {
+            message: e.message().to_string(),
+            file: get("file"),
+            field: get("field"),
+        }
+    }
+
+    /// The error a request for the broken version gets.
+    fn error(&self, id: &str, version: &str) -> Error {
+        let at = self
+            .field
+            .as_deref()
+            .map(|f| format!(" (at {f})"))
+            .unwrap_or_default();
+        let mut e = Error::invalid(format!(
+            "golden path {id}@{version} does not load, so it cannot be used until it is fixed \
+             (`idp golden-path check` lists every problem): {}{at}",
+            self.message
+        ))
+        .with("field", "golden_path");
+        if let Some(f) = &self.file {
+            e = e.with("file", f.clone());
+        }
+        e
+    }
 }
 
 impl std::fmt::Debug for PlatformDef {
@@ -43,10 +93,17 @@ impl std::fmt::Debug for PlatformDef {
 }
 
 type GoldenPaths = BTreeMap<String, BTreeMap<Version, Arc<GoldenPath>>>;
+type Broken = BTreeMap<String, BTreeMap<String, LoadProblem>>;
 
-/// Every golden path version under `golden-paths/<id>/<version>/`, compiled.
-fn load_golden_paths(files: &PlatformFiles, config: &PlatformConfig) -> Result<GoldenPaths> {
+/// Every golden path version under `golden-paths/<id>/<version>/`, compiled; the versions that
+/// do not compile are set aside with their error, so that one broken golden path does not stop
+/// the others.
+fn load_golden_paths(
+    files: &PlatformFiles,
+    config: &PlatformConfig,
+) -> Result<(GoldenPaths, Broken)> {
     let mut golden_paths: GoldenPaths = BTreeMap::new();
+    let mut broken: Broken = BTreeMap::new();
     let mut path_files: PathFiles<'_> = BTreeMap::new();
     for (rel, text) in files.under("golden-paths/") {
         let mut parts = rel.splitn(3, '/');
@@ -64,24 +121,42 @@ fn load_golden_paths(files: &PlatformFiles, config: &PlatformConfig) -> Result<G
     }
     for ((id, ver), (text, templates)) in path_files {
         let file = format!("golden-paths/{id}/{ver}/path.yaml");
-        if text.is_empty() {
-            return Err(Error::invalid(format!("{file} is missing")).with("file", file));
+        let compiled = if text.is_empty() {
+            Err(Error::invalid(format!("{file} is missing")).with("file", file.clone()))
+        } else {
+            GoldenPath::compile(&file, text, &templates).and_then(|gp| {
+                if gp.def.id != id || gp.def.version != ver {
+                    return Err(Error::invalid(format!(
+                        "{file}: declares {}@{} but lives in golden-paths/{id}/{ver}/",
+                        gp.def.id, gp.def.version
+                    ))
+                    .with("file", file.clone()));
+                }
+                Ok(gp)
+            })
+        };
+        match compiled {
+            Ok(gp) => {
+                golden_paths
+                    .entry(id)
+                    .or_default()
+                    .insert(gp.version, Arc::new(gp));
+            }
+            Err(e) => {
+                let mut problem = LoadProblem::of(&e);
+                // Files are named from the platform folder (`templates/x.tera` is the version's).
+                if let Some(f) = &mut problem.file
+                    && !f.starts_with("golden-paths/")
+                {
+                    *f = format!("golden-paths/{id}/{ver}/{f}");
+                }
+                broken.entry(id).or_default().insert(ver, problem);
+            }
         }
-        let gp = GoldenPath::compile(&file, text, &templates)?;
-        if gp.def.id != id || gp.def.version != ver {
-            return Err(Error::invalid(format!(
-                "{file}: declares {}@{} but lives in golden-paths/{id}/{ver}/",
-                gp.def.id, gp.def.version
-            ))
-            .with("file", file));
-        }
-        golden_paths
-            .entry(id)
-            .or_default()
-            .insert(gp.version, Arc::new(gp));
     }
     if let Some(d) = &config.defaults.golden_path
         && !golden_paths.contains_key(d)
+        && !broken.contains_key(d)
     {
         return Err(Error::invalid(format!(
             "idp.yaml: defaults.golden_path `{d}` is not defined under golden-paths/"
@@ -89,7 +164,7 @@ fn load_golden_paths(files: &PlatformFiles, config: &PlatformConfig) -> Result<G
         .with("file", "idp.yaml")
         .with("field", "defaults.golden_path"));
     }
-    Ok(golden_paths)
+    Ok((golden_paths, broken))
 }
 
 /// The Cedar policies bound to the org directory, the guardrails with their Rego, and the
@@ -168,7 +243,7 @@ impl PlatformDef {
             (golden_paths, policies, catalog)
         });
         // Errors in the order a person reads the folder: golden paths, policies, modules.
-        let golden_paths = golden_paths?;
+        let (golden_paths, broken_golden_paths) = golden_paths?;
         let (authz, guardrails, policy_digest) = policies?;
         let catalog = catalog?;
         let digest = {
@@ -190,6 +265,7 @@ impl PlatformDef {
             catalog,
             policy_digest,
             golden_paths,
+            broken_golden_paths,
             files,
         })
     }
@@ -202,22 +278,40 @@ impl PlatformDef {
                 Error::invalid("no golden path given and idp.yaml sets no defaults.golden_path")
                     .with("field", "golden_path")
             })?;
-        let versions = self.golden_paths.get(id).ok_or_else(|| {
+        let broken = self.broken_golden_paths.get(id);
+        // The newest broken version, when it is newer than every version that loads: the
+        // latest is what it would have been, so it is not quietly replaced by an older one.
+        let newest_broken = broken.and_then(|b| {
+            b.iter()
+                .filter_map(|(v, p)| Some((Version::parse(v)?, v, p)))
+                .max_by(|a, b| a.0.cmp(&b.0))
+        });
+        let Some(versions) = self.golden_paths.get(id) else {
+            if let Some((_, v, p)) = newest_broken {
+                return Err(p.error(id, v));
+            }
             let known: Vec<&str> = self.golden_paths.keys().map(String::as_str).collect();
-            Error::not_found(format!(
+            return Err(Error::not_found(format!(
                 "golden path {} does not exist; known: {}",
                 crate::naming::shown(id),
                 known.join(", ")
             ))
-            .with("field", "golden_path")
-        })?;
+            .with("field", "golden_path"));
+        };
         match version {
-            None => Ok(versions
-                .values()
-                .next_back()
-                .expect("at least one version")
-                .clone()),
+            None => {
+                let latest = versions.iter().next_back().expect("at least one version");
+                if let Some((bv, v, p)) = newest_broken
+                    && bv > *latest.0
+                {
+                    return Err(p.error(id, v));
+                }
+                Ok(latest.1.clone())
+            }
             Some(v) => {
+                if let Some(p) = broken.and_then(|b| b.get(v)) {
+                    return Err(p.error(id, v));
+                }
                 let parsed = Version::parse(v).ok_or_else(|| {
                     Error::invalid(format!("version {} is not X.Y.Z", crate::naming::shown(v)))
                         .with("field", "version")

@@ -8,6 +8,7 @@
 //! Planning, rendering, merging and policy are synchronous; everything that talks to a provider
 //! is `async`.
 
+pub mod check;
 mod definition;
 mod engine;
 pub mod explain;
@@ -27,7 +28,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-pub use definition::PlatformDef;
+pub use check::GoldenPathCheckReport;
+pub use definition::{LoadProblem, PlatformDef};
 pub use engine::Plan;
 pub use infra::{ImpactReport, ModuleSummary, ResolutionChange, ServiceImpact};
 pub use policy_point::DecisionRecord;

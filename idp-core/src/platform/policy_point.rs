@@ -185,7 +185,7 @@ pub(crate) fn authorize_operation(
 }
 
 /// Authorizes each environment the change sets write to, and runs the guardrails on every file
-/// they would leave in place (kept files are the team's and are not checked).
+/// they create or update (kept files are the team's, unchanged ones were checked when written).
 pub(crate) async fn check_change_sets(
     p: &Platform,
     who: &Principal,
@@ -303,8 +303,11 @@ pub(crate) async fn check_change_sets(
         let files: Vec<GuardedFile<'_>> = cs
             .files
             .iter()
+            // What the change set writes: a file it leaves as it is was checked when it was
+            // written (on a first creation, every file is new), and a change that does not touch
+            // a file is not stopped by it.
             .filter(|f| {
-                !f.is_stamp() && f.action != FileAction::Keep && f.action != FileAction::Delete
+                !f.is_stamp() && matches!(f.action, FileAction::Create | FileAction::Update)
             })
             .filter_map(|f| {
                 f.content.as_ref().map(|c| GuardedFile {
@@ -328,6 +331,8 @@ pub(crate) async fn check_change_sets(
                     ))
                 })
                 .collect(),
+            principal: Some(who.clone()),
+            operation: Some(prep.op.as_str().to_string()),
             ..Default::default()
         };
         for mut v in p.def.guardrails.check(&ctx, &files)? {

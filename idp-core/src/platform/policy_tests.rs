@@ -182,10 +182,24 @@ pub fn run(def: &PlatformDef, dir: &Path) -> Result<TestReport> {
     })
 }
 
+/// The test's principal: `user` with the test's `groups`, or its teams in the directory.
+fn principal_of(def: &PlatformDef, t: &TestCase, user: &str) -> Principal {
+    match &t.groups {
+        Some(g) => Principal::new(crate::org::entity_ref("user", user), g.clone()),
+        None => def.directory.principal(user),
+    }
+}
+
 fn run_case(def: &PlatformDef, t: &TestCase) -> Result<(bool, String)> {
     if let Some(g) = &t.guardrails {
+        // Rego sees who acts and how (`data.idp`) when the test names them.
         let ctx = GuardContext {
             service: g.service.clone(),
+            principal: t
+                .principal
+                .as_deref()
+                .map(|user| principal_of(def, t, user)),
+            operation: t.action.clone(),
             ..Default::default()
         };
         let file = GuardedFile {
@@ -226,10 +240,7 @@ fn run_case(def: &PlatformDef, t: &TestCase) -> Result<(bool, String)> {
         .action
         .clone()
         .ok_or_else(|| Error::invalid("an authorization test needs `action`"))?;
-    let principal = match &t.groups {
-        Some(g) => Principal::new(crate::org::entity_ref("user", user), g.clone()),
-        None => def.directory.principal(user),
-    };
+    let principal = principal_of(def, t, user);
     let resource = match (&t.service, &t.waiver) {
         (Some(s), None) => AuthzResource::Service {
             name: s.name.clone(),

@@ -802,6 +802,8 @@ impl Platform {
                 })
                 .collect(),
             sequential: self.sequential_checks,
+            principal: Some(who.clone()),
+            operation: Some("upgrade".into()),
         };
         for mut v in self.def.guardrails.check(&ctx, &files)? {
             if v.severity == crate::policy::Enforcement::Deny

@@ -72,6 +72,25 @@ pub struct GuardContext {
     /// Check on the calling thread only: the caller already keeps every core busy (a fleet
     /// upgrade runs many services at once).
     pub sequential: bool,
+    /// Who makes the change (`user:default/alice`) and their teams, for Rego's `data.idp`.
+    pub principal: Option<crate::org::Principal>,
+    /// The operation making the change (`run_golden_path`, `upgrade`, ...), for `data.idp`.
+    pub operation: Option<String>,
+}
+
+impl GuardContext {
+    /// What Rego policies read besides the file: `data.idp.{principal, operation, service}`
+    /// (the file itself stays `input`, as conftest gives it).
+    fn rego_data(&self) -> Value {
+        serde_json::json!({"idp": {
+            "principal": self.principal.as_ref().map(|p| serde_json::json!({
+                "user": p.user,
+                "groups": p.groups,
+            })),
+            "operation": self.operation,
+            "service": self.service,
+        }})
+    }
 }
 
 struct Rego {
@@ -95,6 +114,29 @@ struct Rego {
 struct Evaluator {
     engine: regorus::Engine,
     vm: Option<regorus::rvm::vm::RegoVM>,
+    /// The `data` both hold (set again only when a check brings other data: the interpreter
+    /// prepares its policies again after a change of data).
+    data: Option<Value>,
+}
+
+impl Evaluator {
+    fn use_data(&mut self, data: &Value) -> Result<()> {
+        if self.data.as_ref() == Some(data) {
+            return Ok(());
+        }
+        let value = regorus::Value::deserialize(data)
+            .map_err(|e| Error::internal(format!("Rego data: {e}")))?;
+        self.engine.clear_data();
+        self.engine
+            .add_data(value.clone())
+            .map_err(|e| Error::internal(format!("Rego data: {e}")))?;
+        if let Some(vm) = &mut self.vm {
+            vm.set_data(value)
+                .map_err(|e| Error::internal(format!("Rego data: {e}")))?;
+        }
+        self.data = Some(data.clone());
+        Ok(())
+    }
 }
 
 /// Loaded guardrails.
@@ -210,6 +252,7 @@ impl Guardrails {
                     Mutex::new(Evaluator {
                         engine: engine.clone(),
                         vm: vm.as_ref().map(new_vm),
+                        data: None,
                     })
                 })
                 .collect(),
@@ -252,8 +295,9 @@ impl Guardrails {
             self.rego.as_ref().map(|r| r.workers.len()).unwrap_or(1)
         };
         let total: usize = files.iter().map(|f| f.content.len()).sum();
+        let data = ctx.rego_data();
         if workers < 2 || files.len() < 4 || total < PARALLEL_FROM {
-            return self.check_with(ctx, files, 0, &Memo::default());
+            return self.check_with(ctx, &data, files, 0, &Memo::default());
         }
         // A shared queue, largest files first: each worker takes the next file when it is done
         // with its last, so that neither waits while the other has work left.
@@ -270,7 +314,7 @@ impl Guardrails {
                     return Ok(done);
                 };
                 let one = std::slice::from_ref(&files[i]);
-                done.push((i, self.check_with(ctx, one, w, &memo)?));
+                done.push((i, self.check_with(ctx, &data, one, w, &memo)?));
             }
         };
         let results: Vec<Result<PerFile>> = std::thread::scope(|s| {
@@ -291,10 +335,11 @@ impl Guardrails {
         Ok(per_file.into_iter().flat_map(|(_, v)| v).collect())
     }
 
-    /// Checks `files` in order on worker `w`'s Rego engine.
+    /// Checks `files` in order on worker `w`'s Rego engine, whose `data` is `data`.
     fn check_with(
         &self,
         ctx: &GuardContext,
+        data: &Value,
         files: &[GuardedFile<'_>],
         w: usize,
         memo: &Memo,
@@ -312,7 +357,7 @@ impl Guardrails {
             }
             for doc in &docs {
                 self.conventions_for(ctx, f, doc, &mut out);
-                self.rego_for(f, doc, w, memo, &mut out)?;
+                self.rego_for(data, f, doc, w, memo, &mut out)?;
             }
         }
         Ok(out)
@@ -517,6 +562,7 @@ impl Guardrails {
 
     fn rego_for(
         &self,
+        data: &Value,
         f: &GuardedFile<'_>,
         doc: &Value,
         w: usize,
@@ -550,7 +596,8 @@ impl Guardrails {
         let mut guard = rego.workers[w % rego.workers.len()]
             .lock()
             .map_err(|_| Error::internal("rego engine lock poisoned"))?;
-        let Evaluator { engine, vm } = &mut *guard;
+        guard.use_data(data)?;
+        let Evaluator { engine, vm, .. } = &mut *guard;
         let input = || {
             regorus::Value::deserialize(doc)
                 .map_err(|e| Error::internal(format!("Rego input from {}: {e}", f.path)))
@@ -1106,7 +1153,7 @@ mod tests {
         let ctx = GuardContext {
             service: "svc".into(),
             sequential: true,
-            namespaces: BTreeMap::new(),
+            ..Default::default()
         };
         // Without the limit the rule runs to its end and finds nothing.
         let e = g
@@ -1121,6 +1168,7 @@ mod tests {
             service: "svc".into(),
             sequential: false,
             namespaces: [("dev".into(), "t-dev".into())].into(),
+            ..Default::default()
         };
         let v = g(&[])
             .check(&ctx, &[file("apps/svc/dev/deployment.yaml", DEPLOY)])
@@ -1136,6 +1184,47 @@ mod tests {
             v.iter()
                 .any(|v| v.rule == "labels-required" && v.message.contains("team"))
         );
+    }
+
+    #[test]
+    fn rego_sees_who_acts_and_the_operation_in_data_idp() {
+        // On the virtual machine, and on the interpreter (a `with` keeps a policy off the VM).
+        for extra in ["", "x := 1 if { true with input as {} }\n"] {
+            let g = g(&[(
+                "policies/who.rego",
+                &format!(
+                    "package main\nimport rego.v1\n{extra}deny_privileged_outside_platform contains msg if {{\n  some c in input.spec.template.spec.containers\n  c.securityContext.privileged\n  not \"group:default/platform-team\" in data.idp.principal.groups\n  msg := sprintf(\"%s may not run %s privileged (%s)\", [data.idp.principal.user, c.name, data.idp.operation])\n}}\n"
+                ),
+            )]);
+            let as_ = |user: &str, groups: &[&str]| GuardContext {
+                service: "svc".into(),
+                sequential: true,
+                principal: Some(crate::org::Principal::new(
+                    user,
+                    groups.iter().map(|g| g.to_string()).collect(),
+                )),
+                operation: Some("provision_gitops".into()),
+                ..Default::default()
+            };
+            let alice = as_("user:default/alice", &["group:default/team-payments"]);
+            let pat = as_("user:default/pat", &["group:default/platform-team"]);
+            let found = |ctx: &GuardContext| -> Vec<String> {
+                g.check(ctx, &[file("d.yaml", DEPLOY)])
+                    .unwrap()
+                    .into_iter()
+                    .filter(|v| v.rule == "deny_privileged_outside_platform")
+                    .map(|v| v.message)
+                    .collect()
+            };
+            // Alice, then pat, then alice again on the same worker: the data follows the check.
+            assert_eq!(
+                found(&alice),
+                ["user:default/alice may not run app privileged (provision_gitops)"],
+                "{extra}"
+            );
+            assert!(found(&pat).is_empty(), "{extra}");
+            assert_eq!(found(&alice).len(), 1, "{extra}");
+        }
     }
 
     #[test]
@@ -1360,7 +1449,7 @@ exception[rules] {
             ] {
                 let rego = g.rego.as_ref().unwrap();
                 let mut worker = rego.workers[0].lock().unwrap();
-                let Evaluator { engine, vm } = &mut *worker;
+                let Evaluator { engine, vm, .. } = &mut *worker;
                 let vm = vm.as_mut().expect("these policies compile to the virtual machine");
                 let input = regorus::Value::deserialize(&doc).unwrap();
                 vm.set_input(input.clone());
@@ -1459,6 +1548,7 @@ exception[rules] {
         let found = g
             .check_with(
                 &GuardContext::default(),
+                &GuardContext::default().rego_data(),
                 &[file("dev.yaml", DEPLOY), file("prod.yaml", &dev)],
                 0,
                 &memo,

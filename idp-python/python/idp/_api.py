@@ -777,6 +777,59 @@ class GoldenPathSummary(Record):
         return self._data["parameters"]  # type: ignore[no-any-return]
 
 
+class GoldenPathCheckReport(Record):
+    """The outcome of `idp golden-path check`."""
+
+    __slots__ = ()
+
+    @property
+    def checked(self) -> List[str]:
+        """Every golden path version looked at (`id@version`)."""
+        return self._data["checked"]  # type: ignore[no-any-return]
+
+    @property
+    def problems(self) -> List[Problem]:
+        v = self._data["problems"]
+        return [Problem(x0) for x0 in v]
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error."""
+        return self._data["ok"]  # type: ignore[no-any-return]
+
+
+class Problem(Record):
+    """One problem of one golden path version."""
+
+    __slots__ = ()
+
+    @property
+    def golden_path(self) -> str:
+        return self._data["golden_path"]  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> str:
+        return self._data["version"]  # type: ignore[no-any-return]
+
+    @property
+    def severity(self) -> Severity:
+        return self._data["severity"]  # type: ignore[no-any-return]
+
+    @property
+    def file(self) -> Optional[str]:
+        """The file at fault: `golden-paths/<id>/<version>/path.yaml`, a template, or a file the version renders (`apps/<service>/dev/deployment.yaml`)."""
+        return self._data.get("file")  # type: ignore[no-any-return]
+
+    @property
+    def field(self) -> Optional[str]:
+        """Where in it: `parameters.properties.port.default`, `steps.wire_ci.files[0].path`, the guardrail rule of a rendered file, ..."""
+        return self._data.get("field")  # type: ignore[no-any-return]
+
+    @property
+    def message(self) -> str:
+        return self._data["message"]  # type: ignore[no-any-return]
+
+
 class Waiver(Record):
     """A waiver and its approval."""
 
@@ -1809,6 +1862,8 @@ Flavour = Literal["terraform", "crossplane"]
 
 InputSource = Literal["locked", "org_default", "environment_default", "developer", "naming", "tags"]
 
+Severity = Literal["error", "warning"]
+
 WaiverState = Literal["pending", "approved", "expired"]
 
 UpgradeStatus = Literal["up_to_date", "planned", "upgraded", "conflicts"]
@@ -1833,6 +1888,7 @@ METHODS = (
     "resume",
     "runs",
     "golden_paths",
+    "check_golden_paths",
     "request_waiver",
     "approve_waiver",
     "list_waivers",
@@ -2005,6 +2061,19 @@ class Methods:
     ) -> List[GoldenPathSummary]:
         """The golden paths and their versions, with each one's parameter schema."""
         return self._invoke("golden_paths", request, as_, progress, cancel, kwargs, lambda v: [GoldenPathSummary(x0) for x0 in v])  # type: ignore[attr-defined, no-any-return]
+
+    def check_golden_paths(
+        self,
+        request: Optional[Union[NoArgs, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> GoldenPathCheckReport:
+        """Checks every golden path and version: it loads, its schema and defaults are sound, it renders with its defaults, and what it renders passes the guardrails. Writes nothing."""
+        return self._invoke("check_golden_paths", request, as_, progress, cancel, kwargs, lambda v: GoldenPathCheckReport(v))  # type: ignore[attr-defined, no-any-return]
 
     def request_waiver(
         self,
@@ -2341,6 +2410,19 @@ class AsyncMethods:
     ) -> List[GoldenPathSummary]:
         """The golden paths and their versions, with each one's parameter schema."""
         return await self._invoke("golden_paths", request, as_, progress, cancel, kwargs, lambda v: [GoldenPathSummary(x0) for x0 in v])  # type: ignore[attr-defined, no-any-return]
+
+    async def check_golden_paths(
+        self,
+        request: Optional[Union[NoArgs, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> GoldenPathCheckReport:
+        """Checks every golden path and version: it loads, its schema and defaults are sound, it renders with its defaults, and what it renders passes the guardrails. Writes nothing."""
+        return await self._invoke("check_golden_paths", request, as_, progress, cancel, kwargs, lambda v: GoldenPathCheckReport(v))  # type: ignore[attr-defined, no-any-return]
 
     async def request_waiver(
         self,

@@ -1,0 +1,163 @@
+//! Authoring golden paths: `check` finds a platform team's mistakes before a team does, each
+//! with its golden path, version, file and field; and one broken golden path version does not
+//! stop the others.
+
+use idp_core::ServiceRequest;
+use idp_core::blocking::Platform;
+use idp_core::platform::check::Severity;
+
+fn edit(path: &std::path::Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn the_built_in_golden_paths_pass_the_check() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let r = p.check_golden_paths().unwrap();
+    assert!(r.ok, "{:#?}", r.problems);
+    assert!(r.problems.is_empty(), "{:#?}", r.problems);
+    assert_eq!(
+        r.checked,
+        [
+            "python-fastapi-service@1.0.0",
+            "python-fastapi-service@2.0.0"
+        ]
+    );
+}
+
+#[test]
+fn check_reports_every_mistake_with_its_file_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let v2 = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
+    // A default its own schema refuses, a typo among the keywords, a template reading a
+    // parameter that does not exist, and a rendered file the guardrails stop.
+    edit(
+        &v2.join("path.yaml"),
+        "      default: 8080",
+        "      default: 80",
+    );
+    edit(
+        &v2.join("path.yaml"),
+        "    python_version:\n      type: string",
+        "    python_version:\n      tpye: string",
+    );
+    let readme = v2.join("templates/service/README.md.tera");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    std::fs::write(
+        &readme,
+        format!("{text}\nListens on {{{{ params.prot }}}}.\n"),
+    )
+    .unwrap();
+    edit(
+        &v2.join("templates/gitops/deployment.yaml.tera"),
+        "            privileged: false",
+        "            privileged: true",
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let r = p.check_golden_paths().unwrap();
+    assert!(!r.ok);
+    let at = |field: &str| {
+        r.problems
+            .iter()
+            .find(|x| x.field.as_deref() == Some(field))
+            .unwrap_or_else(|| panic!("no problem at {field}: {:#?}", r.problems))
+    };
+    let path_yaml = "golden-paths/python-fastapi-service/2.0.0/path.yaml";
+    let d = at("parameters.properties.port.default");
+    assert_eq!(
+        (d.version.as_str(), d.file.as_deref(), d.severity),
+        ("2.0.0", Some(path_yaml), Severity::Error)
+    );
+    assert!(d.message.contains("minimum of 1024"), "{}", d.message);
+    assert!(
+        at("parameters.properties.python_version.tpye")
+            .message
+            .contains("tpye")
+    );
+    let render = r
+        .problems
+        .iter()
+        .find(|x| x.message.contains("`prot` is not defined"))
+        .expect("the undefined parameter");
+    assert_eq!(
+        render.file.as_deref(),
+        Some("golden-paths/python-fastapi-service/2.0.0/templates/service/README.md.tera")
+    );
+    assert!(
+        render.message.contains("Available fields") && render.message.contains("port"),
+        "{}",
+        render.message
+    );
+    let privileged = r
+        .problems
+        .iter()
+        .filter(|x| x.field.as_deref() == Some("deny_privileged"))
+        .count();
+    assert_eq!(privileged, 3, "one per environment: {:#?}", r.problems);
+    // 1.0.0 is fine, and still usable.
+    assert!(r.problems.iter().all(|x| x.version == "2.0.0"));
+}
+
+#[test]
+fn a_broken_golden_path_does_not_break_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    // A second golden path (a copy of the built-in one) that does not load.
+    let src = dir.path().join("golden-paths/python-fastapi-service/1.0.0");
+    let dst = dir.path().join("golden-paths/broken-service/1.0.0");
+    copy_dir(&src, &dst);
+    edit(
+        &dst.join("path.yaml"),
+        "id: python-fastapi-service\nversion: 1.0.0",
+        "id: broken-service\nversion: 1.0.0",
+    );
+    std::fs::write(
+        dst.join("templates/service/SECURITY.md.tera"),
+        "{% if x %}\n",
+    )
+    .unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    // The default golden path runs.
+    p.run_golden_path(
+        &p.principal("alice"),
+        &ServiceRequest::new("payments-api", "team-payments"),
+    )
+    .unwrap();
+    // The broken one is refused with its problem.
+    let e = p
+        .run_golden_path(
+            &p.principal("alice"),
+            &ServiceRequest {
+                golden_path: Some("broken-service".into()),
+                ..ServiceRequest::new("orders", "team-payments")
+            },
+        )
+        .unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::InvalidInput);
+    assert!(
+        e.to_string().contains("broken-service@1.0.0 does not load")
+            && e.to_string()
+                .contains("`{% if %}` opened at line 1 is never closed"),
+        "{e}"
+    );
+    assert!(!ws.path().join("repos/orders.git").exists());
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
