@@ -1,6 +1,8 @@
 //! `idp.yaml`: the organization, its environments, naming rules, required labels and tags, and
 //! which providers hold repos and state.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -19,7 +21,7 @@ pub struct PlatformConfig {
     #[serde(default)]
     pub naming: Naming,
     #[serde(default)]
-    pub labels: RequiredKeys,
+    pub labels: LabelsConfig,
     #[serde(default)]
     pub tags: RequiredKeys,
     #[serde(default)]
@@ -220,6 +222,67 @@ fn default_max_len() -> usize {
 pub struct RequiredKeys {
     #[serde(default)]
     pub required: Vec<String>,
+}
+
+/// `labels:` in idp.yaml: the labels every Kubernetes object must carry (checked by the
+/// `labels-required` convention), and the labels idp puts on everything it renders.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsConfig {
+    #[serde(default)]
+    pub required: Vec<String>,
+    /// Labels beside idp's own (`app.kubernetes.io/name`, `part-of`, `managed-by`, `team`,
+    /// `cost-center`, `env`), or other values for those: name -> value, where the value may use
+    /// `{service}`, `{team}`, `{cost_center}`, `{env}`, `{org}`, `{golden_path}` and
+    /// `{param.NAME}` (a golden-path parameter of the service).
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+}
+
+/// The placeholders a label value may use, besides `{param.NAME}`.
+const LABEL_PLACEHOLDERS: [&str; 6] = [
+    "service",
+    "team",
+    "cost_center",
+    "env",
+    "org",
+    "golden_path",
+];
+
+impl LabelsConfig {
+    /// Checks the names and the placeholders of `values`.
+    fn validate(&self) -> std::result::Result<(), (String, String)> {
+        for (name, value) in &self.values {
+            let field = format!("labels.values.{name}");
+            if !crate::naming::is_label_key(name) {
+                return Err((
+                    field,
+                    format!("`{name}` is not a Kubernetes label key ([prefix/]name)"),
+                ));
+            }
+            for p in placeholders(value) {
+                let known = LABEL_PLACEHOLDERS.contains(&p)
+                    || p.strip_prefix("param.").is_some_and(|n| !n.is_empty());
+                if !known {
+                    return Err((
+                        field,
+                        format!(
+                            "unknown placeholder {{{p}}}; known: {}, {{param.NAME}}",
+                            LABEL_PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The `{...}` placeholders of a pattern.
+fn placeholders(s: &str) -> impl Iterator<Item = &str> {
+    s.split('{')
+        .skip(1)
+        .filter_map(|p| p.split_once('}').map(|(p, _)| p))
 }
 
 /// `providers:` in idp.yaml: where repos, state and the audit log live. Each is one typed
@@ -463,6 +526,7 @@ impl PlatformConfig {
                 "at least one environment is required".into(),
             ));
         }
+        self.labels.validate().map_err(|(f, m)| bad(f, m))?;
         if self
             .organization
             .time_zone
@@ -600,6 +664,83 @@ impl PlatformConfig {
             }
         }
         Ok(())
+    }
+
+    /// The labels of a service's Kubernetes objects, in the order idp writes them: its own
+    /// (`app.kubernetes.io/name`, `part-of`, `managed-by`, `team`, `cost-center`, and `env` when
+    /// `env` is given), then the other names of `labels.values`, by name. Each value, or why it
+    /// cannot be made (a parameter the service does not have, a value Kubernetes refuses).
+    pub fn service_labels(
+        &self,
+        service: &str,
+        team: &str,
+        cost_center: &str,
+        golden_path: &str,
+        params: &serde_json::Map<String, serde_json::Value>,
+        env: Option<&str>,
+    ) -> Vec<(String, std::result::Result<String, String>)> {
+        let mut own: Vec<(&str, String)> = vec![
+            ("app.kubernetes.io/name", service.into()),
+            ("app.kubernetes.io/part-of", service.into()),
+            ("app.kubernetes.io/managed-by", "idp".into()),
+            ("team", team.into()),
+            ("cost-center", cost_center.into()),
+        ];
+        if let Some(e) = env {
+            own.push(("env", e.into()));
+        }
+        let fill = |pattern: &str| -> std::result::Result<String, String> {
+            let mut out = pattern.to_string();
+            for p in placeholders(pattern) {
+                let value = match p {
+                    "service" => service.to_string(),
+                    "team" => team.to_string(),
+                    "cost_center" => cost_center.to_string(),
+                    "org" => self.organization.name.clone(),
+                    "golden_path" => golden_path.to_string(),
+                    // Objects outside any environment get the label without it.
+                    "env" => env.unwrap_or_default().to_string(),
+                    _ => {
+                        let name = p.strip_prefix("param.").unwrap_or(p);
+                        match params.get(name) {
+                            Some(serde_json::Value::String(s)) => s.clone(),
+                            Some(
+                                v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)),
+                            ) => v.to_string(),
+                            _ => {
+                                return Err(format!(
+                                    "takes {{{p}}}, but {golden_path} has no string, number or \
+                                     boolean parameter {name}"
+                                ));
+                            }
+                        }
+                    }
+                };
+                out = out.replace(&format!("{{{p}}}"), &value);
+            }
+            if crate::naming::is_label_value(&out) {
+                Ok(out)
+            } else {
+                Err(format!(
+                    "would be {}, which is not a Kubernetes label value (at most 63 letters, \
+                     digits, '-', '_' or '.', starting and ending with a letter or digit)",
+                    crate::naming::shown(&out)
+                ))
+            }
+        };
+        let mut out: Vec<(String, std::result::Result<String, String>)> = own
+            .into_iter()
+            .map(|(name, value)| match self.labels.values.get(name) {
+                Some(pattern) => (name.to_string(), fill(pattern)),
+                None => (name.to_string(), Ok(value)),
+            })
+            .collect();
+        for (name, pattern) in &self.labels.values {
+            if !out.iter().any(|(n, _)| n == name) {
+                out.push((name.clone(), fill(pattern)));
+            }
+        }
+        out
     }
 
     /// True when change window `name` exists and is open at `now`.

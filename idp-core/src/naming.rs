@@ -1,8 +1,6 @@
 //! Names, labels and tags: one place that decides what a service, namespace or cloud resource is
 //! called and which labels every generated object carries.
 
-use std::collections::BTreeMap;
-
 /// True when `s` is a DNS-1123 label: 1-63 lowercase alphanumerics or '-', starting and ending
 /// with an alphanumeric.
 pub fn is_dns1123_label(s: &str) -> bool {
@@ -93,15 +91,28 @@ pub fn truncate_dns(name: &str, max: usize) -> String {
     format!("{head}-{}", &hash[..8])
 }
 
-/// The label set every Kubernetes object of a service carries (without `env`).
-pub fn common_labels(service: &str, team: &str, cost_center: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("app.kubernetes.io/name".into(), service.into()),
-        ("app.kubernetes.io/part-of".into(), service.into()),
-        ("app.kubernetes.io/managed-by".into(), "idp".into()),
-        ("team".into(), team.into()),
-        ("cost-center".into(), cost_center.into()),
-    ])
+/// True when `s` is a Kubernetes label value: empty, or at most 63 of `[A-Za-z0-9._-]`
+/// starting and ending with a letter or digit.
+pub fn is_label_value(s: &str) -> bool {
+    s.is_empty()
+        || (s.len() <= 63
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+            && s.as_bytes()[0].is_ascii_alphanumeric()
+            && s.as_bytes()[s.len() - 1].is_ascii_alphanumeric())
+}
+
+/// True when `s` is a Kubernetes label key: `[prefix/]name`, where the name is a non-empty label
+/// value and the prefix a DNS subdomain of at most 253 characters.
+pub fn is_label_key(s: &str) -> bool {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    !name.is_empty()
+        && is_label_value(name)
+        && prefix
+            .is_none_or(|p| !p.is_empty() && p.len() <= 253 && p.split('.').all(is_dns1123_label))
 }
 
 #[cfg(test)]

@@ -161,3 +161,88 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn the_orgs_label_set_reaches_everything_idp_renders_claims_included() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    // One more required label, from a golden-path parameter.
+    edit(
+        &dir.path().join("idp.yaml"),
+        "  required: [app.kubernetes.io/name, app.kubernetes.io/part-of, app.kubernetes.io/managed-by, team, cost-center, env]",
+        "  required: [app.kubernetes.io/name, app.kubernetes.io/part-of, app.kubernetes.io/managed-by, team, cost-center, env, globex.com/tier]\n  values: { globex.com/tier: '{param.lifecycle}' }",
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let pat = p.principal("pat");
+    let req = ServiceRequest::new("payments-api", "team-payments").param("lifecycle", "production");
+    p.run_golden_path(&pat, &req).unwrap();
+    let mut bucket = req.clone();
+    bucket
+        .intents
+        .push(serde_json::json!({"type": "bucket", "class": "logs"}));
+    p.request_infra_resource(&pat, &bucket).unwrap();
+    let read = |repo: &str, path: &str| -> serde_json::Value {
+        let bytes = p
+            .block_on(
+                p.source_control()
+                    .read_files(repo, None, &[path.to_string()]),
+            )
+            .unwrap()
+            .unwrap()
+            .remove(0)
+            .unwrap_or_else(|| panic!("{repo}:{path} missing"));
+        serde_norway::from_slice(&bytes).unwrap()
+    };
+    for path in [
+        "apps/payments-api/dev/deployment.yaml",
+        "apps/payments-api/prod/service.yaml",
+        "apps/payments-api/staging/servicemonitor.yaml",
+    ] {
+        let doc = read("gitops", path);
+        assert_eq!(
+            doc["metadata"]["labels"]["globex.com/tier"], "production",
+            "{path}"
+        );
+        assert_eq!(doc["metadata"]["labels"]["team"], "team-payments", "{path}");
+    }
+    let pod = read("gitops", "apps/payments-api/dev/deployment.yaml");
+    assert_eq!(
+        pod["spec"]["template"]["metadata"]["labels"]["globex.com/tier"],
+        "production"
+    );
+    let claim = read("infra", "crossplane/dev/payments-api/bucket-logs.yaml");
+    assert_eq!(claim["metadata"]["labels"]["globex.com/tier"], "production");
+    // A label from a parameter the golden path does not have stops the request, naming it.
+    edit(
+        &dir.path().join("idp.yaml"),
+        "{param.lifecycle}",
+        "{param.tier}",
+    );
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let e = p
+        .run_golden_path(&pat, &ServiceRequest::new("orders", "team-payments"))
+        .unwrap_err();
+    assert_eq!(e.kind(), idp_core::ErrorKind::InvalidInput, "{e}");
+    assert!(
+        e.to_string().contains("labels.values.globex.com/tier"),
+        "{e}"
+    );
+    // A name Kubernetes refuses, or an unknown placeholder, fails the load.
+    for (from, to) in [
+        (
+            "globex.com/tier: '{param.tier}'",
+            "'globex.com/Tier!': '{service}'",
+        ),
+        (
+            "globex.com/tier: '{param.tier}'",
+            "globex.com/tier: '{region}'",
+        ),
+    ] {
+        let d = tempfile::tempdir().unwrap();
+        copy_dir(dir.path(), d.path());
+        edit(&d.path().join("idp.yaml"), from, to);
+        let e = Platform::from_dir(d.path(), ws.path()).unwrap_err();
+        assert!(e.to_string().contains("labels.values"), "{e}");
+    }
+}

@@ -76,13 +76,39 @@ pub fn build_context(
         .cost_center
         .clone()
         .unwrap_or_else(|| "unassigned".into());
-    let labels = naming::common_labels(service, &team.name, &cost_center);
+    // The org's label set (`labels.values` of idp.yaml), as a map (`labels["team"]`) and in the
+    // order idp writes them (`label_list`, for `| yaml_labels`). A value that cannot be made is
+    // left out here; preflight refuses the request that would need it.
+    let label_set = |params: &Parameters, env: Option<&str>| -> (Value, Value) {
+        let labels: Vec<(String, String)> = cfg
+            .service_labels(
+                service,
+                &team.name,
+                &cost_center,
+                &gp.def.id,
+                &visible(params),
+                env,
+            )
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v.ok()?)))
+            .collect();
+        let map: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect();
+        let list: Vec<Value> = labels
+            .iter()
+            .map(|(n, v)| json!({"name": n, "value": v}))
+            .collect();
+        (Value::Object(map), Value::Array(list))
+    };
+    let (labels, label_list) = label_set(params, None);
     let environments: Vec<Value> = cfg
         .environments
         .iter()
         .map(|e| {
-            let mut env_labels = labels.clone();
-            env_labels.insert("env".into(), e.name.clone());
+            let (env_labels, env_label_list) =
+                label_set(env_params.get(&e.name).unwrap_or(params), Some(&e.name));
             let env_bindings = bindings.get(&e.name).cloned().unwrap_or_default();
             // Secrets whose secret outputs the service mounts as files: one volume per Secret,
             // with the keys it projects.
@@ -105,6 +131,7 @@ pub fn build_context(
                 "namespace": cfg.namespace(&team.name, service, &e.name),
                 "replicas": {"min": e.replicas.min, "max": e.replicas.max},
                 "labels": env_labels,
+                "label_list": env_label_list,
                                 // Environment variables from the service's infrastructure (Secret references).
                 "bindings": env_bindings,
                 // Secrets mounted as files (`/var/run/secrets/idp/<secret>/<key>`).
@@ -145,6 +172,7 @@ pub fn build_context(
         "params": visible(params),
         "image": format!("{}/{}/{}", cfg.organization.image_registry.trim_end_matches('/'), team.name, service),
         "labels": labels,
+        "label_list": label_list,
         "slo": {
             "availability": availability,
             "availability_percent": decimal(availability * 100.0),

@@ -685,6 +685,26 @@ fn new_tera() -> tera::Tera {
     tera.register_filter("q", |v: &str, _: tera::Kwargs, _: &tera::State| {
         serde_json::to_string(v).expect("string serializes")
     });
+    // `yaml_labels(indent=N)`: a `label_list` as YAML mapping lines, each indented by N spaces,
+    // in the org's order: `labels:` blocks render the org's whole label set this way.
+    tera.register_filter(
+        "yaml_labels",
+        |v: tera::Value, kwargs: tera::Kwargs, _: &tera::State| -> tera::TeraResult<String> {
+            let indent = " ".repeat(kwargs.get::<usize>("indent")?.unwrap_or(0));
+            let list = serde_json::to_value(&v).unwrap_or(serde_json::Value::Null);
+            let lines: Vec<String> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|l| {
+                    let name = l.get("name")?.as_str()?;
+                    let value = serde_json::to_string(l.get("value")?).ok()?;
+                    Some(format!("{indent}{name}: {value}"))
+                })
+                .collect();
+            Ok(lines.join("\n"))
+        },
+    );
     // `json`: any value as compact JSON.
     tera.register_filter(
         "json",

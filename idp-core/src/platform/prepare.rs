@@ -324,6 +324,7 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
             .or_default()
             .extend(r.bindings.iter().cloned());
     }
+    check_labels(p, &gp, &team, &req.service, &params, &env_params)?;
     let ctx = build_context(
         &p.def.config,
         &team,
@@ -405,6 +406,52 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
         resolutions,
         change_window_open,
     })
+}
+
+/// Every label of `labels.values` can be made for this service, in every environment: a label
+/// that names a parameter the golden path lacks, or whose value Kubernetes would refuse, stops
+/// the request before anything is rendered.
+fn check_labels(
+    p: &Platform,
+    gp: &GoldenPath,
+    team: &Team,
+    service: &str,
+    params: &Parameters,
+    env_params: &BTreeMap<String, Parameters>,
+) -> Result<()> {
+    let cfg = &p.def.config;
+    let cost_center = team.cost_center.as_deref().unwrap_or("unassigned");
+    let visible = |params: &Parameters| -> Parameters {
+        params
+            .iter()
+            .filter(|(k, _)| !gp.schema.is_secret(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    };
+    let envs = std::iter::once(None).chain(cfg.environments.iter().map(|e| Some(e.name.as_str())));
+    for env in envs {
+        let params = env.and_then(|e| env_params.get(e)).unwrap_or(params);
+        let labels = cfg.service_labels(
+            service,
+            &team.name,
+            cost_center,
+            &gp.def.id,
+            &visible(params),
+            env,
+        );
+        for (name, value) in labels {
+            if let Err(why) = value {
+                return Err(Error::invalid(format!(
+                    "idp.yaml: label {name} {why}{}",
+                    env.map(|e| format!(" (environment {e})"))
+                        .unwrap_or_default()
+                ))
+                .with("file", "idp.yaml")
+                .with("field", format!("labels.values.{name}")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The values of single environments: those kept for the service, updated by the request's
