@@ -246,6 +246,11 @@ enum GoldenPathCmd {
     /// Check every golden path and version: it loads, its schema and defaults are sound, it
     /// renders with its defaults and passes the guardrails. Exit 1 when any problem is an error.
     Check,
+    /// Release (freeze) golden path ID at VERSION: write its release.lock, the digest of
+    /// everything it renders from, into the platform folder (--platform). A later change to any
+    /// of those files, shared templates included, sets the version aside until a new version is
+    /// cut.
+    Release { id: String, version: String },
 }
 
 #[derive(Args, Clone, Default)]
@@ -583,6 +588,28 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         }
         Command::GoldenPath(GoldenPathCmd::List) => {
             output::golden_paths(&p, cli.json);
+            Ok(())
+        }
+        Command::GoldenPath(GoldenPathCmd::Release { id, version }) => {
+            let Some(dir) = &cli.platform else {
+                return Err(Error::invalid(
+                    "golden-path release writes into a platform folder: give --platform DIR",
+                )
+                .with("field", "platform"));
+            };
+            let lock = p.definition().release_lock(id, version)?;
+            let path = dir.join(format!("golden-paths/{id}/{version}/release.lock"));
+            std::fs::write(&path, lock)?;
+            output::json_or(
+                &serde_json::json!({"golden_path": id, "version": version, "release_lock": path}),
+                cli.json,
+                || {
+                    format!(
+                        "released {id}@{version}: {} records what it renders from",
+                        path.display()
+                    )
+                },
+            );
             Ok(())
         }
         Command::GoldenPath(GoldenPathCmd::Check) => {

@@ -1396,9 +1396,10 @@ fn golden_path_check_exits_1_with_every_problem_and_0_when_clean() {
     );
     let dir = tempfile::tempdir().unwrap();
     init_folder(dir.path());
-    let path_yaml = dir
-        .path()
-        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+    let v2 = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
+    // Developing the version again: off with its release lock.
+    std::fs::remove_file(v2.join("release.lock")).unwrap();
+    let path_yaml = v2.join("path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     std::fs::write(&path_yaml, text.replacen("default: 8080", "default: 80", 1)).unwrap();
     let out = idp(ws.path())
@@ -1422,4 +1423,44 @@ fn golden_path_check_exits_1_with_every_problem_and_0_when_clean() {
         .output()
         .unwrap();
     assert!(list.status.success(), "{list:?}");
+}
+
+#[test]
+fn a_released_golden_path_is_frozen_until_a_new_version_is_released() {
+    let ws = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    init_folder(dir.path());
+    let with_platform = || {
+        let mut c = idp_as(ws.path(), "user:default/pat");
+        c.arg("--platform").arg(dir.path());
+        c
+    };
+    // The built-in versions are released: an edit to one sets it aside.
+    let v2 = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
+    let readme = v2.join("templates/service/README.md.tera");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    std::fs::write(&readme, format!("{text}\nEdited after the release.\n")).unwrap();
+    let out = with_platform().args(["-q"]).args(RUN).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("released and frozen") && err.contains("README.md.tera"),
+        "{err}"
+    );
+    // Releasing needs the platform folder, and writes the lock there.
+    let no_folder = idp(ws.path())
+        .args(["golden-path", "release", "python-fastapi-service", "2.0.0"])
+        .output()
+        .unwrap();
+    assert_eq!(no_folder.status.code(), Some(2), "{no_folder:?}");
+    // (A real team copies the folder to 2.1.0; re-releasing 2.0.0 here shows the lock's role.)
+    std::fs::remove_file(v2.join("release.lock")).unwrap();
+    let out = with_platform()
+        .args(["golden-path", "release", "python-fastapi-service", "2.0.0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(v2.join("release.lock").is_file());
+    let out = with_platform().args(["-q"]).args(RUN).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
 }

@@ -2,6 +2,8 @@
 //! with its golden path, version, file and field; and one broken golden path version does not
 //! stop the others.
 
+mod common;
+
 use idp_core::ServiceRequest;
 use idp_core::blocking::Platform;
 use idp_core::platform::check::Severity;
@@ -32,6 +34,7 @@ fn the_built_in_golden_paths_pass_the_check() {
 fn check_reports_every_mistake_with_its_file_and_field() {
     let dir = tempfile::tempdir().unwrap();
     Platform::init_dir(dir.path()).unwrap();
+    common::unfreeze(dir.path(), "2.0.0");
     let v2 = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
     // A default its own schema refuses, a typo among the keywords, a template reading a
     // parameter that does not exist, and a rendered file the guardrails stop.
@@ -111,6 +114,8 @@ fn a_broken_golden_path_does_not_break_the_others() {
     let src = dir.path().join("golden-paths/python-fastapi-service/1.0.0");
     let dst = dir.path().join("golden-paths/broken-service/1.0.0");
     copy_dir(&src, &dst);
+    // A new golden path is not released yet.
+    std::fs::remove_file(dst.join("release.lock")).unwrap();
     edit(
         &dst.join("path.yaml"),
         "id: python-fastapi-service\nversion: 1.0.0",
@@ -245,4 +250,112 @@ fn the_orgs_label_set_reaches_everything_idp_renders_claims_included() {
         let e = Platform::from_dir(d.path(), ws.path()).unwrap_err();
         assert!(e.to_string().contains("labels.values"), "{e}");
     }
+}
+
+/// A small golden path `worker` at `version` whose GitOps values come from a shared template
+/// (with a shared partial).
+fn worker(dir: &std::path::Path, version: &str) {
+    let v = dir.join(format!("golden-paths/worker/{version}"));
+    std::fs::create_dir_all(v.join("templates")).unwrap();
+    std::fs::write(
+        v.join("path.yaml"),
+        format!(
+            "apiVersion: idp.dev/v1\nkind: GoldenPath\nid: worker\nversion: {version}\nparameters:\n  type: object\n  additionalProperties: false\n  properties:\n    replicas: {{ type: integer, minimum: 1, maximum: 5, default: 1 }}\nrepos:\n  service: {{ stamp: .idp/scaffold.json }}\n  gitops: {{ stamp: 'apps/{{{{ service }}}}/.idp/scaffold.json' }}\nsteps:\n  bootstrap_service:\n    repo: service\n    files:\n      - {{ path: README.md, template: README.md.tera, ownership: seeded }}\n  provision_gitops:\n    repo: gitops\n    files:\n      - {{ path: 'apps/{{{{ service }}}}/{{{{ env.name }}}}/values.yaml', template: shared/gitops/values.yaml.tera, for_each: environment, ownership: merged }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(v.join("templates/README.md.tera"), "# {{ service }}\n").unwrap();
+}
+
+#[test]
+fn shared_templates_serve_several_golden_paths_and_a_release_freezes_them() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    let shared = dir.path().join("shared/templates");
+    std::fs::create_dir_all(shared.join("gitops")).unwrap();
+    std::fs::create_dir_all(shared.join("partials")).unwrap();
+    std::fs::write(
+        shared.join("gitops/values.yaml.tera"),
+        "service: {{ service | q }}\nreplicas: {{ params.replicas }}\n{% include \"shared/partials/labels.tera\" %}",
+    )
+    .unwrap();
+    std::fs::write(
+        shared.join("partials/labels.tera"),
+        "labels:\n{{ env.label_list | yaml_labels(indent=2) }}\n",
+    )
+    .unwrap();
+    worker(dir.path(), "1.0.0");
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let pat = p.principal("pat");
+    let req = |service: &str, version: &str| ServiceRequest {
+        golden_path: Some("worker".into()),
+        version: Some(version.into()),
+        ..ServiceRequest::new(service, "team-payments")
+    };
+    p.run_golden_path(&pat, &req("jobs", "1.0.0")).unwrap();
+    let values = common::read(&p, "gitops", "apps/jobs/dev/values.yaml").unwrap();
+    assert!(
+        values.contains("replicas: 1") && values.contains("  team: \"team-payments\""),
+        "{values}"
+    );
+    // Released: the lock records the shared template and the partial it includes.
+    let lock = p.definition().release_lock("worker", "1.0.0").unwrap();
+    assert!(
+        lock.contains("shared/templates/gitops/values.yaml.tera")
+            && lock.contains("shared/templates/partials/labels.tera"),
+        "{lock}"
+    );
+    std::fs::write(
+        dir.path().join("golden-paths/worker/1.0.0/release.lock"),
+        &lock,
+    )
+    .unwrap();
+    assert!(
+        Platform::from_dir(dir.path(), ws.path())
+            .unwrap()
+            .check_golden_paths()
+            .unwrap()
+            .ok
+    );
+    // Changing the shared partial sets the released version aside, naming the file ...
+    std::fs::write(
+        shared.join("partials/labels.tera"),
+        "labels:\n{{ env.label_list | yaml_labels(indent=2) }}\nextra: true\n",
+    )
+    .unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let e = p.run_golden_path(&pat, &req("jobs", "1.0.0")).unwrap_err();
+    assert!(
+        e.to_string().contains("released and frozen")
+            && e.to_string()
+                .contains("shared/templates/partials/labels.tera"),
+        "{e}"
+    );
+    let problem = p.check_golden_paths().unwrap().problems.remove(0);
+    assert_eq!(
+        problem.file.as_deref(),
+        Some("shared/templates/partials/labels.tera"),
+        "{problem:?}"
+    );
+    // ... while the golden paths that do not use it are untouched, and a new version takes the
+    // change.
+    p.run_golden_path(&pat, &ServiceRequest::new("payments-api", "team-payments"))
+        .unwrap();
+    worker(dir.path(), "1.1.0");
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    p.run_golden_path(&pat, &req("reports", "1.1.0")).unwrap();
+    let values = common::read(&p, "gitops", "apps/reports/dev/values.yaml").unwrap();
+    assert!(values.contains("extra: true"), "{values}");
+    // A version's own template may not take the shared names.
+    let own = dir
+        .path()
+        .join("golden-paths/worker/1.1.0/templates/shared");
+    std::fs::create_dir_all(&own).unwrap();
+    std::fs::write(own.join("x.tera"), "x").unwrap();
+    let e = Platform::from_dir(dir.path(), ws.path())
+        .unwrap()
+        .run_golden_path(&pat, &req("more", "1.1.0"))
+        .unwrap_err();
+    assert!(e.to_string().contains("shared templates"), "{e}");
 }

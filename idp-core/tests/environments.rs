@@ -3,7 +3,7 @@
 //! requests, stamped, explained and carried through upgrades.
 
 mod common;
-use common::{field_of, read};
+use common::{field_of, read, unfreeze};
 use idp_core::blocking::Platform;
 use idp_core::{ErrorKind, ServiceRequest};
 
@@ -126,6 +126,7 @@ fn bounds_may_differ_per_environment_type() {
     let ws = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     Platform::init_dir(dir.path()).unwrap();
+    unfreeze(dir.path(), "2.0.0");
     // Non-prod environments may not ask for more than 999Mi; prod may go to 99999Mi.
     let path_yaml = dir
         .path()

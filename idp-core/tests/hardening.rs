@@ -2,7 +2,7 @@
 //! test fails without its fix.
 
 mod common;
-use common::field_of;
+use common::{field_of, unfreeze};
 use idp_core::blocking::Platform;
 use idp_core::{ErrorKind, ServiceRequest};
 use std::path::Path;
@@ -423,6 +423,7 @@ fn everything_kept(ws: &Path) -> String {
 #[test]
 fn a_secret_nested_in_an_object_parameter_is_redacted_everywhere() {
     let dir = platform_dir();
+    unfreeze(dir.path(), "2.0.0");
     let gp = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
     let path_yaml = gp.join("path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();

@@ -3,6 +3,8 @@
 
 use std::path::Path;
 
+mod common;
+
 use idp_core::audit::AuditFilter;
 use idp_core::blocking::Platform;
 use idp_core::policy::{AuthzContext, AuthzRequest, AuthzResource, Waiver, WaiverRequest};
@@ -339,6 +341,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
     let dir = tempfile::tempdir().unwrap();
     Platform::init_dir(dir.path()).unwrap();
+    common::unfreeze(dir.path(), "2.0.0");
     let path_yaml = dir
         .path()
         .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");

@@ -11,8 +11,118 @@ use crate::golden_path::{GoldenPath, Version};
 use crate::org::Directory;
 use crate::policy::{Authz, Guardrails};
 
-/// (golden path id, version folder) -> (path.yaml text, template name -> text)
-type PathFiles<'a> = BTreeMap<(String, String), (&'a str, BTreeMap<String, String>)>;
+/// (golden path id, version folder) -> (path.yaml text, template name -> text, release.lock)
+type PathFiles<'a> =
+    BTreeMap<(String, String), (&'a str, BTreeMap<String, String>, Option<&'a str>)>;
+
+/// Where templates every golden path may use live, and the prefix they are named by.
+const SHARED: &str = "shared/templates/";
+
+/// A released version's record of everything it renders from (`release.lock` in its folder).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseLock {
+    pub golden_path: String,
+    pub version: String,
+    /// SHA-256 over `files`.
+    pub digest: String,
+    /// Each file the version renders from (platform-folder path) -> its SHA-256.
+    pub files: BTreeMap<String, String>,
+}
+
+/// What golden path `id` at `ver` renders from: its `path.yaml`, its own templates, and the
+/// shared templates it names or includes (transitively), by platform-folder path, each with
+/// its SHA-256.
+fn release_files(
+    id: &str,
+    ver: &str,
+    path_yaml: &str,
+    own: &BTreeMap<String, String>,
+    shared: &BTreeMap<String, String>,
+) -> ReleaseLock {
+    let base = format!("golden-paths/{id}/{ver}/");
+    let mut files = BTreeMap::new();
+    files.insert(
+        format!("{base}path.yaml"),
+        crate::digest::sha256_hex(path_yaml.as_bytes()),
+    );
+    let refs = regex::Regex::new(r#"\{%-?\s*(?:include|import|extends)\s+"([^"]+)""#)
+        .expect("valid regex");
+    // Shared templates named in path.yaml, then those the used templates pull in.
+    let mut todo: Vec<String> = shared
+        .keys()
+        .filter(|name| path_yaml.contains(name.as_str()))
+        .cloned()
+        .collect();
+    for body in own.values() {
+        todo.extend(refs.captures_iter(body).map(|c| c[1].to_string()));
+    }
+    for (name, body) in own {
+        files.insert(
+            format!("{base}templates/{name}"),
+            crate::digest::sha256_hex(body.as_bytes()),
+        );
+    }
+    while let Some(name) = todo.pop() {
+        let Some(body) = shared.get(&name) else {
+            continue;
+        };
+        let path = format!("{SHARED}{}", name.trim_start_matches("shared/"));
+        if files
+            .insert(path, crate::digest::sha256_hex(body.as_bytes()))
+            .is_none()
+        {
+            todo.extend(refs.captures_iter(body).map(|c| c[1].to_string()));
+        }
+    }
+    let digest = crate::digest::sha256_hex(
+        files
+            .iter()
+            .map(|(p, h)| format!("{p}\0{h}\n"))
+            .collect::<String>()
+            .as_bytes(),
+    );
+    ReleaseLock {
+        golden_path: id.to_string(),
+        version: ver.to_string(),
+        digest,
+        files,
+    }
+}
+
+/// The problem of a released version whose files no longer match its `release.lock`.
+fn check_release(file: &str, lock_text: &str, now: &ReleaseLock) -> Result<()> {
+    let lock: ReleaseLock = serde_json::from_str(lock_text).map_err(|e| {
+        Error::invalid(format!("{file} is not a release lock: {e}")).with("file", file)
+    })?;
+    if lock.digest == now.digest {
+        return Ok(());
+    }
+    let mut changed: Vec<&str> = now
+        .files
+        .iter()
+        .filter(|(p, h)| lock.files.get(*p) != Some(*h))
+        .map(|(p, _)| p.as_str())
+        .collect();
+    changed.extend(
+        lock.files
+            .keys()
+            .filter(|p| !now.files.contains_key(*p))
+            .map(String::as_str),
+    );
+    changed.sort();
+    changed.dedup();
+    Err(Error::invalid(format!(
+        "{}@{} is released and frozen, but what it renders from changed since: {}. Restore \
+         them, or cut a new version for the change (a copy of the folder under the next \
+         version, released with `idp golden-path release`)",
+        lock.golden_path,
+        lock.version,
+        changed.join(", ")
+    ))
+    .with("file", changed.first().copied().unwrap_or(file).to_string())
+    .with("field", "release.lock"))
+}
 
 /// Everything a platform folder defines.
 pub struct PlatformDef {
@@ -112,17 +222,41 @@ fn load_golden_paths(
         };
         let entry = path_files
             .entry((id.to_string(), ver.to_string()))
-            .or_insert(("", BTreeMap::new()));
+            .or_insert(("", BTreeMap::new(), None));
         if rest == "path.yaml" {
             entry.0 = text;
+        } else if rest == "release.lock" {
+            entry.2 = Some(text);
         } else if let Some(tpl) = rest.strip_prefix("templates/") {
             entry.1.insert(tpl.to_string(), text.to_string());
         }
     }
-    for ((id, ver), (text, templates)) in path_files {
+    // Templates every golden path may use, named `shared/...` (`template: shared/gitops/x.tera`,
+    // `{% include "shared/partials/y.tera" %}`).
+    let shared: BTreeMap<String, String> = files
+        .under(SHARED)
+        .map(|(name, text)| (format!("shared/{name}"), text.to_string()))
+        .collect();
+    for ((id, ver), (text, own, lock)) in path_files {
         let file = format!("golden-paths/{id}/{ver}/path.yaml");
+        let clash = own.keys().find(|n| n.starts_with("shared/"));
+        let mut templates = own.clone();
+        templates.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let released = lock.map(|l| {
+            check_release(
+                &format!("golden-paths/{id}/{ver}/release.lock"),
+                l,
+                &release_files(&id, &ver, text, &own, &shared),
+            )
+        });
         let compiled = if text.is_empty() {
             Err(Error::invalid(format!("{file} is missing")).with("file", file.clone()))
+        } else if let Some(name) = clash {
+            Err(Error::invalid(format!(
+                "golden-paths/{id}/{ver}/templates/{name}: `shared/` names the platform's shared \
+                 templates (shared/templates/); rename this folder"
+            ))
+            .with("file", format!("golden-paths/{id}/{ver}/templates/{name}")))
         } else {
             GoldenPath::compile(&file, text, &templates).and_then(|gp| {
                 if gp.def.id != id || gp.def.version != ver {
@@ -132,7 +266,8 @@ fn load_golden_paths(
                     ))
                     .with("file", file.clone()));
                 }
-                Ok(gp)
+                // A version that compiles must still be the one that was released.
+                released.unwrap_or(Ok(())).map(|()| gp)
             })
         };
         match compiled {
@@ -147,6 +282,7 @@ fn load_golden_paths(
                 // Files are named from the platform folder (`templates/x.tera` is the version's).
                 if let Some(f) = &mut problem.file
                     && !f.starts_with("golden-paths/")
+                    && !f.starts_with(SHARED)
                 {
                     *f = format!("golden-paths/{id}/{ver}/{f}");
                 }
@@ -215,6 +351,30 @@ fn load_policies(
 }
 
 impl PlatformDef {
+    /// The `release.lock` that freezes golden path `id` at `version` as its files are now (for
+    /// `idp golden-path release`): everything it renders from, by SHA-256. The version must load.
+    pub fn release_lock(&self, id: &str, version: &str) -> Result<String> {
+        self.golden_path(Some(id), Some(version))?;
+        let base = format!("golden-paths/{id}/{version}/");
+        let path_yaml = self
+            .files
+            .files
+            .get(&format!("{base}path.yaml"))
+            .ok_or_else(|| Error::not_found(format!("{base}path.yaml is missing")))?;
+        let own: BTreeMap<String, String> = self
+            .files
+            .under(&format!("{base}templates/"))
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let shared: BTreeMap<String, String> = self
+            .files
+            .under(SHARED)
+            .map(|(name, text)| (format!("shared/{name}"), text.to_string()))
+            .collect();
+        let lock = release_files(id, version, path_yaml, &own, &shared);
+        Ok(serde_json::to_string_pretty(&lock).expect("lock serializes") + "\n")
+    }
+
     /// Parses and validates every file.
     pub fn load(files: PlatformFiles) -> Result<PlatformDef> {
         let idp_yaml = files.files.get("idp.yaml").ok_or_else(|| {

@@ -23,3 +23,13 @@ pub fn field_of(e: &idp_core::Error) -> String {
         .map(|(_, v)| v.to_string())
         .unwrap_or_default()
 }
+
+/// Takes the release lock off a built-in golden path version copied into `dir` (by `init`), as
+/// a platform team does while it develops a version: tests that edit a released version's
+/// files to make mistakes on purpose start here.
+pub fn unfreeze(dir: &std::path::Path, version: &str) {
+    std::fs::remove_file(dir.join(format!(
+        "golden-paths/python-fastapi-service/{version}/release.lock"
+    )))
+    .unwrap();
+}
