@@ -210,3 +210,11 @@ test('an environment gets its own values', async () => {
     (e) => e.code === 'InvalidInput' && e.context.field === 'environments.qa',
   )
 })
+
+test('checkGoldenPaths checks every golden path and version', async () => {
+  const { p } = platform()
+  const report = await p.checkGoldenPaths()
+  assert.equal(report.ok, true)
+  assert.deepEqual(report.problems, [])
+  assert.ok(report.checked.includes('python-fastapi-service@2.0.0'))
+})

@@ -236,3 +236,9 @@ def test_an_environment_gets_its_own_values(platform, workspace):
             as_=PAT,
         )
     assert e.value.context["field"] == "environments.qa"
+
+
+def test_check_golden_paths(platform):
+    report = platform.check_golden_paths()
+    assert report.ok and report.problems == []
+    assert "python-fastapi-service@2.0.0" in report.checked
