@@ -82,7 +82,11 @@ def main(vector_path: str, workspace: str) -> None:
         except json.JSONDecodeError:
             raise SystemExit(f"cli_face: `idp {' '.join(argv)}` printed no JSON (exit {p.returncode}):\n"
                              f"{p.stdout}\n{p.stderr}")
-        if (p.returncode != 0) != (isinstance(out, dict) and "error" in out):
+        is_error = isinstance(out, dict) and "error" in out
+        # An upgrade with conflicts is a result, not an error, and exits with the conflict code.
+        conflicted = (p.returncode == 4 and isinstance(out, dict)
+                      and (out.get("status") == "conflicts" or out.get("conflicts")))
+        if (p.returncode != 0) != is_error and not conflicted:
             raise SystemExit(f"cli_face: `idp {' '.join(argv)}` exit {p.returncode} disagrees with its JSON")
         results.append(out)
     json.dump(results, sys.stdout, indent=2)
