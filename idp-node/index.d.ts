@@ -54,6 +54,8 @@ export declare class Platform {
   runs(args?: api.IdpMethods['runs']['args'], options?: CallOptions): Promise<api.IdpMethods['runs']['result']>
   /** The golden paths and versions, with their parameter schemas. */
   goldenPaths(args?: api.IdpMethods['golden_paths']['args'], options?: CallOptions): Promise<api.IdpMethods['golden_paths']['result']>
+  /** Checks every golden path and version: it loads, its schema and defaults are sound, it renders with its defaults, and what it renders passes the guardrails. Writes nothing. */
+  checkGoldenPaths(args?: api.IdpMethods['check_golden_paths']['args'], options?: CallOptions): Promise<api.IdpMethods['check_golden_paths']['result']>
   /** Asks for an exception to a rule; it applies once someone else approves it. */
   requestWaiver(args: api.IdpMethods['request_waiver']['args'], options?: CallOptions): Promise<api.IdpMethods['request_waiver']['result']>
   /** Approves waiver `id` (as someone other than its requester, allowed by policy). */

@@ -206,6 +206,10 @@ methods! {
     golden_paths
         "args?: api.IdpMethods['golden_paths']['args'], options?: CallOptions"
         "Promise<api.IdpMethods['golden_paths']['result']>";
+    #[doc = "Checks every golden path and version: it loads, its schema and defaults are sound, it renders with its defaults, and what it renders passes the guardrails. Writes nothing."]
+    check_golden_paths
+        "args?: api.IdpMethods['check_golden_paths']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['check_golden_paths']['result']>";
     #[doc = "Asks for an exception to a rule; it applies once someone else approves it."]
     request_waiver
         "args: api.IdpMethods['request_waiver']['args'], options?: CallOptions"
