@@ -107,10 +107,22 @@ fn bad_values_for_an_environment_are_typed_errors_naming_the_field_and_nothing_i
             req().env_param("prod", "description", "{{ secrets }}"),
             "environments.prod.parameters.description",
         ),
+        (
+            req().env_param(
+                "prod",
+                "lifecycle",
+                serde_json::json!({"password": "hunter2"}),
+            ),
+            "environments.prod.parameters.lifecycle",
+        ),
     ] {
         let e = p.run_golden_path(&pat, &r).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
         assert_eq!(field_of(&e), field, "{e}");
+        assert!(
+            !e.to_string().contains("hunter2"),
+            "a secret in an error: {e}"
+        );
     }
     assert!(!ws.path().join("repos/payments-api.git").exists());
     // Unknown keys inside an environment's values are refused by the request's shape.

@@ -514,9 +514,10 @@ fn environment_values(
                 ))
                 .with("field", field));
             }
-            if gp.schema.is_secret(k) {
+            // Values for one environment are stored and stamped as given: no secret in them.
+            if gp.schema.is_secret(k) || contains_secret_key(v) {
                 return Err(Error::invalid(format!(
-                    "{field}: {k} is a secret parameter, the same in every environment"
+                    "{field}: secrets are the same in every environment; set {k} in parameters"
                 ))
                 .with("field", field));
             }
