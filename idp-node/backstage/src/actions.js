@@ -38,7 +38,10 @@ const inputSchema = {
   parameters: (z) => z.record(z.string(), z.unknown()).optional()
     .describe("Golden-path parameters, checked against the golden path's JSON Schema"),
   intents: (z) => z.array(z.record(z.string(), z.unknown())).optional()
-    .describe('Infrastructure intents: { type, class?, id?, params }'),
+    .describe('Infrastructure intents: { type, class?, id?, params, environment_params? }'),
+  environments: (z) => z.record(z.string(), z.object({ parameters: z.record(z.string(), z.unknown()) }))
+    .optional()
+    .describe('Parameters for single environments, over `parameters` there: { prod: { parameters: { memory_limit: "1024Mi" } } }'),
   goldenPath: (z) => z.string().optional().describe("Golden path id (default: the platform's default)"),
   version: (z) => z.string().optional().describe("Golden path version (default: the service's current, or the latest)"),
   changeWindow: (z) => z.string().optional()
@@ -58,6 +61,7 @@ function serviceRequest(input) {
   const req = { service: input.service, owner: input.owner }
   if (input.parameters !== undefined) req.parameters = input.parameters
   if (input.intents !== undefined) req.intents = input.intents
+  if (input.environments !== undefined) req.environments = input.environments
   if (input.goldenPath !== undefined) req.golden_path = input.goldenPath
   if (input.version !== undefined) req.version = input.version
   if (input.changeWindow !== undefined) req.change_window = input.changeWindow

@@ -52,7 +52,7 @@ test('the six actions are registered with dry-run support and a JSON schema inpu
     expect(a.supportsDryRun).toBe(true)
     const schema = a.schema.input
     expect(Object.keys(schema.properties).sort()).toEqual(
-      ['changeWindow', 'goldenPath', 'intents', 'owner', 'parameters', 'service', 'version'],
+      ['changeWindow', 'environments', 'goldenPath', 'intents', 'owner', 'parameters', 'service', 'version'],
     )
     expect(schema.required.sort()).toEqual(['owner', 'service'])
   }
@@ -108,6 +108,17 @@ test('template input names map to the core request (goldenPath, version)', async
   await actions['idp:bootstrap-service'].handler(ctx)
   expect(outputs.plan.golden_path).toBe('python-fastapi-service')
   expect(outputs.plan.scaffold_version).toBe('1.0.0')
+})
+
+test('environments map to the core request: values for one environment', async () => {
+  const { ctx, outputs } = context(
+    { ...input, environments: { dev: { parameters: { memory_limit: '1024Mi' } } } }, { isDryRun: true },
+  )
+  await actions['idp:golden-path'].handler(ctx)
+  const dev = outputs.plan.change_sets
+    .flatMap((cs) => cs.files)
+    .find((f) => f.path === 'apps/payments-api/dev/deployment.yaml')
+  expect(dev.diff).toContain('memory: "1024Mi"')
 })
 
 test('a user outside the owning team is denied, with the core error code', async () => {
