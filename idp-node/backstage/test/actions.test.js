@@ -32,7 +32,10 @@ afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
 function context(input, extra = {}) {
   const { isDryRun, signal, ...options } = extra
-  const ctx = createMockActionContext({ input, user: ALICE, ...options })
+  // A task folder of our own: the default mock directory adds a process listener per context.
+  const ctx = createMockActionContext({
+    input, user: ALICE, workspacePath: path.join(workspace, 'task'), ...options,
+  })
   // createMockActionContext (test-utils 0.3.14) passes neither isDryRun nor signal through.
   if (isDryRun !== undefined) ctx.isDryRun = isDryRun
   if (signal !== undefined) ctx.signal = signal
