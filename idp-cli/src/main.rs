@@ -405,15 +405,7 @@ fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceReque
     }
     for ekv in &a.env_params {
         let (env, k, v) = split_env_param(ekv)?;
-        if v == "null" {
-            req.environments
-                .entry(env.to_string())
-                .or_default()
-                .parameters
-                .insert(k.to_string(), serde_json::Value::Null);
-        } else {
-            pairs.push((Some(env.to_string()), k.to_string(), v.to_string()));
-        }
+        pairs.push((Some(env.to_string()), k.to_string(), v.to_string()));
     }
     p.add_string_parameters(&mut req, &pairs)?;
     Ok(req)
@@ -597,9 +589,7 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
                 )
                 .with("field", "platform"));
             };
-            let lock = p.definition().release_lock(id, version)?;
-            let path = dir.join(format!("golden-paths/{id}/{version}/release.lock"));
-            std::fs::write(&path, lock)?;
+            let path = idp_core::platform::PlatformDef::release(dir, id, version)?;
             output::json_or(
                 &serde_json::json!({"golden_path": id, "version": version, "release_lock": path}),
                 cli.json,

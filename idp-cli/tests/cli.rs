@@ -1360,6 +1360,21 @@ fn env_param_gives_one_environment_its_own_values_for_golden_paths_and_intents()
         (retention("prod"), retention("dev")),
         (400.into(), 30.into())
     );
+    // ENV:KEY=null removes a value an environment kept.
+    let out = pat()
+        .args(["-q", "provision-gitops", "--service", "payments-api"])
+        .args(["--env-param", "prod:memory_limit=null"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(show("apps/payments-api/prod/deployment.yaml").contains("memory: \"256Mi\""));
+    let json = json_of(
+        &pat()
+            .args(["--json", "explain", "payments-api"])
+            .output()
+            .unwrap(),
+    );
+    assert!(json.get("environments").is_none(), "{json}");
     // Malformed and unknown: InvalidInput (exit 2) naming the flag or field, nothing written.
     let before = main_commits(ws.path(), "gitops");
     for (arg, needle) in [

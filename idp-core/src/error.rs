@@ -187,6 +187,15 @@ impl Error {
         &self.0.context
     }
 
+    /// The context value of `key` (`field`, `file`, ...), if the error has one.
+    pub fn context_value(&self, key: &str) -> Option<&str> {
+        self.0
+            .context
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Structured details, when the error carries a list (violations, candidates).
     pub fn details(&self) -> Option<&serde_json::Value> {
         self.0.details.as_ref()

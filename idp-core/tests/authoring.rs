@@ -300,17 +300,13 @@ fn shared_templates_serve_several_golden_paths_and_a_release_freezes_them() {
         "{values}"
     );
     // Released: the lock records the shared template and the partial it includes.
-    let lock = p.definition().release_lock("worker", "1.0.0").unwrap();
+    let lock = idp_core::platform::PlatformDef::release(dir.path(), "worker", "1.0.0").unwrap();
+    let lock = std::fs::read_to_string(lock).unwrap();
     assert!(
         lock.contains("shared/templates/gitops/values.yaml.tera")
             && lock.contains("shared/templates/partials/labels.tera"),
         "{lock}"
     );
-    std::fs::write(
-        dir.path().join("golden-paths/worker/1.0.0/release.lock"),
-        &lock,
-    )
-    .unwrap();
     assert!(
         Platform::from_dir(dir.path(), ws.path())
             .unwrap()

@@ -65,6 +65,19 @@ fn an_outsider_is_denied_every_write_and_every_denial_is_audited() {
     );
 }
 
+/// A waiver of `rule` for payments-api in prod, for `operations`, for two days.
+fn for_prod(rule: &str, operations: &[&str]) -> WaiverRequest {
+    WaiverRequest {
+        rule: rule.into(),
+        service: "payments-api".into(),
+        environment: Some("prod".into()),
+        justification: "what the team needs this week".into(),
+        expires: "2d".into(),
+        owner: None,
+        operations: operations.iter().map(|o| o.to_string()).collect(),
+    }
+}
+
 fn approve(p: &Platform, id: &str) -> Waiver {
     p.approve_waiver(&p.principal("pat"), id).unwrap()
 }
@@ -78,13 +91,8 @@ fn a_waiver_names_a_rule_that_is_checked() {
         p.request_waiver(
             &alice,
             &WaiverRequest {
-                rule: rule.into(),
-                service: "payments-api".into(),
-                environment: Some("prod".into()),
-                justification: "what the team needs this week".into(),
-                expires: "2d".into(),
                 owner: Some("team-payments".into()),
-                operations: vec!["provision_gitops".into()],
+                ..for_prod(rule, &["provision_gitops"])
             },
         )
     };
@@ -137,15 +145,7 @@ fn prod_changes_need_an_approved_unexpired_waiver_that_someone_else_approved() {
     let w = p
         .request_waiver(
             &alice,
-            &WaiverRequest {
-                rule: "protected-environment".into(),
-                service: "payments-api".into(),
-                environment: Some("prod".into()),
-                justification: "raise the memory limit after the OOM incident".into(),
-                expires: "2d".into(),
-                owner: None,
-                operations: vec!["provision_gitops".into()],
-            },
+            &for_prod("protected-environment", &["provision_gitops"]),
         )
         .unwrap();
     assert_eq!(
@@ -588,15 +588,7 @@ fn policies_see_the_time_in_the_orgs_zone_the_operation_and_the_intent() {
     let w = p
         .request_waiver(
             &alice,
-            &WaiverRequest {
-                rule: "protected-environment".into(),
-                service: "payments-api".into(),
-                environment: Some("prod".into()),
-                justification: "storage for the new reports".into(),
-                expires: "2d".into(),
-                owner: None,
-                operations: vec!["request_infra_resource".into()],
-            },
+            &for_prod("protected-environment", &["request_infra_resource"]),
         )
         .unwrap();
     approve(&p, &w.id);
@@ -694,27 +686,13 @@ fn a_waiver_approves_only_the_operations_it_names() {
     };
     p.run_golden_path(&alice, &v1).unwrap();
     let ask = |operations: &[&str]| {
-        p.request_waiver(
-            &alice,
-            &WaiverRequest {
-                rule: "protected-environment".into(),
-                service: "payments-api".into(),
-                environment: Some("prod".into()),
-                justification: "a topic for the new event stream".into(),
-                expires: "2d".into(),
-                owner: None,
-                operations: operations.iter().map(|o| o.to_string()).collect(),
-            },
-        )
+        p.request_waiver(&alice, &for_prod("protected-environment", operations))
     };
     // A protected-environment waiver names what it approves, from the known operations.
     for (ops, needle) in [(&[][..], "--operation"), (&["deploy"][..], "deploy")] {
         let e = ask(ops).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
-        assert_eq!(
-            e.context().iter().find(|(k, _)| *k == "field").unwrap().1,
-            "operations"
-        );
+        assert_eq!(e.context_value("field"), Some("operations"));
         assert!(e.to_string().contains(needle), "{e}");
     }
     // Approved for infrastructure, it does not let a parameter change or an upgrade into prod.
@@ -770,4 +748,29 @@ fn guardrails_check_what_a_change_writes_not_files_it_leaves_alone() {
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PolicyViolation, "{e}");
     assert!(e.to_string().contains("deny_single_replica"), "{e}");
+}
+
+#[test]
+fn a_guardrail_policy_test_gives_rego_the_principal_and_the_operation() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    std::fs::write(
+        dir.path().join("policies/privileged.rego"),
+        "package main\nimport rego.v1\ndeny_privileged_outside_platform contains msg if {\n  input.privileged\n  not \"group:default/platform-team\" in data.idp.principal.groups\n  data.idp.operation == \"provision_gitops\"\n  msg := sprintf(\"%s may not run %s privileged\", [data.idp.principal.user, input.name])\n}\n",
+    )
+    .unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let tests = tempfile::tempdir().unwrap();
+    // A document no built-in rule or convention reads: only the policy above decides.
+    let content = "name: agent\\nprivileged: true\\n";
+    std::fs::write(
+        tests.path().join("privileged_test.yaml"),
+        format!(
+            "tests:\n  - name: the team may not\n    principal: user:default/alice\n    action: provision_gitops\n    guardrails: {{ path: d.yaml, content: \"{content}\" }}\n    expect: deny\n    rules: [deny_privileged_outside_platform]\n  - name: the platform team may\n    principal: user:default/pat\n    action: provision_gitops\n    guardrails: {{ path: d.yaml, content: \"{content}\" }}\n    expect: allow\n  - name: nor in another operation\n    principal: user:default/alice\n    action: upgrade\n    guardrails: {{ path: d.yaml, content: \"{content}\" }}\n    expect: allow\n"
+        ),
+    )
+    .unwrap();
+    let report = p.test_policies(tests.path()).unwrap();
+    assert_eq!((report.passed, report.failed), (3, 0), "{report:?}");
 }

@@ -24,6 +24,19 @@ impl ServiceContext {
         &self.base
     }
 
+    /// Environment -> the namespace the service lives in there.
+    pub fn namespaces(&self) -> std::collections::BTreeMap<String, String> {
+        self.environments
+            .iter()
+            .filter_map(|e| {
+                Some((
+                    e["name"].as_str()?.to_string(),
+                    e["namespace"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// The Tera context, with `env` set for per-environment files, whose `params` are the
     /// environment's own where the request sets some.
     pub fn tera_context(&self, env: Option<&Value>) -> tera::Context {
@@ -63,15 +76,8 @@ pub fn build_context(
     repo_urls: &[(&str, String, String)],
     bindings: &std::collections::BTreeMap<String, Vec<crate::intent::Binding>>,
 ) -> ServiceContext {
-    // Templates never see a secret: secret parameters are left out, and a secret-like key inside
-    // an object parameter reads as "***" (the same redaction as audit, state and plans).
-    let visible = |params: &Parameters| -> Parameters {
-        gp.schema
-            .redact(params)
-            .into_iter()
-            .filter(|(k, _)| !gp.schema.is_secret(k))
-            .collect()
-    };
+    // Templates never see a secret (see `ParameterSchema::visible`).
+    let visible = |params: &Parameters| gp.schema.visible(params);
     let cost_center = team
         .cost_center
         .clone()

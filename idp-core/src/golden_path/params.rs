@@ -268,6 +268,15 @@ impl ParameterSchema {
             .collect()
     }
 
+    /// What templates (and labels) may see of `params`: secret parameters left out, secret-like
+    /// keys inside the others redacted.
+    pub fn visible(&self, params: &Parameters) -> Parameters {
+        self.redact(params)
+            .into_iter()
+            .filter(|(k, _)| !self.is_secret(k))
+            .collect()
+    }
+
     /// True when `params` hold a secret: a secret parameter, or a secret-like key inside one.
     pub fn has_secrets(&self, params: &Parameters) -> bool {
         params

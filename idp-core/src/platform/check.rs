@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::Platform;
 use crate::error::Result;
-use crate::golden_path::{GoldenPath, Parameters, RepoRole, StepId, build_context};
+use crate::golden_path::{GoldenPath, Parameters, StepId, build_context};
 use crate::policy::{Enforcement, GuardContext, GuardedFile};
 
 /// How bad a problem is.
@@ -140,21 +140,10 @@ impl Platform {
                 });
             }
         }
-        for (id, versions) in &def.golden_paths {
+        for versions in def.golden_paths.values() {
             for gp in versions.values() {
                 checked.push(gp.id_version());
-                let mut found = Vec::new();
-                self.check_one(gp, &mut found)?;
-                problems.extend(found.into_iter().map(|(severity, file, field, message)| {
-                    Problem {
-                        golden_path: id.clone(),
-                        version: gp.def.version.clone(),
-                        severity,
-                        file,
-                        field,
-                        message,
-                    }
-                }));
+                self.check_one(gp, &mut problems)?;
             }
         }
         checked.sort();
@@ -166,17 +155,25 @@ impl Platform {
         })
     }
 
-    fn check_one(&self, gp: &GoldenPath, out: &mut Vec<Found>) -> Result<()> {
+    fn check_one(&self, gp: &GoldenPath, out: &mut Vec<Problem>) -> Result<()> {
         let def = self.definition();
         let path_yaml = format!("golden-paths/{}/{}/path.yaml", gp.def.id, gp.def.version);
-        let mut error = |file: Option<String>, field: Option<String>, message: String| {
-            out.push((Severity::Error, file, field, message));
+        let mut push = |severity, file: Option<String>, field: Option<String>, message: String| {
+            out.push(Problem {
+                golden_path: gp.def.id.clone(),
+                version: gp.def.version.clone(),
+                severity,
+                file,
+                field,
+                message,
+            });
         };
         // The schema, strictly: keywords, then each default against its own property.
         let mut unknown = Vec::new();
         unknown_keywords(&gp.def.parameters, "parameters", &mut unknown);
         for (field, key) in unknown {
-            error(
+            push(
+                Severity::Error,
                 Some(path_yaml.clone()),
                 Some(field),
                 format!(
@@ -196,7 +193,8 @@ impl Platform {
             };
             for e in v.iter_errors(default) {
                 bad_defaults = true;
-                error(
+                push(
+                    Severity::Error,
                     Some(path_yaml.clone()),
                     Some(format!("parameters.properties.{name}.default")),
                     format!("the default does not fit its own schema: {e}"),
@@ -213,7 +211,7 @@ impl Platform {
             .filter(|r| !gp.schema.defaults().contains_key(*r))
             .collect();
         if !required.is_empty() {
-            out.push((
+            push(
                 Severity::Warning,
                 Some(path_yaml.clone()),
                 Some("parameters.required".into()),
@@ -222,14 +220,15 @@ impl Platform {
                      have the templates checked",
                     required.join(", ")
                 ),
-            ));
+            );
             return Ok(());
         }
         let params = match gp.schema.resolve(&given) {
             Ok(p) => p,
             Err(e) => {
                 if !bad_defaults {
-                    error(
+                    push(
+                        Severity::Error,
                         Some(path_yaml.clone()),
                         Some("parameters".into()),
                         format!(
@@ -245,9 +244,10 @@ impl Platform {
         let env_params = match gp.environment_parameters(&def.config, &given, &BTreeMap::new()) {
             Ok(p) => p,
             Err(e) => {
-                error(
+                push(
+                    Severity::Error,
                     Some(path_yaml.clone()),
-                    field_of(&e),
+                    e.context_value("field").map(str::to_string),
                     e.message().to_string(),
                 );
                 return Ok(());
@@ -257,15 +257,7 @@ impl Platform {
             Some(t) => t.clone(),
             None => return Ok(()),
         };
-        let roles = [RepoRole::Service, RepoRole::Gitops, RepoRole::Infra];
-        let repo_urls: Vec<(&str, String, String)> = roles
-            .iter()
-            .map(|r| {
-                let name = super::prepare::repo_name_for(self, *r, CHECK_SERVICE);
-                let url = super::prepare::remote_url(self, &name);
-                (r.as_str(), name, url)
-            })
-            .collect();
+        let repo_urls = super::prepare::repo_urls(self, CHECK_SERVICE);
         let ctx = build_context(
             &def.config,
             &team,
@@ -289,15 +281,18 @@ impl Platform {
                 Err(e) => {
                     // A template names its file; a path template its field in path.yaml.
                     let file = e
-                        .context()
-                        .iter()
-                        .find(|(k, _)| *k == "file")
-                        .map(|(_, v)| format!("golden-paths/{}/{}/{v}", gp.def.id, gp.def.version))
+                        .context_value("file")
+                        .map(|v| format!("golden-paths/{}/{}/{v}", gp.def.id, gp.def.version))
                         .or_else(|| Some(path_yaml.clone()));
                     let prefix = format!("{}: ", gp.id_version());
                     let message = e.message();
                     let message = message.strip_prefix(&prefix).unwrap_or(message);
-                    error(file, field_of(&e), message.to_string());
+                    push(
+                        Severity::Error,
+                        file,
+                        e.context_value("field").map(str::to_string),
+                        message.to_string(),
+                    );
                 }
             }
         }
@@ -313,16 +308,7 @@ impl Platform {
             .collect();
         let guard = GuardContext {
             service: CHECK_SERVICE.into(),
-            namespaces: ctx
-                .environments
-                .iter()
-                .filter_map(|e| {
-                    Some((
-                        e["name"].as_str()?.to_string(),
-                        e["namespace"].as_str()?.to_string(),
-                    ))
-                })
-                .collect(),
+            namespaces: ctx.namespaces(),
             operation: Some("run_golden_path".into()),
             ..Default::default()
         };
@@ -333,33 +319,23 @@ impl Platform {
                         Enforcement::Deny => Severity::Error,
                         _ => Severity::Warning,
                     };
-                    out.push((
+                    push(
                         severity,
                         Some(format!("{}:{}", v.repo, v.path)),
                         Some(v.rule.clone()),
                         format!("{} (from {})", v.message, v.source),
-                    ));
+                    );
                 }
             }
-            Err(e) => out.push((
+            Err(e) => push(
                 Severity::Error,
                 None,
                 None,
                 format!("the guardrails failed on what it renders: {}", e.message()),
-            )),
+            ),
         }
         Ok(())
     }
-}
-
-/// A problem as found: severity, file, field, message.
-type Found = (Severity, Option<String>, Option<String>, String);
-
-fn field_of(e: &crate::Error) -> Option<String> {
-    e.context()
-        .iter()
-        .find(|(k, _)| *k == "field")
-        .map(|(_, v)| v.clone())
 }
 
 /// Every key of `schema` (and of the schemas inside it) that is not a JSON Schema keyword nor an

@@ -161,16 +161,10 @@ pub struct LoadProblem {
 
 impl LoadProblem {
     fn of(e: &Error) -> LoadProblem {
-        let get = |k: &str| {
-            e.context()
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.clone())
-        };
         LoadProblem {
             message: e.message().to_string(),
-            file: get("file"),
-            field: get("field"),
+            file: e.context_value("file").map(str::to_string),
+            field: e.context_value("field").map(str::to_string),
         }
     }
 
@@ -351,9 +345,21 @@ fn load_policies(
 }
 
 impl PlatformDef {
-    /// The `release.lock` that freezes golden path `id` at `version` as its files are now (for
-    /// `idp golden-path release`): everything it renders from, by SHA-256. The version must load.
-    pub fn release_lock(&self, id: &str, version: &str) -> Result<String> {
+    /// Releases golden path `id` at `version` of the platform folder `dir` (`idp golden-path
+    /// release`): writes its `release.lock`, which freezes it as its files are now. The version
+    /// must load. Returns the lock's path.
+    pub fn release(dir: &std::path::Path, id: &str, version: &str) -> Result<std::path::PathBuf> {
+        let def = PlatformDef::load(PlatformFiles::from_dir(dir)?)?;
+        let lock = def.release_lock(id, version)?;
+        // `id` and `version` name a golden path that loaded: a folder of `dir`.
+        let path = dir.join(format!("golden-paths/{id}/{version}/release.lock"));
+        std::fs::write(&path, lock)?;
+        Ok(path)
+    }
+
+    /// The `release.lock` that freezes golden path `id` at `version` as its files are now:
+    /// everything it renders from, by SHA-256.
+    fn release_lock(&self, id: &str, version: &str) -> Result<String> {
         self.golden_path(Some(id), Some(version))?;
         let base = format!("golden-paths/{id}/{version}/");
         let path_yaml = self

@@ -199,12 +199,18 @@ async fn plan_step(
             }
             (Some(_), _) => (FileAction::Update, None),
         };
-        let sha256 = if action == FileAction::Keep {
-            cur_hash.clone().unwrap_or_default()
+        // What the change set brings: the render, or the merge of it into the team's edits.
+        let content_hash = if Arc::ptr_eq(&content, &f.content) {
+            desired_hash
         } else {
             sha256_hex(&content)
         };
-        digest_lines.push(format!("{}\0{}\n", f.path, sha256_hex(&content)));
+        digest_lines.push(format!("{}\0{}\n", f.path, content_hash));
+        let sha256 = if action == FileAction::Keep {
+            cur_hash.clone().unwrap_or_default()
+        } else {
+            content_hash
+        };
         let diff = (with_diffs && matches!(action, FileAction::Create | FileAction::Update))
             .then(|| unified_diff(&f.path, cur.as_deref(), Some(&content)));
         files.push(FileChange {

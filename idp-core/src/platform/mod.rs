@@ -685,7 +685,8 @@ pub(crate) fn prepare_repo_name(
 impl Platform {
     /// Adds `key=value` strings (from a command line or a form) to `req.parameters`, or, with an
     /// environment, to `req.environments[env].parameters`, typed by the parameter schema of the
-    /// golden path the request resolves to. Each pair is `(environment, key, value)`.
+    /// golden path the request resolves to. Each pair is `(environment, key, value)`; for an
+    /// environment, the value `null` removes the value it kept from an earlier request.
     pub async fn add_string_parameters(
         &self,
         req: &mut ServiceRequest,
@@ -708,11 +709,20 @@ impl Platform {
                 .or(existing.as_ref().map(|e| e.version.as_str())),
         )?;
         for (env, k, v) in pairs {
-            let target = match env {
-                None => &mut req.parameters,
-                Some(env) => &mut req.environments.entry(env.clone()).or_default().parameters,
-            };
-            target.insert(k.clone(), gp.schema.coerce(k, v));
+            match env {
+                None => {
+                    req.parameters.insert(k.clone(), gp.schema.coerce(k, v));
+                }
+                Some(env) => {
+                    let value = if v == "null" {
+                        serde_json::Value::Null
+                    } else {
+                        gp.schema.coerce(k, v)
+                    };
+                    let values = &mut req.environments.entry(env.clone()).or_default().parameters;
+                    values.insert(k.clone(), value);
+                }
+            }
         }
         Ok(())
     }

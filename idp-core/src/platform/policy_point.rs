@@ -320,17 +320,7 @@ pub(crate) async fn check_change_sets(
             .collect();
         let ctx = GuardContext {
             service: prep.service.clone(),
-            namespaces: prep
-                .ctx
-                .environments
-                .iter()
-                .filter_map(|e| {
-                    Some((
-                        e["name"].as_str()?.to_string(),
-                        e["namespace"].as_str()?.to_string(),
-                    ))
-                })
-                .collect(),
+            namespaces: prep.ctx.namespaces(),
             principal: Some(who.clone()),
             operation: Some(prep.op.as_str().to_string()),
             ..Default::default()

@@ -69,6 +69,19 @@ pub(crate) fn repo_name_for(p: &Platform, role: RepoRole, service: &str) -> Stri
     }
 }
 
+/// Each repo role of `service` with its repo's name and the URL generated files use for it, as
+/// the template context takes them.
+pub(crate) fn repo_urls(p: &Platform, service: &str) -> Vec<(&'static str, String, String)> {
+    [RepoRole::Service, RepoRole::Gitops, RepoRole::Infra]
+        .into_iter()
+        .map(|role| {
+            let name = repo_name_for(p, role, service);
+            let url = remote_url(p, &name);
+            (role.as_str(), name, url)
+        })
+        .collect()
+}
+
 /// Steps that write to the service repo need it to exist, unless this run creates it. Checked
 /// after authorization, so an outsider learns nothing about which services exist.
 pub(crate) async fn check_service_repo(p: &Platform, prep: &Prepared) -> Result<()> {
@@ -307,15 +320,7 @@ pub(crate) async fn prepare(p: &Platform, op: Operation, req: &ServiceRequest) -
             .collect(),
     };
 
-    let repo_urls: Vec<(&str, String, String)> =
-        [RepoRole::Service, RepoRole::Gitops, RepoRole::Infra]
-            .into_iter()
-            .map(|role| {
-                let name = repo_name_for(p, role, &req.service);
-                let url = remote_url(p, &name);
-                (role.as_str(), name, url)
-            })
-            .collect();
+    let repo_urls = repo_urls(p, &req.service);
     let mut bindings: std::collections::BTreeMap<String, Vec<crate::intent::Binding>> =
         Default::default();
     for r in &resolutions {
@@ -421,13 +426,6 @@ fn check_labels(
 ) -> Result<()> {
     let cfg = &p.def.config;
     let cost_center = team.cost_center.as_deref().unwrap_or("unassigned");
-    let visible = |params: &Parameters| -> Parameters {
-        params
-            .iter()
-            .filter(|(k, _)| !gp.schema.is_secret(k))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    };
     let envs = std::iter::once(None).chain(cfg.environments.iter().map(|e| Some(e.name.as_str())));
     for env in envs {
         let params = env.and_then(|e| env_params.get(e)).unwrap_or(params);
@@ -436,7 +434,7 @@ fn check_labels(
             &team.name,
             cost_center,
             &gp.def.id,
-            &visible(params),
+            &gp.schema.visible(params),
             env,
         );
         for (name, value) in labels {

@@ -145,6 +145,11 @@ fn by_key<'v>(list: &'v [Value], field: &str) -> Option<Vec<(String, &'v Value)>
     Some(out)
 }
 
+/// The item named `k` of a list indexed by [`by_key`].
+fn item<'v>(side: &[(String, &'v Value)], k: &str) -> Option<&'v Value> {
+    side.iter().find(|(x, _)| x == k).map(|(_, v)| *v)
+}
+
 /// Merges three lists item by item (see [`MergeKeys`]); `None` when they do not all have keys.
 /// The order is ours, with items only theirs adds placed after their predecessor in theirs.
 fn merge_keyed_lists(
@@ -162,9 +167,6 @@ fn merge_keyed_lists(
         Some(_) => return None,
     };
     let (o, t) = (by_key(ours, field)?, by_key(theirs, field)?);
-    fn find<'v>(side: &[(String, &'v Value)], k: &str) -> Option<&'v Value> {
-        side.iter().find(|(x, _)| x == k).map(|(_, v)| *v)
-    }
     // The order of keys: ours, then each key only theirs has, after its predecessor in theirs.
     let mut order: Vec<&str> = o.iter().map(|(k, _)| k.as_str()).collect();
     for (i, (k, _)) in t.iter().enumerate() {
@@ -182,7 +184,7 @@ fn merge_keyed_lists(
     let mut out = Vec::with_capacity(order.len());
     for k in order {
         let sub = format!("{path}[{field}={k}]");
-        if let Some(v) = merge_values(find(&b, k), find(&o, k), find(&t, k), &sub, keys, conflicts)
+        if let Some(v) = merge_values(item(&b, k), item(&o, k), item(&t, k), &sub, keys, conflicts)
         {
             out.push(v);
         }
@@ -360,16 +362,13 @@ fn value_drift(
                 out.push(path.to_string());
                 return;
             };
-            let get = |side: &[(String, &Value)], k: &str| {
-                side.iter().find(|(x, _)| x == k).map(|(_, v)| (*v).clone())
-            };
             for (k, _) in b
                 .iter()
-                .chain(o.iter().filter(|(k, _)| get(&b, k).is_none()))
+                .chain(o.iter().filter(|(k, _)| item(&b, k).is_none()))
             {
                 value_drift(
-                    get(&b, k).as_ref(),
-                    get(&o, k).as_ref(),
+                    item(&b, k),
+                    item(&o, k),
                     &format!("{path}[{field}={k}]"),
                     keys,
                     out,

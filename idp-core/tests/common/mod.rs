@@ -17,11 +17,7 @@ pub fn read(p: &Platform, repo: &str, path: &str) -> Option<String> {
 
 /// The request field a typed error names (`field` in its context).
 pub fn field_of(e: &idp_core::Error) -> String {
-    e.context()
-        .iter()
-        .find(|(k, _)| *k == "field")
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default()
+    e.context_value("field").unwrap_or_default().to_string()
 }
 
 /// Takes the release lock off a built-in golden path version copied into `dir` (by `init`), as
