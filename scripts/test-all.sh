@@ -12,6 +12,9 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # with it set here the Rust tests, the CLI, maturin and napi share one dependency build
 # (target/<triple>/debug) instead of compiling the graph twice (about 7 minutes on 2 cores).
 export CARGO_BUILD_TARGET="${CARGO_BUILD_TARGET:-$(rustc -vV | sed -n 's/^host: //p')}"
+# One cold build per run: incremental caches would only add gigabytes to target/ (a CI run ran
+# out of disk while linking the test binaries).
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 # The crash tests need idp's fail points (IDP_FAILPOINT), and the provider conformance suites the
 # `testing` module, both compiled in only with these features; every build here uses them, so the
 # graph is built once (the bindings' scripts pass the fail points on too).
