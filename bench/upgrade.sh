@@ -60,6 +60,8 @@ ADMIN="user:default/pat"        # upgrades touch prod: a platform admin
 OWNER="team-payments"
 TEMPLATE_SERVICE="zzbenchsvc" # source of the copier template: a name that occurs nowhere else
 VERIFY_SERVICE="zzverify"     # correctness check: idp and copier both upgrade this one
+# Every idp upgrade here goes `--to 2.0.0`, the version the copier template's v2 is built from
+# (the latest, 2.1.0, renders the same files from the shared templates).
 COPIER_SERVICE="orders"       # the service of the timed copier project
 # Service names without '-' or '_': idp derives the Python module name from the service name
 # (svc-1 -> src/svc_1), which the copier template (plain substitution of the name) cannot.
@@ -193,7 +195,7 @@ rm -rf -- "$vws" # again the same path, so the GitOps URL in the files is the sa
 scaffold "$vws" "$VERIFY_SERVICE" 1.0.0
 clone_both "$vws" "$VERIFY_SERVICE" "$work/verify/v1"
 team_push "$vws" "$VERIFY_SERVICE"
-idp_run "$vws" --as "$ADMIN" --json upgrade "$VERIFY_SERVICE"
+idp_run "$vws" --as "$ADMIN" --json upgrade --to 2.0.0 "$VERIFY_SERVICE"
 cp "$work/idp.stdout" "$OUT/verify-idp-receipt.json"
 read -r idp_files_changed idp_status idp_merged < <(python3 - "$OUT/verify-idp-receipt.json" <<'PY'
 import json, sys
@@ -332,13 +334,13 @@ PY
 sync # the preparation's writeback is not charged to the first timed fsyncs
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 log "load average before the timings: $load_before"
-time_cmd idp-one "$WARMUP" "$IDP_BIN" --workspace "$one_ws" --as "$ADMIN" -q upgrade "up{n}"
-time_cmd idp-one-big "$WARMUP" "$IDP_BIN" --workspace "$fleet_ws" --as "$ADMIN" -q upgrade "big{n}"
+time_cmd idp-one "$WARMUP" "$IDP_BIN" --workspace "$one_ws" --as "$ADMIN" -q upgrade --to 2.0.0 "up{n}"
+time_cmd idp-one-big "$WARMUP" "$IDP_BIN" --workspace "$fleet_ws" --as "$ADMIN" -q upgrade --to 2.0.0 "big{n}"
 time_cmd copier-update "$WARMUP" "$copier" "${copier_update_args[@]}" "$work/cu{n}"
 sync
 log "timing the fleet: idp upgrade --all over $FLEET services (${#big_names[@]} more are at 2.0.0 already)"
 python3 "$here/run_once.py" --export-json "$OUT/fleet-idp.json" --stdout "$OUT/fleet-idp-receipt.json" \
-  --stderr "$OUT/fleet-idp.stderr" -- "$IDP_BIN" --workspace "$fleet_ws" --as "$ADMIN" -q --json upgrade --all >&2 ||
+  --stderr "$OUT/fleet-idp.stderr" -- "$IDP_BIN" --workspace "$fleet_ws" --as "$ADMIN" -q --json upgrade --all --to 2.0.0 >&2 ||
   { tail -n 20 "$OUT/fleet-idp.stderr" >&2; die "idp upgrade --all failed"; }
 sync
 log "timing the copier fleet: copier update of $COPIER_FLEET projects, one after another"

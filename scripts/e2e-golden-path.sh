@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs the golden path through the real `idp` CLI on the embedded default (local git repos,
 # SQLite), clones the repos it made, and validates everything they contain with zero findings
-# (scripts/validate-generated.sh). Two services: the defaults, and one that stretches the
-# parameters (long name, other Python, port and SLOs, a description with quotes and Unicode).
+# (scripts/validate-generated.sh). Three services: the defaults, one that stretches the
+# parameters (long name, other Python, port and SLOs, a description with quotes and Unicode), and a
+# Node/TypeScript service from node-express-service, whose GitOps manifests, dashboard and alerts
+# come from the same shared templates as the Python one's.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cargo build --quiet --workspace --bins ${IDP_FEATURES:-} --manifest-path "$ROOT/Cargo.toml"
@@ -24,7 +26,21 @@ run payments-api
 run inventory-reconciliation-worker-services \
   --param python_version=3.11 --param port=9000 --param availability_slo=0.999 \
   --param latency_slo_ms=1500 --param 'description=Reconciles "stock" & orders — über fast'
-echo "e2e golden path: both services generated and validated"
+run orders-web --golden-path node-express-service --param port=3001
+# The shared templates render the same dashboard and SLO rules for both languages: once the
+# service's name and golden path are neutralised, the files are identical.
+neutral() {
+  sed "s/$2/SVC/g" "$1" | grep -v 'golden-path\|scaffold-version\|Managed by idp\|python-fastapi-service\|node-express-service'
+}
+for f in dashboard.yaml prometheusrule.yaml; do
+  for d in gitops-payments-api/apps/payments-api gitops-orders-web/apps/orders-web; do
+    [ -s "$WORK/$d/prod/$f" ] || { echo "missing $d/prod/$f" >&2; exit 1; }
+  done
+  diff <(neutral "$WORK/gitops-payments-api/apps/payments-api/prod/$f" payments-api) \
+    <(neutral "$WORK/gitops-orders-web/apps/orders-web/prod/$f" orders-web) \
+    || { echo "$f differs between the two golden paths beyond the service's name" >&2; exit 1; }
+done
+echo "e2e golden path: three services (two Python, one Node) generated and validated"
 
 # Upgrades: a service scaffolded at 1.0.0 is validated, moved to the latest version (as a
 # platform admin), and validated again.
@@ -33,9 +49,9 @@ run legacy-api --version 1.0.0
 rm -rf "$WORK/legacy-api" "$WORK/gitops-legacy-api"
 git clone -q "$WS/repos/legacy-api.git" "$WORK/legacy-api"
 git clone -q "$WS/repos/gitops.git" "$WORK/gitops-legacy-api"
-grep -q '"scaffoldVersion": "2.0.0"' "$WORK/legacy-api/.idp/scaffold.json"
+grep -q '"scaffoldVersion": "2.1.0"' "$WORK/legacy-api/.idp/scaffold.json"
 bash "$ROOT/scripts/validate-generated.sh" "$WORK/legacy-api" "$WORK/gitops-legacy-api" legacy-api >/dev/null
-echo "e2e upgrade: legacy-api 1.0.0 -> 2.0.0 validated"
+echo "e2e upgrade: legacy-api 1.0.0 -> 2.1.0 validated"
 
 # Infrastructure intents: every built-in type, in every environment (as a platform admin, since
 # prod changes need approval), then the Terraform must parse with python-hcl2 (and pass

@@ -7,8 +7,9 @@ scripts/validate-generated.sh with the PyYAML of .ci/tools/venv.
       only app.kubernetes.io/name (and app.kubernetes.io/instance), dashboards are valid JSON
       with a Grafana uid of at most 40 characters.
   generated_checks.py service SERVICE_DIR SERVICE
-      catalog-info.yaml is a Backstage Component stamped with the golden path, dependabot.yml
-      covers pip, docker and github-actions, pyproject.toml parses and configures pytest.
+      catalog-info.yaml is a Backstage Component stamped with the golden path, dependabot.yml or
+      renovate.json covers the language's packages, docker and github-actions; pyproject.toml
+      parses and configures pytest, or (a Node service) package.json has the scripts CI runs.
   generated_checks.py promtool-inputs GITOPS_DIR SERVICE OUT_DIR
       for every PrometheusRule: OUT_DIR/<n>.rules.yaml (its spec.groups, for `promtool check
       rules`) and OUT_DIR/<n>.test.yaml (for `promtool test rules`): synthetic traffic with a 10%
@@ -185,12 +186,14 @@ def service_files(root: Path, service: str) -> list[str]:
         for key in ("type", "lifecycle", "owner"):
             if not isinstance(spec.get(key), str) or not spec[key]:
                 problems.append(f"catalog-info.yaml: spec.{key} is missing")
-    # Dependency updates: Dependabot (golden path 1.x) or Renovate (2.x), for every ecosystem.
+    # The service's language: a package.json (node-express-service) or a pyproject.toml.
+    node = (root / "package.json").exists()
+    # Dependency updates: Dependabot (python 1.x) or Renovate (python 2.x, node), for every ecosystem.
     if (root / ".github/dependabot.yml").exists():
         dependabot = load(".github/dependabot.yml")
         if isinstance(dependabot, dict):
             ecosystems = {u.get("package-ecosystem") for u in dependabot.get("updates") or []}
-            for eco in ("pip", "docker", "github-actions"):
+            for eco in ("npm" if node else "pip", "docker", "github-actions"):
                 if eco not in ecosystems:
                     problems.append(f".github/dependabot.yml: no {eco} updates")
     elif (root / "renovate.json").exists():
@@ -201,11 +204,13 @@ def service_files(root: Path, service: str) -> list[str]:
             problems.append(f"renovate.json: {err}")
         if isinstance(renovate, dict):
             managers = {m for r in renovate.get("packageRules") or [] for m in r.get("matchManagers") or []}
-            for manager in ("pep621", "dockerfile", "github-actions"):
+            for manager in ("npm" if node else "pep621", "dockerfile", "github-actions"):
                 if manager not in managers:
                     problems.append(f"renovate.json: no rule for {manager}")
     else:
         problems.append("no dependency-update config (.github/dependabot.yml or renovate.json)")
+    if node:
+        return problems + check_package_json(root, service)
     try:
         pyproject = tomllib.loads((root / "pyproject.toml").read_text())
     except (OSError, tomllib.TOMLDecodeError) as err:
@@ -220,6 +225,33 @@ def service_files(root: Path, service: str) -> list[str]:
     pytest_cfg = ((pyproject.get("tool") or {}).get("pytest") or {}).get("ini_options") or {}
     if pytest_cfg.get("pythonpath") != ["src"]:
         problems.append('pyproject.toml: [tool.pytest.ini_options] pythonpath is not ["src"]')
+    return problems
+
+
+def check_package_json(root: Path, service: str) -> list[str]:
+    """package.json of a Node service: named after it, with the scripts CI runs, TypeScript, and
+    the libraries the day-0 metrics and traces need."""
+    try:
+        package = json.loads((root / "package.json").read_text())
+    except (OSError, ValueError) as err:
+        return [f"package.json: {err}"]
+    problems = []
+    if package.get("name") != service:
+        problems.append(f"package.json: name is {package.get('name')!r}")
+    if package.get("private") is not True:
+        problems.append("package.json: not private (a service is never published to npm)")
+    scripts = package.get("scripts") or {}
+    for script in ("build", "typecheck", "test", "start"):
+        if not scripts.get(script):
+            problems.append(f"package.json: no {script} script")
+    deps = package.get("dependencies") or {}
+    for dep in ("express", "prom-client", "@opentelemetry/sdk-trace-node"):
+        if dep not in deps:
+            problems.append(f"package.json: dependencies lack {dep}")
+    if "typescript" not in (package.get("devDependencies") or {}):
+        problems.append("package.json: devDependencies lack typescript")
+    if not (root / "tsconfig.json").exists():
+        problems.append("no tsconfig.json")
     return problems
 
 

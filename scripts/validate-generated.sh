@@ -9,7 +9,9 @@
 #   4. hadolint on SERVICE_REPO/Dockerfile (any finding, down to style, fails)
 #   5. promtool check rules on the spec.groups of every PrometheusRule, and promtool test rules:
 #      a 10% 5xx ratio fires the fast-burn page alert, 0% does not (next to a failing neighbour)
-#   6. the service itself, in a temporary venv: pip install -e '.[dev]', pytest, ruff
+#   6. the service itself: a Python service in a temporary venv (pip install -e '.[dev]', pytest,
+#      ruff); a Node service (package.json) with npm install, npm test (tsc and node --test) and
+#      npm run typecheck
 #
 # Usage: scripts/validate-generated.sh SERVICE_REPO_DIR GITOPS_REPO_DIR SERVICE
 # Tools come from scripts/install-tools.sh (TOOLS_DIR overrides .ci/tools). SERVICE_PYTHON picks
@@ -125,6 +127,27 @@ else
 fi
 
 # 6. The service's own tests and lint ---------------------------------------------------------
+# Work on a copy so that nothing (caches, node_modules, dist) lands in the repository being checked.
+SCOPY="$WORK/service"
+mkdir -p "$SCOPY" && (cd "$SERVICE_DIR" && tar --exclude=./.git -cf - .) | (cd "$SCOPY" && tar -xf -)
+if [ -f "$SERVICE_DIR/package.json" ]; then
+section "service: npm install, npm test, npm run typecheck"
+# No lockfile yet (the team commits the first one): npm install resolves the ranges of package.json.
+if ! (cd "$SCOPY" && npm install --no-audit --no-fund --loglevel=error); then
+  fail "service: npm install failed"
+else
+  if (cd "$SCOPY" && npm test); then
+    pass "service: npm test (tsc, node --test)"
+  else
+    fail "service: npm test failed"
+  fi
+  if (cd "$SCOPY" && npm run --silent typecheck); then
+    pass "service: npm run typecheck"
+  else
+    fail "service: type errors above"
+  fi
+fi
+else
 section "service: pip install -e '.[dev]', pytest, ruff"
 required="$(sed -n 's/^requires-python *= *"[^0-9]*\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' "$SERVICE_DIR/pyproject.toml" 2>/dev/null | head -n1)"
 find_python() {
@@ -148,9 +171,6 @@ if ! "$PY" -c "import sys; want='${required:-3.0}'.split('.'); sys.exit(0 if sys
 else
   echo "using $("$PY" --version 2>&1) at $PY"
   SVENV="$WORK/service-venv"
-  # Work on a copy so that nothing (caches, __pycache__) lands in the repository being checked.
-  SCOPY="$WORK/service"
-  mkdir -p "$SCOPY" && (cd "$SERVICE_DIR" && tar --exclude=./.git -cf - .) | (cd "$SCOPY" && tar -xf -)
   if ! "$PY" -m venv "$SVENV"; then
     fail "service: could not create a venv with $PY"
   elif ! (cd "$SCOPY" && "$SVENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'); then
@@ -167,6 +187,7 @@ else
       fail "service: ruff findings above"
     fi
   fi
+fi
 fi
 
 # Summary -------------------------------------------------------------------------------------

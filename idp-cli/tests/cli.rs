@@ -429,7 +429,27 @@ fn init_writes_an_editable_platform_that_loads() {
         .args(["--json", "-q", "golden-path", "list"])
         .output()
         .unwrap();
-    assert_eq!(json_of(&out)[0]["id"], "python-fastapi-service");
+    let ids: Vec<String> = json_of(&out)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            format!(
+                "{}@{}",
+                g["id"].as_str().unwrap(),
+                g["version"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "node-express-service@1.0.0",
+            "python-fastapi-service@1.0.0",
+            "python-fastapi-service@2.0.0",
+            "python-fastapi-service@2.1.0"
+        ]
+    );
 }
 
 #[test]
@@ -1450,9 +1470,12 @@ fn a_released_golden_path_is_frozen_until_a_new_version_is_released() {
         c.arg("--platform").arg(dir.path());
         c
     };
-    // The built-in versions are released: an edit to one sets it aside.
-    let v2 = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
-    let readme = v2.join("templates/service/README.md.tera");
+    // The built-in versions are released: an edit to what one renders from (here a shared
+    // template of 2.1.0, the latest) sets it aside.
+    let v2 = dir.path().join("golden-paths/python-fastapi-service/2.1.0");
+    let readme = dir
+        .path()
+        .join("shared/templates/python-fastapi/README.md.tera");
     let text = std::fs::read_to_string(&readme).unwrap();
     std::fs::write(&readme, format!("{text}\nEdited after the release.\n")).unwrap();
     let out = with_platform().args(["-q"]).args(RUN).output().unwrap();
@@ -1464,14 +1487,14 @@ fn a_released_golden_path_is_frozen_until_a_new_version_is_released() {
     );
     // Releasing needs the platform folder, and writes the lock there.
     let no_folder = idp(ws.path())
-        .args(["golden-path", "release", "python-fastapi-service", "2.0.0"])
+        .args(["golden-path", "release", "python-fastapi-service", "2.1.0"])
         .output()
         .unwrap();
     assert_eq!(no_folder.status.code(), Some(2), "{no_folder:?}");
-    // (A real team copies the folder to 2.1.0; re-releasing 2.0.0 here shows the lock's role.)
+    // (A real team cuts 2.2.0; re-releasing 2.1.0 here shows the lock's role.)
     std::fs::remove_file(v2.join("release.lock")).unwrap();
     let out = with_platform()
-        .args(["golden-path", "release", "python-fastapi-service", "2.0.0"])
+        .args(["golden-path", "release", "python-fastapi-service", "2.1.0"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");

@@ -85,13 +85,14 @@ fn main() {
     );
 
     // One service, alone (its merge is real: both files have team edits next to 2.0.0 changes).
+    // To 2.0.0, not the latest: one hop, as measured before 2.1.0 (the same files) existed.
     let t = Instant::now();
     let r = p
         .upgrade(
             &pat,
             &UpgradeRequest {
                 service: format!("svc-{n:04}"),
-                to: None,
+                to: Some("2.0.0".into()),
                 keep: false,
             },
             false,
@@ -111,7 +112,14 @@ fn main() {
 
     let t = Instant::now();
     let report = p
-        .upgrade_fleet(&pat, &FleetUpgradeRequest::default(), false)
+        .upgrade_fleet(
+            &pat,
+            &FleetUpgradeRequest {
+                to: Some("2.0.0".into()),
+                ..Default::default()
+            },
+            false,
+        )
         .unwrap();
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(

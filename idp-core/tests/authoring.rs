@@ -24,8 +24,10 @@ fn the_built_in_golden_paths_pass_the_check() {
     assert_eq!(
         r.checked,
         [
+            "node-express-service@1.0.0",
             "python-fastapi-service@1.0.0",
-            "python-fastapi-service@2.0.0"
+            "python-fastapi-service@2.0.0",
+            "python-fastapi-service@2.1.0"
         ]
     );
 }
@@ -354,4 +356,132 @@ fn shared_templates_serve_several_golden_paths_and_a_release_freezes_them() {
         .run_golden_path(&pat, &req("more", "1.1.0"))
         .unwrap_err();
     assert!(e.to_string().contains("shared templates"), "{e}");
+}
+
+/// The rendered files of `service` under `apps/<service>/` and `argocd/` of the GitOps repo,
+/// with the service's name and golden path replaced, so that two services compare.
+fn gitops_of(p: &Platform, service: &str, receipt: &idp_core::receipt::Receipt) -> Vec<String> {
+    let mut out = Vec::new();
+    for step in &receipt.steps {
+        for a in &step.artifacts {
+            if !(a.path.starts_with("apps/") || a.path.starts_with("argocd/")) {
+                continue;
+            }
+            let text = common::read(p, "gitops", &a.path).unwrap();
+            let neutral: String = text
+                .lines()
+                .filter(|l| {
+                    !l.contains("golden-path")
+                        && !l.contains("scaffold-version")
+                        && !l.contains("Managed by idp")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                .replace(service, "SVC")
+                .replace(&receipt.golden_path, "GOLDEN_PATH");
+            out.push(format!("{}\n{neutral}", a.path.replace(service, "SVC")));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn the_node_and_python_golden_paths_render_gitops_and_observability_from_the_same_templates() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builtin(ws.path()).unwrap();
+    let alice = p.principal("alice");
+    let py = p
+        .run_golden_path(&alice, &ServiceRequest::new("orders-py", "team-payments"))
+        .unwrap();
+    let mut req = ServiceRequest::new("orders-js", "team-payments");
+    req.golden_path = Some("node-express-service".into());
+    let js = p.run_golden_path(&alice, &req).unwrap();
+    assert_eq!(py.scaffold_version, "2.1.0");
+    assert_eq!(js.scaffold_version, "1.0.0");
+    // Every GitOps and observability file of both comes from a shared template, and the same
+    // one; only the service repo's files are each golden path's own.
+    for (r, id) in [
+        (&py, "python-fastapi-service@2.1.0"),
+        (&js, "node-express-service@1.0.0"),
+    ] {
+        for s in &r.steps {
+            for a in &s.artifacts {
+                let from = a.provenance.strip_prefix(&format!("{id}:")).unwrap();
+                if matches!(s.step.as_str(), "provision_gitops" | "attach_observability") {
+                    assert!(from.starts_with("shared/"), "{}: {from}", a.path);
+                }
+            }
+        }
+    }
+    // With the same parameters (the Node port aside, which defaults to 3000), the manifests,
+    // dashboards and alerts differ only by the service's name.
+    let mut req = ServiceRequest::new("orders-js2", "team-payments");
+    req.golden_path = Some("node-express-service".into());
+    req.parameters
+        .insert("port".into(), serde_json::json!(8080));
+    let js2 = p.run_golden_path(&alice, &req).unwrap();
+    let (a, b) = (
+        gitops_of(&p, "orders-py", &py),
+        gitops_of(&p, "orders-js2", &js2),
+    );
+    assert_eq!(a.len(), b.len());
+    for (a, b) in a.iter().zip(&b) {
+        let diff = similar::TextDiff::from_lines(a, b);
+        assert_eq!(a, b, "{}", diff.unified_diff());
+    }
+    // The Node service repo is its own: TypeScript, the metrics the shared dashboard queries.
+    let obs = common::read(&p, "orders-js", "src/observability.ts").unwrap();
+    for metric in [
+        "http_server_requests_total",
+        "http_server_request_duration_seconds",
+        "http_server_requests_in_progress",
+    ] {
+        assert!(obs.contains(&format!("name: '{metric}'")), "{metric}");
+        let dashboard = common::read(&p, "gitops", "apps/orders-js/prod/dashboard.yaml").unwrap();
+        assert!(dashboard.contains(metric), "{metric}");
+    }
+    let package: serde_json::Value =
+        serde_json::from_str(&common::read(&p, "orders-js", "package.json").unwrap()).unwrap();
+    assert_eq!(package["name"], "orders-js");
+    let docker = common::read(&p, "orders-js", "Dockerfile").unwrap();
+    assert!(
+        docker.contains("ENV NODE_ENV=production \\\n    PORT=3000"),
+        "{docker}"
+    );
+}
+
+#[test]
+fn a_change_to_a_shared_template_is_refused_for_every_released_version_that_uses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    edit(
+        &dir.path()
+            .join("shared/templates/observability/prometheusrule.yaml.tera"),
+        "severity: page",
+        "severity: ticket",
+    );
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let r = p.check_golden_paths().unwrap();
+    assert!(!r.ok);
+    let frozen: Vec<String> = r
+        .problems
+        .iter()
+        .filter(|x| {
+            x.message.contains("released and frozen")
+                && x.message
+                    .contains("shared/templates/observability/prometheusrule.yaml.tera")
+        })
+        .map(|x| format!("{}@{}", x.golden_path, x.version))
+        .collect();
+    assert_eq!(
+        frozen,
+        ["node-express-service@1.0.0", "python-fastapi-service@2.1.0"]
+    );
+    // The versions that keep their own copies are untouched.
+    let alice = p.principal("alice");
+    let mut req = ServiceRequest::new("orders-py", "team-payments");
+    req.version = Some("2.0.0".into());
+    p.run_golden_path(&alice, &req).unwrap();
 }

@@ -72,7 +72,7 @@ fn golden_path_creates_three_artifact_sets_with_commits_and_receipt() {
         for a in &s.artifacts {
             assert_eq!(a.sha256.len(), 64);
             assert!(
-                a.provenance.starts_with("python-fastapi-service@2.0.0:"),
+                a.provenance.starts_with("python-fastapi-service@2.1.0:"),
                 "{}",
                 a.provenance
             );
@@ -106,7 +106,7 @@ fn golden_path_creates_three_artifact_sets_with_commits_and_receipt() {
         .unwrap();
     let stamp: serde_json::Value = serde_json::from_slice(stamp[0].as_ref().unwrap()).unwrap();
     assert_eq!(stamp["goldenPathId"], "python-fastapi-service");
-    assert_eq!(stamp["scaffoldVersion"], "2.0.0");
+    assert_eq!(stamp["scaffoldVersion"], "2.1.0");
     assert_eq!(stamp["files"]["Dockerfile"]["ownership"], "merged");
     assert!(stamp["files"][".github/workflows/ci.yml"]["sha256"].is_string());
 }

@@ -138,11 +138,11 @@ fn bounds_may_differ_per_environment_type() {
     let ws = tempfile::tempdir().unwrap();
     let dir = tempfile::tempdir().unwrap();
     Platform::init_dir(dir.path()).unwrap();
-    unfreeze(dir.path(), "2.0.0");
+    unfreeze(dir.path(), "2.1.0");
     // Non-prod environments may not ask for more than 999Mi; prod may go to 99999Mi.
     let path_yaml = dir
         .path()
-        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+        .join("golden-paths/python-fastapi-service/2.1.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     let from = "    memory_limit: { type: string, pattern: '^[1-9][0-9]{0,5}Mi$', default: 256Mi }";
     assert!(text.contains(from));
@@ -186,7 +186,7 @@ fn bounds_may_differ_per_environment_type() {
         report
             .problems
             .iter()
-            .any(|x| x.version == "2.0.0" && x.message.contains("x-idp-environment-types")),
+            .any(|x| x.version == "2.1.0" && x.message.contains("x-idp-environment-types")),
         "{report:?}"
     );
 }

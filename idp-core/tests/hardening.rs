@@ -313,7 +313,7 @@ fn platform_folder_checks_catch_what_would_fail_or_escape_later() {
     let dir = platform_dir();
     let path_yaml = dir
         .path()
-        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+        .join("golden-paths/python-fastapi-service/2.1.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     std::fs::write(&path_yaml, format!("{text}\nmerge_keys:\n  topics: ''\n")).unwrap();
     let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
@@ -423,9 +423,10 @@ fn everything_kept(ws: &Path) -> String {
 #[test]
 fn a_secret_nested_in_an_object_parameter_is_redacted_everywhere() {
     let dir = platform_dir();
-    unfreeze(dir.path(), "2.0.0");
-    let gp = dir.path().join("golden-paths/python-fastapi-service/2.0.0");
-    let path_yaml = gp.join("path.yaml");
+    unfreeze(dir.path(), "2.1.0");
+    let path_yaml = dir
+        .path()
+        .join("golden-paths/python-fastapi-service/2.1.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     std::fs::write(
         &path_yaml,
@@ -436,7 +437,10 @@ fn a_secret_nested_in_an_object_parameter_is_redacted_everywhere() {
         ),
     )
     .unwrap();
-    let readme = gp.join("templates/service/README.md.tera");
+    // 2.1.0 renders its README from the platform's shared templates.
+    let readme = dir
+        .path()
+        .join("shared/templates/python-fastapi/README.md.tera");
     let mut text = std::fs::read_to_string(&readme).unwrap();
     text.push_str("\nDatabase: {{ params.database | json }}\n");
     std::fs::write(&readme, text).unwrap();

@@ -341,10 +341,10 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn a_secret_parameter_never_reaches_the_workspace_receipts_or_errors() {
     let dir = tempfile::tempdir().unwrap();
     Platform::init_dir(dir.path()).unwrap();
-    common::unfreeze(dir.path(), "2.0.0");
+    common::unfreeze(dir.path(), "2.1.0");
     let path_yaml = dir
         .path()
-        .join("golden-paths/python-fastapi-service/2.0.0/path.yaml");
+        .join("golden-paths/python-fastapi-service/2.1.0/path.yaml");
     let text = std::fs::read_to_string(&path_yaml).unwrap();
     let text = text.replace(
         "    cpu_request:",

@@ -10,6 +10,10 @@ use idp_core::providers::{ChangeRequestSpec, Signature};
 use idp_core::scaffold::upgrade::UpgradeAction;
 use idp_core::{Operation, ServiceRequest};
 
+/// The built-in golden path's newest version, where an upgrade without `to` goes: 1.0.0 -> 2.0.0
+/// (the changes these tests edit around) -> 2.1.0 (the same files, from the shared templates).
+const LATEST: &str = "2.1.0";
+
 fn at_v1(p: &Platform, service: &str) {
     let req = ServiceRequest {
         version: Some("1.0.0".into()),
@@ -99,7 +103,7 @@ fn edits_to_different_keys_and_far_lines_merge_cleanly_and_both_are_kept() {
         "platform change lost: {cat}"
     );
     assert!(
-        cat.contains("idp.dev/scaffold-version: 2.0.0") || cat.contains("\"2.0.0\""),
+        cat.contains(&format!("idp.dev/scaffold-version: \"{LATEST}\"")),
         "{cat}"
     );
     let d = read(&p, "payments-api", "Dockerfile").unwrap();
@@ -120,7 +124,7 @@ fn edits_to_different_keys_and_far_lines_merge_cleanly_and_both_are_kept() {
     assert!(
         read(&p, "payments-api", ".idp/scaffold.json")
             .unwrap()
-            .contains("\"scaffoldVersion\": \"2.0.0\"")
+            .contains(&format!("\"scaffoldVersion\": \"{LATEST}\""))
     );
     assert_eq!(p.fleet(&p.principal("pat")).unwrap()[0].behind, 0);
 }
@@ -379,7 +383,7 @@ fn the_fleet_upgrades_in_parallel_with_a_summary() {
         .replace("--retries=3", "--retries=4");
     team_edit(&p, "svc-b", &[("Dockerfile", Some(&docker))]);
     let rows = p.fleet(&p.principal("pat")).unwrap();
-    assert!(rows.iter().all(|r| r.version == "1.0.0" && r.behind == 1));
+    assert!(rows.iter().all(|r| r.version == "1.0.0" && r.behind == 2));
     let report = p
         .upgrade_fleet(&p.principal("pat"), &FleetUpgradeRequest::default(), false)
         .unwrap();
@@ -407,7 +411,7 @@ fn the_fleet_upgrades_in_parallel_with_a_summary() {
         .collect();
     assert_eq!(
         v,
-        [("svc-a", "2.0.0"), ("svc-b", "1.0.0"), ("svc-c", "2.0.0")]
+        [("svc-a", LATEST), ("svc-b", "1.0.0"), ("svc-c", LATEST)]
     );
     // Only one team's services.
     let none = p
@@ -533,7 +537,7 @@ fn resolving_a_conflicted_upgrade_as_documented_moves_the_service_to_the_new_ver
     let alice = p.principal("alice");
     assert_eq!(
         p.explain(&alice, "payments-api").unwrap().scaffold_version,
-        "2.0.0",
+        LATEST,
         "explain follows the merged stamps"
     );
     let pat = p.principal("pat");
@@ -552,7 +556,7 @@ fn resolving_a_conflicted_upgrade_as_documented_moves_the_service_to_the_new_ver
     // The next run renders 2.0.0: nothing of the upgrade is stripped, the team's resolution kept.
     let heads = (head(&p, "payments-api"), head(&p, "gitops"));
     let rerun = rerun(&p).unwrap();
-    assert_eq!(rerun.scaffold_version, "2.0.0");
+    assert_eq!(rerun.scaffold_version, LATEST);
     assert_eq!(
         heads,
         (head(&p, "payments-api"), head(&p, "gitops")),
@@ -566,7 +570,10 @@ fn resolving_a_conflicted_upgrade_as_documented_moves_the_service_to_the_new_ver
         read(&p, "payments-api", ".idp/scaffold.json").unwrap(),
         read(&p, "gitops", "apps/payments-api/.idp/scaffold.json").unwrap(),
     ] {
-        assert!(stamp.contains("\"scaffoldVersion\": \"2.0.0\""), "{stamp}");
+        assert!(
+            stamp.contains(&format!("\"scaffoldVersion\": \"{LATEST}\"")),
+            "{stamp}"
+        );
     }
     // The move is on record.
     let records = p
@@ -604,7 +611,7 @@ fn a_half_merged_upgrade_refuses_writes_and_upgrade_finishes_it() {
         "the held GitOps change request is merged"
     );
     let rerun = rerun(&p).unwrap();
-    assert_eq!(rerun.scaffold_version, "2.0.0");
+    assert_eq!(rerun.scaffold_version, LATEST);
 }
 
 #[test]
@@ -633,7 +640,7 @@ fn held_gitops_change_requests_of_two_services_both_merge_into_the_shared_repo()
     for s in ["svc-a", "svc-b"] {
         let stamp = read(&p, "gitops", &format!("apps/{s}/.idp/scaffold.json")).unwrap();
         assert!(
-            stamp.contains("\"scaffoldVersion\": \"2.0.0\""),
+            stamp.contains(&format!("\"scaffoldVersion\": \"{LATEST}\"")),
             "{s}: {stamp}"
         );
     }

@@ -80,7 +80,7 @@ def test_plan_writes_nothing_and_explain_runs_and_resume_read_state(platform):
     [run] = platform.runs()
     assert run.run_id == r.run_id
     paths = platform.golden_paths()
-    assert {gp.id for gp in paths} == {"python-fastapi-service"}
+    assert {gp.id for gp in paths} == {"node-express-service", "python-fastapi-service"}
     assert "1.0.0" in {gp.version for gp in paths}
 
 

@@ -113,6 +113,14 @@ test('template input names map to the core request (goldenPath, version)', async
   expect(outputs.plan.scaffold_version).toBe('1.0.0')
 })
 
+test('a template picks the Node golden path by its id', async () => {
+  const { ctx, outputs } = context({ ...input, goldenPath: 'node-express-service' }, { isDryRun: true })
+  await actions['idp:golden-path'].handler(ctx)
+  expect(outputs.plan.golden_path).toBe('node-express-service')
+  const files = outputs.plan.change_sets.flatMap((c) => c.files.map((f) => f.path))
+  expect(files).toEqual(expect.arrayContaining(['package.json', 'src/observability.ts', `apps/${input.service}/prod/dashboard.yaml`]))
+})
+
 test('environments map to the core request: values for one environment', async () => {
   const { ctx, outputs } = context(
     { ...input, environments: { dev: { parameters: { memory_limit: '1024Mi' } } } }, { isDryRun: true },
