@@ -485,3 +485,43 @@ fn a_change_to_a_shared_template_is_refused_for_every_released_version_that_uses
     req.version = Some("2.0.0".into());
     p.run_golden_path(&alice, &req).unwrap();
 }
+
+#[test]
+fn a_version_compiles_only_the_shared_templates_it_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    Platform::init_dir(dir.path()).unwrap();
+    // A shared piece nobody uses yet, mid-edit: it breaks no golden path.
+    let wip = dir.path().join("shared/templates/wip/next.yaml.tera");
+    std::fs::create_dir_all(wip.parent().unwrap()).unwrap();
+    std::fs::write(&wip, "{% if params.port %}\nport: {{ params.port }}\n").unwrap();
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let r = p.check_golden_paths().unwrap();
+    assert!(r.ok && r.problems.is_empty(), "{:#?}", r.problems);
+    // Once a version uses it, that version (and only it) reports where the block opens.
+    let v = dir.path().join("golden-paths/node-express-service/1.0.0");
+    std::fs::remove_file(v.join("release.lock")).unwrap();
+    edit(
+        &v.join("path.yaml"),
+        "      - { path: tsconfig.json,",
+        "      - { path: next.yaml, template: shared/wip/next.yaml.tera, ownership: managed }\n      - { path: tsconfig.json,",
+    );
+    let p = Platform::from_dir(dir.path(), ws.path()).unwrap();
+    let r = p.check_golden_paths().unwrap();
+    let versions: Vec<String> = r
+        .problems
+        .iter()
+        .map(|x| format!("{}@{}", x.golden_path, x.version))
+        .collect();
+    assert_eq!(
+        versions,
+        ["node-express-service@1.0.0"],
+        "{:#?}",
+        r.problems
+    );
+    assert!(
+        r.problems[0].message.contains("shared/wip/next.yaml.tera"),
+        "{:#?}",
+        r.problems
+    );
+}

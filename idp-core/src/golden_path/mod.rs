@@ -471,12 +471,27 @@ impl GoldenPath {
             .add_raw_templates(batch.iter().map(|(n, b, _)| (n.as_str(), *b)))
             .is_err()
         {
-            // Find the template at fault, in declaration order, for a precise message.
+            // Find the template at fault, for a precise message. Adding one at a time, a
+            // template that includes another not added yet fails too: those are retried after
+            // the others, round by round, until a round adds nothing; then the fault is one
+            // that fails for its own sake, not for an include that failed.
             let mut one_by_one = new_tera();
-            for (name, body, error) in &batch {
-                one_by_one
-                    .add_raw_template(name, body)
-                    .map_err(|e| error(&e, body))?;
+            let mut pending: Vec<&(String, &str, CompileError<'_>)> = batch.iter().collect();
+            while !pending.is_empty() {
+                let mut failed = Vec::new();
+                for item in &pending {
+                    if let Err(e) = one_by_one.add_raw_template(&item.0, item.1) {
+                        failed.push((*item, e));
+                    }
+                }
+                if failed.len() == pending.len() {
+                    let (item, e) = failed
+                        .iter()
+                        .find(|(_, e)| !e.to_string().contains("Unknown template"))
+                        .unwrap_or(&failed[0]);
+                    return Err((item.2)(e, item.1));
+                }
+                pending = failed.into_iter().map(|(item, _)| item).collect();
             }
             return Err(bad(
                 "templates",

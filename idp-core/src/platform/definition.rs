@@ -30,25 +30,17 @@ pub struct ReleaseLock {
     pub files: BTreeMap<String, String>,
 }
 
-/// What golden path `id` at `ver` renders from: its `path.yaml`, its own templates, and the
-/// shared templates it names or includes (transitively), by platform-folder path, each with
-/// its SHA-256.
-fn release_files(
-    id: &str,
-    ver: &str,
+/// The shared templates a version uses: those its `path.yaml` names, then those they or its own
+/// templates include, import or extend (transitively), by name (`shared/...`).
+fn shared_used<'a>(
     path_yaml: &str,
     own: &BTreeMap<String, String>,
-    shared: &BTreeMap<String, String>,
-) -> ReleaseLock {
-    let base = format!("golden-paths/{id}/{ver}/");
-    let mut files = BTreeMap::new();
-    files.insert(
-        format!("{base}path.yaml"),
-        crate::digest::sha256_hex(path_yaml.as_bytes()),
-    );
-    let refs = regex::Regex::new(r#"\{%-?\s*(?:include|import|extends)\s+"([^"]+)""#)
-        .expect("valid regex");
-    // Shared templates named in path.yaml, then those the used templates pull in.
+    shared: &'a BTreeMap<String, String>,
+) -> BTreeMap<String, &'a str> {
+    static REFS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"\{%-?\s*(?:include|import|extends)\s+"([^"]+)""#).expect("valid regex")
+    });
+    let refs = &*REFS;
     let mut todo: Vec<String> = shared
         .keys()
         .filter(|name| path_yaml.contains(name.as_str()))
@@ -57,23 +49,44 @@ fn release_files(
     for body in own.values() {
         todo.extend(refs.captures_iter(body).map(|c| c[1].to_string()));
     }
+    let mut used = BTreeMap::new();
+    while let Some(name) = todo.pop() {
+        let Some((name, body)) = shared.get_key_value(&name) else {
+            continue;
+        };
+        if used.insert(name.clone(), body.as_str()).is_none() {
+            todo.extend(refs.captures_iter(body).map(|c| c[1].to_string()));
+        }
+    }
+    used
+}
+
+/// What golden path `id` at `ver` renders from: its `path.yaml`, its own templates, and the
+/// shared templates it uses (`shared_used`), by platform-folder path, each with its SHA-256.
+fn release_files(
+    id: &str,
+    ver: &str,
+    path_yaml: &str,
+    own: &BTreeMap<String, String>,
+    used: &BTreeMap<String, &str>,
+) -> ReleaseLock {
+    let base = format!("golden-paths/{id}/{ver}/");
+    let mut files = BTreeMap::new();
+    files.insert(
+        format!("{base}path.yaml"),
+        crate::digest::sha256_hex(path_yaml.as_bytes()),
+    );
     for (name, body) in own {
         files.insert(
             format!("{base}templates/{name}"),
             crate::digest::sha256_hex(body.as_bytes()),
         );
     }
-    while let Some(name) = todo.pop() {
-        let Some(body) = shared.get(&name) else {
-            continue;
-        };
-        let path = format!("{SHARED}{}", name.trim_start_matches("shared/"));
-        if files
-            .insert(path, crate::digest::sha256_hex(body.as_bytes()))
-            .is_none()
-        {
-            todo.extend(refs.captures_iter(body).map(|c| c[1].to_string()));
-        }
+    for (name, body) in used {
+        files.insert(
+            format!("{SHARED}{}", name.trim_start_matches("shared/")),
+            crate::digest::sha256_hex(body.as_bytes()),
+        );
     }
     let digest = crate::digest::sha256_hex(
         files
@@ -234,13 +247,17 @@ fn load_golden_paths(
     for ((id, ver), (text, own, lock)) in path_files {
         let file = format!("golden-paths/{id}/{ver}/path.yaml");
         let clash = own.keys().find(|n| n.starts_with("shared/"));
+        // Only the shared templates this version uses are compiled with it: every version
+        // compiling every shared template made each golden path added to a platform slow down
+        // the load of all the others.
+        let used = shared_used(text, &own, &shared);
         let mut templates = own.clone();
-        templates.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone())));
+        templates.extend(used.iter().map(|(k, v)| (k.clone(), v.to_string())));
         let released = lock.map(|l| {
             check_release(
                 &format!("golden-paths/{id}/{ver}/release.lock"),
                 l,
-                &release_files(&id, &ver, text, &own, &shared),
+                &release_files(&id, &ver, text, &own, &used),
             )
         });
         let compiled = if text.is_empty() {
@@ -377,7 +394,8 @@ impl PlatformDef {
             .under(SHARED)
             .map(|(name, text)| (format!("shared/{name}"), text.to_string()))
             .collect();
-        let lock = release_files(id, version, path_yaml, &own, &shared);
+        let used = shared_used(path_yaml, &own, &shared);
+        let lock = release_files(id, version, path_yaml, &own, &used);
         Ok(serde_json::to_string_pretty(&lock).expect("lock serializes") + "\n")
     }
 
