@@ -71,7 +71,7 @@ async function runTemplate(parameters, { isDryRun = false } = {}) {
 
 test('the example template runs as written, as a member of the owning team', async () => {
   const { scope, ran, filledOutput } = await runTemplate(
-    { service: 'tmpl-svc', owner: 'team-payments', port: 8081, logsBucket: true },
+    { service: 'tmpl-svc', owner: 'team-payments', goldenPath: 'python-fastapi-service', port: 8081, logsBucket: true },
   )
   expect(ran).toEqual(['golden-path', 'infra'])
   expect(scope.steps['golden-path'].receipt.status).toBe('completed')
@@ -82,12 +82,29 @@ test('the example template runs as written, as a member of the owning team', asy
 
 test('the template skips the infrastructure step when not asked, and a dry run writes nothing', async () => {
   const { ran, scope } = await runTemplate(
-    { service: 'tmpl-dry', owner: 'team-payments', port: 8080, logsBucket: false },
+    { service: 'tmpl-dry', owner: 'team-payments', goldenPath: 'python-fastapi-service', port: 8080, logsBucket: false },
     { isDryRun: true },
   )
   expect(ran).toEqual(['golden-path'])
   expect(scope.steps['golden-path'].plan.allowed).toBe(true)
   expect(await Platform.builtin(workspace, { as: 'user:default/pat' }).runs()).toEqual([])
+})
+
+test('the template creates a Node service when its language is picked', async () => {
+  const { scope, ran } = await runTemplate(
+    { service: 'tmpl-node', owner: 'team-payments', goldenPath: 'node-express-service', port: 3000, logsBucket: false },
+  )
+  expect(ran).toEqual(['golden-path'])
+  const receipt = scope.steps['golden-path'].receipt
+  expect([receipt.status, receipt.golden_path]).toEqual(['completed', 'node-express-service'])
+  const files = receipt.steps.flatMap((s) => s.artifacts.map((a) => a.path))
+  expect(files).toEqual(expect.arrayContaining(['package.json', 'src/observability.ts']))
+})
+
+test("the template's language choices are the built-in golden paths", async () => {
+  const template = YAML.parse(fs.readFileSync(TEMPLATE, 'utf8'))
+  const ids = (await Platform.builtin(workspace).goldenPaths()).map((g) => g.id)
+  expect([...template.spec.parameters[0].properties.goldenPath.enum].sort()).toEqual([...new Set(ids)].sort())
 })
 
 test("the template's name field rejects what idp would reject", () => {
