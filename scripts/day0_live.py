@@ -136,7 +136,7 @@ def service_python(app: Path) -> str:
     return str(found[-1]) if found else sys.executable
 
 
-def start_service(src: Path, work: Path, port: int, env: dict) -> subprocess.Popen:
+def start_service(src: Path, work: Path, port: int, env: dict, procs: list) -> None:
     app = work / "service"
     shutil.copytree(src, app, ignore=shutil.ignore_patterns(".git"))
     log = open(work / "service.log", "w")
@@ -170,12 +170,12 @@ def start_service(src: Path, work: Path, port: int, env: dict) -> subprocess.Pop
             f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')\n"
         )
         cmd = [str(py), str(launcher)]
-    proc = subprocess.Popen(cmd, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Listed before the wait, so that it is stopped even when it never comes up.
+    procs.append(subprocess.Popen(cmd, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     wait_for("the service", lambda: get(f"http://127.0.0.1:{port}/healthz", 1)[0] == 200)
-    return proc
 
 
-def start_prometheus(work: Path, port: int, gitops: Path, service: str, env: str, target: str) -> subprocess.Popen:
+def start_prometheus(work: Path, port: int, gitops: Path, service: str, env: str, target: str, procs: list) -> None:
     monitor = manifest(gitops, service, env, "ServiceMonitor")
     endpoint = monitor["spec"]["endpoints"][0]
     rule = manifest(gitops, service, env, "PrometheusRule")
@@ -195,7 +195,7 @@ def start_prometheus(work: Path, port: int, gitops: Path, service: str, env: str
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
     log = open(work / "prometheus.log", "w")
-    proc = subprocess.Popen(
+    procs.append(subprocess.Popen(
         [
             str(PROMETHEUS),
             f"--config.file={work / 'prometheus.yml'}",
@@ -205,9 +205,8 @@ def start_prometheus(work: Path, port: int, gitops: Path, service: str, env: str
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
-    )
+    ))
     wait_for("Prometheus", lambda: get(f"http://127.0.0.1:{port}/-/ready", 1)[0] == 200)
-    return proc
 
 
 def query(prom: str, expr: str) -> list[dict]:
@@ -237,8 +236,8 @@ def main(service_dir: Path, gitops: Path, service: str, env: str) -> int:
             OTEL_BSP_SCHEDULE_DELAY="200",
             NODE_ENV="production",
         )
-        procs.append(start_service(service_dir, work, svc_port, run_env))
-        procs.append(start_prometheus(work, prom_port, gitops, service, env, f"127.0.0.1:{svc_port}"))
+        start_service(service_dir, work, svc_port, run_env, procs)
+        start_prometheus(work, prom_port, gitops, service, env, f"127.0.0.1:{svc_port}", procs)
         prom = f"http://127.0.0.1:{prom_port}"
         base = f"http://127.0.0.1:{svc_port}"
         # Traffic over about 8 s: every tenth request fails, from the first one on.
@@ -300,8 +299,10 @@ def main(service_dir: Path, gitops: Path, service: str, env: str) -> int:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait(timeout=10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
+            except subprocess.TimeoutExpired:
                 os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         receiver.shutdown()
         if failures:
             for name in ("service.log", "prometheus.log"):
