@@ -366,13 +366,15 @@ print(f"upgrade --all summary: {r['upgraded']} upgraded, {r['conflicts']} with c
 sys.exit(0 if (r["upgraded"], r["conflicts"], r["failed"], r["up_to_date"]) == (n, 0, 0, done) else 1)
 PY
 )" && check OK "$r" || check FAIL "$r"
-idp_run "$fleet_ws" --json fleet
+# As the admin: the fleet lists only the services its caller may read.
+idp_run "$fleet_ws" --as "$ADMIN" --json fleet
 r="$(python3 - "$work/idp.stdout" "${#all_fleet[@]}" <<'PY'
 import json, sys
 rows, n = json.load(open(sys.argv[1])), int(sys.argv[2])
-at = sum(1 for s in rows if s["version"] == "2.0.0" and s["behind"] == 0)
+# 2.0.0 is one version behind the latest, 2.1.0 (the same files, from the shared templates).
+at = sum(1 for s in rows if s["version"] == "2.0.0" and s["behind"] == 1)
 edits = sum(1 for s in rows if s.get("managed_edits"))
-print(f"idp fleet: {at}/{len(rows)} services at 2.0.0 and 0 behind; {edits} with local edits to managed files")
+print(f"idp fleet: {at}/{len(rows)} services at 2.0.0 (1 behind 2.1.0); {edits} with local edits to managed files")
 sys.exit(0 if at == len(rows) == n else 1)
 PY
 )" && check OK "$r" || check FAIL "$r"
