@@ -106,16 +106,20 @@ class OtlpReceiver(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def manifest(gitops: Path, service: str, env: str, kind: str) -> dict:
+def manifest(gitops: Path, service: str, env: str, kind: str, label: str | None = None) -> dict:
+    """The first object of `kind` (with metadata label `label`, if given) under apps/SERVICE/ENV."""
     for f in sorted((gitops / "apps" / service / env).glob("*.yaml")):
         for doc in yaml.safe_load_all(f.read_text()):
-            if isinstance(doc, dict) and doc.get("kind") == kind:
+            if not isinstance(doc, dict) or doc.get("kind") != kind:
+                continue
+            if label is None or label in ((doc.get("metadata") or {}).get("labels") or {}):
                 return doc
     raise SystemExit(f"day0: no {kind} under apps/{service}/{env}")
 
 
 def dashboard_panels(gitops: Path, service: str, env: str) -> list[dict]:
-    cm = manifest(gitops, service, env, "ConfigMap")
+    # The ConfigMap the Grafana sidecar loads, whatever other ConfigMaps the service has.
+    cm = manifest(gitops, service, env, "ConfigMap", label="grafana_dashboard")
     (body,) = cm["data"].values()
     return json.loads(body)["panels"]
 
@@ -139,7 +143,6 @@ def service_python(app: Path) -> str:
 def start_service(src: Path, work: Path, port: int, env: dict, procs: list) -> None:
     app = work / "service"
     shutil.copytree(src, app, ignore=shutil.ignore_patterns(".git"))
-    log = open(work / "service.log", "w")
     if (app / "package.json").exists():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=app, check=True)
         subprocess.run(["npm", "run", "build", "--silent"], cwd=app, check=True)
@@ -171,7 +174,8 @@ def start_service(src: Path, work: Path, port: int, env: dict, procs: list) -> N
         )
         cmd = [str(py), str(launcher)]
     # Listed before the wait, so that it is stopped even when it never comes up.
-    procs.append(subprocess.Popen(cmd, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+    with open(work / "service.log", "w") as log:
+        procs.append(subprocess.Popen(cmd, cwd=app, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     wait_for("the service", lambda: get(f"http://127.0.0.1:{port}/healthz", 1)[0] == 200)
 
 
@@ -194,18 +198,18 @@ def start_prometheus(work: Path, port: int, gitops: Path, service: str, env: str
         ],
     }
     (work / "prometheus.yml").write_text(yaml.safe_dump(config))
-    log = open(work / "prometheus.log", "w")
-    procs.append(subprocess.Popen(
-        [
-            str(PROMETHEUS),
-            f"--config.file={work / 'prometheus.yml'}",
-            f"--storage.tsdb.path={work / 'tsdb'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    ))
+    with open(work / "prometheus.log", "w") as log:
+        procs.append(subprocess.Popen(
+            [
+                str(PROMETHEUS),
+                f"--config.file={work / 'prometheus.yml'}",
+                f"--storage.tsdb.path={work / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{port}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ))
     wait_for("Prometheus", lambda: get(f"http://127.0.0.1:{port}/-/ready", 1)[0] == 200)
 
 
@@ -322,4 +326,7 @@ if __name__ == "__main__":
     if len(sys.argv) not in (4, 5):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
+    # The service and Prometheus run in process groups of their own; a SIGTERM (a CI timeout)
+    # ends this script through its `finally`, which stops them, instead of orphaning them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], sys.argv[4] if len(sys.argv) == 5 else "dev"))

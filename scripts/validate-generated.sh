@@ -131,63 +131,63 @@ fi
 SCOPY="$WORK/service"
 mkdir -p "$SCOPY" && (cd "$SERVICE_DIR" && tar --exclude=./.git -cf - .) | (cd "$SCOPY" && tar -xf -)
 if [ -f "$SERVICE_DIR/package.json" ]; then
-section "service: npm install, npm test, npm run typecheck"
-# No lockfile yet (the team commits the first one): npm install resolves the ranges of package.json.
-if ! (cd "$SCOPY" && npm install --no-audit --no-fund --loglevel=error); then
-  fail "service: npm install failed"
-else
-  if (cd "$SCOPY" && npm test); then
-    pass "service: npm test (tsc, node --test)"
+  section "service: npm install, npm test, npm run typecheck"
+  # No lockfile yet (the team commits the first one): npm install resolves the ranges of package.json.
+  if ! (cd "$SCOPY" && npm install --no-audit --no-fund --loglevel=error); then
+    fail "service: npm install failed"
   else
-    fail "service: npm test failed"
-  fi
-  if (cd "$SCOPY" && npm run --silent typecheck); then
-    pass "service: npm run typecheck"
-  else
-    fail "service: type errors above"
-  fi
-fi
-else
-section "service: pip install -e '.[dev]', pytest, ruff"
-required="$(sed -n 's/^requires-python *= *"[^0-9]*\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' "$SERVICE_DIR/pyproject.toml" 2>/dev/null | head -n1)"
-find_python() {
-  # $SERVICE_PYTHON, else pythonX.Y on PATH, else pyenv's X.Y, else python3 if it is X.Y or newer.
-  if [ -n "${SERVICE_PYTHON:-}" ]; then echo "$SERVICE_PYTHON"; return; fi
-  if [ -n "$required" ]; then
-    if command -v "python$required" >/dev/null 2>&1 && "python$required" -c '' >/dev/null 2>&1; then
-      command -v "python$required"; return
-    fi
-    if command -v pyenv >/dev/null 2>&1; then
-      local candidate
-      candidate="$(find "$(pyenv root)/versions" -maxdepth 3 -path "*/versions/$required.*/bin/python" 2>/dev/null | sort -V | tail -n1)"
-      if [ -n "$candidate" ]; then echo "$candidate"; return; fi
-    fi
-  fi
-  echo python3
-}
-PY="$(find_python)"
-if ! "$PY" -c "import sys; want='${required:-3.0}'.split('.'); sys.exit(0 if sys.version_info[:2] >= tuple(map(int, want)) else 1)" 2>/dev/null; then
-  fail "service: no Python ${required} interpreter found (set SERVICE_PYTHON)"
-else
-  echo "using $("$PY" --version 2>&1) at $PY"
-  SVENV="$WORK/service-venv"
-  if ! "$PY" -m venv "$SVENV"; then
-    fail "service: could not create a venv with $PY"
-  elif ! (cd "$SCOPY" && "$SVENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'); then
-    fail "service: pip install -e '.[dev]' failed"
-  else
-    if (cd "$SCOPY" && "$SVENV/bin/python" -m pytest); then
-      pass "service: pytest"
+    if (cd "$SCOPY" && npm test); then
+      pass "service: npm test (tsc, node --test)"
     else
-      fail "service: pytest failed"
+      fail "service: npm test failed"
     fi
-    if (cd "$SCOPY" && "$SVENV/bin/ruff" check . && "$SVENV/bin/ruff" format --check .); then
-      pass "service: ruff check and ruff format --check"
+    if (cd "$SCOPY" && npm run --silent typecheck); then
+      pass "service: npm run typecheck"
     else
-      fail "service: ruff findings above"
+      fail "service: type errors above"
     fi
   fi
-fi
+else
+  section "service: pip install -e '.[dev]', pytest, ruff"
+  required="$(sed -n 's/^requires-python *= *"[^0-9]*\([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p' "$SERVICE_DIR/pyproject.toml" 2>/dev/null | head -n1)"
+  find_python() {
+    # $SERVICE_PYTHON, else pythonX.Y on PATH, else pyenv's X.Y, else python3 if it is X.Y or newer.
+    if [ -n "${SERVICE_PYTHON:-}" ]; then echo "$SERVICE_PYTHON"; return; fi
+    if [ -n "$required" ]; then
+      if command -v "python$required" >/dev/null 2>&1 && "python$required" -c '' >/dev/null 2>&1; then
+        command -v "python$required"; return
+      fi
+      if command -v pyenv >/dev/null 2>&1; then
+        local candidate
+        candidate="$(find "$(pyenv root)/versions" -maxdepth 3 -path "*/versions/$required.*/bin/python" 2>/dev/null | sort -V | tail -n1)"
+        if [ -n "$candidate" ]; then echo "$candidate"; return; fi
+      fi
+    fi
+    echo python3
+  }
+  PY="$(find_python)"
+  if ! "$PY" -c "import sys; want='${required:-3.0}'.split('.'); sys.exit(0 if sys.version_info[:2] >= tuple(map(int, want)) else 1)" 2>/dev/null; then
+    fail "service: no Python ${required} interpreter found (set SERVICE_PYTHON)"
+  else
+    echo "using $("$PY" --version 2>&1) at $PY"
+    SVENV="$WORK/service-venv"
+    if ! "$PY" -m venv "$SVENV"; then
+      fail "service: could not create a venv with $PY"
+    elif ! (cd "$SCOPY" && "$SVENV/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]'); then
+      fail "service: pip install -e '.[dev]' failed"
+    else
+      if (cd "$SCOPY" && "$SVENV/bin/python" -m pytest); then
+        pass "service: pytest"
+      else
+        fail "service: pytest failed"
+      fi
+      if (cd "$SCOPY" && "$SVENV/bin/ruff" check . && "$SVENV/bin/ruff" format --check .); then
+        pass "service: ruff check and ruff format --check"
+      else
+        fail "service: ruff findings above"
+      fi
+    fi
+  fi
 fi
 
 # Summary -------------------------------------------------------------------------------------

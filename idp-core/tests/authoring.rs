@@ -425,7 +425,11 @@ fn the_node_and_python_golden_paths_render_gitops_and_observability_from_the_sam
         gitops_of(&p, "orders-py", &py),
         gitops_of(&p, "orders-js2", &js2),
     );
-    assert_eq!(a.len(), b.len());
+    assert_eq!(
+        (a.len(), b.len()),
+        (30, 30),
+        "10 GitOps files each, in 3 environments"
+    );
     for (a, b) in a.iter().zip(&b) {
         let diff = similar::TextDiff::from_lines(a, b);
         assert_eq!(a, b, "{}", diff.unified_diff());
