@@ -188,6 +188,26 @@ export interface FleetArgs {
   plan?: boolean
 }
 
+/** Arguments of `ingest_events`. */
+export interface IngestRequest {
+  /** `argocd`, `alertmanager` or `github`. */
+  source: string
+  /** The webhook payload as the source sends it (or an array of them). */
+  payload: unknown
+}
+
+/** What `insights` reports on. */
+export interface InsightsQuery {
+  /** Only this service. */
+  service?: string | null
+  /** Only the services of this team (`team-payments` or `group:default/team-payments`). */
+  team?: string | null
+  /** Start of the period (RFC 3339, or a date `2026-09-01`); default 90 days before `until`. */
+  since?: string | null
+  /** End of the period, exclusive (RFC 3339, or a date); default now. */
+  until?: string | null
+}
+
 /** A progress event, for faces that show what is happening (the CLI prints them on stderr; the bindings pass them to a callback as they happen). */
 export interface Progress {
   run_id: string
@@ -823,6 +843,165 @@ export interface FleetRow {
   drift: string[]
 }
 
+/** What `ingest_events` did. */
+export interface IngestReport {
+  source: string
+  /** Events the payload held for services idp knows. */
+  received: number
+  /** Of them, new (the rest were recorded before: ingesting a payload twice is harmless). */
+  recorded: number
+  duplicates: number
+  /** What was skipped and why (at most 50 reasons; `skipped_count` counts all). */
+  skipped: string[]
+  skipped_count: number
+}
+
+/** What `insights` reports. */
+export interface InsightsReport {
+  generated_at: string
+  period: Period
+  scope: Scope
+  /** The four keys of every service in scope together. */
+  four_keys: FourKeys
+  teams: TeamKeys[]
+  services: ServiceKeys[]
+  weekly: WeekRow[]
+  lead_time_distribution: Bucket[]
+  adoption: Adoption
+  drift: Drift
+  latches: Latches
+}
+
+export interface Period {
+  from: string
+  to: string
+  days: number
+}
+
+/** The filters a report was made with (the principal's read scope always applies). */
+export interface Scope {
+  service: string | null
+  team: string | null
+}
+
+/** The four keys of a service, a team or the whole scope, over a period. */
+export interface FourKeys {
+  /** Production deployments in the period, successful or not. */
+  deployments: number
+  successful_deployments: number
+  /** Successful production deployments per day. */
+  deploys_per_day: number
+  deployment_frequency_band: Band
+  /** Commits that reached production in the period. */
+  changes: number
+  lead_time_median_hours: number | null
+  lead_time_band: Band | null
+  /** Deployments that failed, were rolled back, or were followed by an incident before the next deployment. */
+  failed_deployments: number
+  change_failure_rate: number | null
+  change_failure_rate_band: Band | null
+  /** Production incidents (overlapping SLO alerts of a service form one) that began in the period. */
+  incidents: number
+  restored: number
+  time_to_restore_median_hours: number | null
+  time_to_restore_band: Band | null
+}
+
+/** DORA's performance bands. */
+export type Band = "elite" | "high" | "medium" | "low"
+
+export interface TeamKeys {
+  team: string
+  services: number
+  four_keys: FourKeys
+}
+
+export interface ServiceKeys {
+  service: string
+  owner: string
+  four_keys: FourKeys
+}
+
+/** One ISO week of the period. */
+export interface WeekRow {
+  /** `2026-W36` */
+  week: string
+  /** Its Monday. */
+  start: string
+  deployments: number
+  failed_deployments: number
+  lead_time_median_hours: number | null
+  incidents: number
+  time_to_restore_median_hours: number | null
+}
+
+/** How many changes reached production within a lead-time range. */
+export interface Bucket {
+  label: string
+  changes: number
+}
+
+/** Who chooses the golden path. */
+export interface Adoption {
+  /** Components in the catalog (the org directory's `Component` entities and the services idp created, which register themselves). */
+  catalog_components: number
+  /** Of them, created or upgraded by a golden path. */
+  golden_path_components: number
+  share: number | null
+  /** Runs started in the period. */
+  runs: number
+  /** By the face that started them: `cli`, `backstage`, `python`, `node`, `rust`, ... */
+  runs_by_face: Record<string, number>
+  services_by_golden_path: Record<string, number>
+}
+
+/** How far services are behind their golden path's latest version. */
+export interface Drift {
+  services: number
+  behind: number
+  by_team: TeamDrift[]
+  services_behind: ServiceDrift[]
+}
+
+export interface TeamDrift {
+  team: string
+  services: number
+  behind: number
+  max_behind: number
+}
+
+export interface ServiceDrift {
+  service: string
+  owner: string
+  golden_path: string
+  version: string
+  latest: string
+  /** Released versions between the service's and the latest. */
+  behind: number
+}
+
+/** Escape latches in use: where teams stepped off the path, on purpose. */
+export interface Latches {
+  /** Approved waivers that have not expired. */
+  active_waivers: ActiveWaiver[]
+  /** Platform-managed files a team edited in its repos. */
+  managed_edits: ManagedEdits[]
+}
+
+export interface ActiveWaiver {
+  id: string
+  service: string
+  rule: string
+  environment: string | null
+  expires_at: string
+}
+
+export interface ManagedEdits {
+  service: string
+  /** `repo:path` */
+  files: string[]
+}
+
 /** Every method of the call surface: its arguments and result. */
 export interface IdpMethods {
   /** The service repo: app, tests, container, security baselines, catalog entry. */
@@ -877,6 +1056,12 @@ export interface IdpMethods {
   upgrade_fleet: { args: FleetArgs; result: FleetUpgradeReport }
   /** Every service with its golden path, version, how far behind it is, and its drift. */
   fleet: { args: NoArgs; result: FleetRow[] }
+  /** Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub). */
+  ingest_events: { args: IngestRequest; result: IngestReport }
+  /** DORA four keys, adoption, version drift and escape latches over a period. */
+  insights: { args: InsightsQuery; result: InsightsReport }
+  /** The insights report as one self-contained HTML page with charts. */
+  insights_html: { args: InsightsQuery; result: string }
 }
 
 /** Method names (snake_case), in the core's order. */
@@ -910,4 +1095,7 @@ export interface IdpMethodNames {
   upgrade_plan: 'upgradePlan'
   upgrade_fleet: 'upgradeFleet'
   fleet: 'fleet'
+  ingest_events: 'ingestEvents'
+  insights: 'insights'
+  insights_html: 'insightsHtml'
 }

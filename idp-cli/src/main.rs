@@ -140,6 +140,45 @@ enum Command {
     /// Policies: run policy unit tests.
     #[command(subcommand)]
     Policy(PolicyCmd),
+    /// Delivery events: deployments, commits and SLO alerts, for insights.
+    #[command(subcommand)]
+    Events(EventsCmd),
+    /// DORA four keys (with their bands), adoption, version drift and escape latches.
+    Insights {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        /// Only this team's services.
+        #[arg(long)]
+        team: Option<String>,
+        /// Start of the period (RFC 3339 or YYYY-MM-DD; default: 90 days before --until).
+        #[arg(long)]
+        since: Option<String>,
+        /// End of the period, exclusive (default: now).
+        #[arg(long)]
+        until: Option<String>,
+        /// Also write the report as one self-contained HTML page with charts to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCmd {
+    /// Record the events of a webhook payload saved to FILE (`-` for stdin): an Argo CD
+    /// Application, an Alertmanager (version 4) webhook, or a GitHub push or deployment_status.
+    Ingest {
+        #[arg(long, value_enum)]
+        source: EventSource,
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum EventSource {
+    Argocd,
+    Alertmanager,
+    Github,
 }
 
 #[derive(Subcommand)]
@@ -336,7 +375,8 @@ fn open(cli: &Cli, cancel: CancelToken) -> idp_core::Result<Platform> {
         Some(dir) => Platform::from_dir(dir, &cli.workspace)?,
         None => Platform::builtin(&cli.workspace)?,
     }
-    .with_cancel(cancel);
+    .with_cancel(cancel)
+    .with_face("cli")?;
     if cli.quiet {
         return Ok(p);
     }
@@ -359,6 +399,35 @@ fn principal(cli: &Cli, p: &Platform) -> idp_core::Result<idp_core::Principal> {
     });
     idp_core::org::check_user_ref(&user)?;
     Ok(p.principal(&user))
+}
+
+/// A webhook payload from a file (or stdin), at most
+/// [`idp_core::platform::insights::MAX_PAYLOAD_BYTES`].
+fn read_payload(file: &std::path::Path) -> idp_core::Result<serde_json::Value> {
+    use std::io::Read;
+    let max = idp_core::platform::insights::MAX_PAYLOAD_BYTES as u64;
+    let shown = file.display().to_string();
+    let reader: Box<dyn Read> = if shown == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(std::fs::File::open(file).map_err(|e| {
+            idp_core::Error::invalid(format!("cannot read {shown}: {e}")).with("field", "file")
+        })?)
+    };
+    let mut text = Vec::new();
+    reader
+        .take(max + 1)
+        .read_to_end(&mut text)
+        .map_err(|e| idp_core::Error::invalid(format!("cannot read {shown}: {e}")))?;
+    if text.len() as u64 > max {
+        return Err(
+            idp_core::Error::invalid(format!("{shown} is larger than {max} bytes"))
+                .with("field", "file"),
+        );
+    }
+    serde_json::from_slice(&text).map_err(|e| {
+        idp_core::Error::invalid(format!("{shown} is not JSON: {e}")).with("field", "file")
+    })
 }
 
 fn build_request(p: &Platform, a: &RequestArgs) -> idp_core::Result<ServiceRequest> {
@@ -713,6 +782,48 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         Command::Runs { service, limit } => {
             let runs = p.runs(&principal(&cli, &p)?, service.as_deref(), *limit)?;
             output::runs(&runs, cli.json);
+            Ok(())
+        }
+        Command::Events(EventsCmd::Ingest { source, file }) => {
+            let who = principal(&cli, &p)?;
+            let payload = read_payload(file)?;
+            let source = match source {
+                EventSource::Argocd => "argocd",
+                EventSource::Alertmanager => "alertmanager",
+                EventSource::Github => "github",
+            };
+            let r = p.ingest_events(
+                &who,
+                &idp_core::platform::insights::IngestRequest {
+                    source: source.into(),
+                    payload,
+                },
+            )?;
+            output::ingest(&r, cli.json);
+            Ok(())
+        }
+        Command::Insights {
+            service,
+            team,
+            since,
+            until,
+            html,
+        } => {
+            let who = principal(&cli, &p)?;
+            let q = idp_core::platform::insights::InsightsQuery {
+                service: service.clone(),
+                team: team.clone(),
+                since: since.clone(),
+                until: until.clone(),
+            };
+            let report = p.insights(&who, &q)?;
+            if let Some(path) = html {
+                std::fs::write(path, idp_core::insights::html::render(&report)).map_err(|e| {
+                    idp_core::Error::invalid(format!("cannot write {}: {e}", path.display()))
+                        .with("field", "html")
+                })?;
+            }
+            output::insights(&report, cli.json);
             Ok(())
         }
         Command::Audit(cmd) => audit(&cli, &p, cmd),

@@ -665,3 +665,180 @@ pub fn fleet(rows: &[idp_core::platform::FleetRow], as_json: bool) {
         );
     }
 }
+
+pub fn ingest(r: &idp_core::platform::insights::IngestReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("a report serializes"));
+    }
+    say!(
+        "{}: {} event(s), {} new, {} recorded before, {} skipped",
+        r.source,
+        r.received,
+        r.recorded,
+        r.duplicates,
+        r.skipped_count
+    );
+    for s in &r.skipped {
+        say!("  skipped: {s}");
+    }
+}
+
+fn band(b: Option<idp_core::insights::Band>) -> String {
+    b.map(|b| format!("{b:?}").to_lowercase())
+        .unwrap_or_else(|| "-".into())
+}
+
+fn hours_text(h: Option<f64>) -> String {
+    match h {
+        None => "-".into(),
+        Some(h) if h < 1.0 => format!("{:.0} min", h * 60.0),
+        Some(h) if h < 48.0 => format!("{h:.1} h"),
+        Some(h) => format!("{:.1} d", h / 24.0),
+    }
+}
+
+fn keys_line(k: &idp_core::insights::FourKeys) -> String {
+    format!(
+        "{:>6.2}/day {:<7} {:>9} {:<7} {:>6} {:<7} {:>9} {:<7}",
+        k.deploys_per_day,
+        band(Some(k.deployment_frequency_band)),
+        hours_text(k.lead_time_median_hours),
+        band(k.lead_time_band),
+        k.change_failure_rate
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "-".into()),
+        band(k.change_failure_rate_band),
+        hours_text(k.time_to_restore_median_hours),
+        band(k.time_to_restore_band),
+    )
+}
+
+pub fn insights(r: &idp_core::insights::InsightsReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("a report serializes"));
+    }
+    let k = &r.four_keys;
+    say!(
+        "{} to {} ({:.0} days){}{}",
+        r.period.from,
+        r.period.to,
+        r.period.days,
+        r.scope
+            .team
+            .as_ref()
+            .map(|t| format!(", team {t}"))
+            .unwrap_or_default(),
+        r.scope
+            .service
+            .as_ref()
+            .map(|s| format!(", service {s}"))
+            .unwrap_or_default()
+    );
+    say!("");
+    say!(
+        "deployment frequency   {:.2} per day ({} to production, {} failed)   {}",
+        k.deploys_per_day,
+        k.deployments,
+        k.failed_deployments,
+        band(Some(k.deployment_frequency_band))
+    );
+    say!(
+        "lead time for changes  {} median over {} change(s)   {}",
+        hours_text(k.lead_time_median_hours),
+        k.changes,
+        band(k.lead_time_band)
+    );
+    say!(
+        "change failure rate    {}   {}",
+        k.change_failure_rate
+            .map(|r| format!("{:.1}%", r * 100.0))
+            .unwrap_or_else(|| "-".into()),
+        band(k.change_failure_rate_band)
+    );
+    say!(
+        "time to restore        {} median over {} of {} incident(s)   {}",
+        hours_text(k.time_to_restore_median_hours),
+        k.restored,
+        k.incidents,
+        band(k.time_to_restore_band)
+    );
+    if !r.teams.is_empty() {
+        say!("");
+        say!(
+            "{:<32} {:>8} {:>16} {:>17} {:>14} {:>17}",
+            "team",
+            "services",
+            "deploys",
+            "lead time",
+            "failure rate",
+            "restore"
+        );
+        for t in &r.teams {
+            say!(
+                "{:<32} {:>8} {}",
+                t.team,
+                t.services,
+                keys_line(&t.four_keys)
+            );
+        }
+    }
+    let a = &r.adoption;
+    say!("");
+    say!(
+        "adoption: {} of {} catalog components on a golden path{}; {} run(s) in the period{}",
+        a.golden_path_components,
+        a.catalog_components,
+        a.share
+            .map(|s| format!(" ({:.0}%)", s * 100.0))
+            .unwrap_or_default(),
+        a.runs,
+        if a.runs_by_face.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                a.runs_by_face
+                    .iter()
+                    .map(|(f, n)| format!("{f} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    say!(
+        "drift: {} of {} service(s) behind the latest golden-path version",
+        r.drift.behind,
+        r.drift.services
+    );
+    for d in r.drift.services_behind.iter().take(10) {
+        say!(
+            "  {:<32} {:<24} {} -> {} ({} behind)",
+            d.service,
+            d.golden_path,
+            d.version,
+            d.latest,
+            d.behind
+        );
+    }
+    say!(
+        "latches: {} active waiver(s), {} service(s) with edited managed files",
+        r.latches.active_waivers.len(),
+        r.latches.managed_edits.len()
+    );
+    for w in &r.latches.active_waivers {
+        say!(
+            "  waiver {} {} {}{} until {}",
+            w.id,
+            w.service,
+            w.rule,
+            w.environment
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default(),
+            w.expires_at
+        );
+    }
+    for m in &r.latches.managed_edits {
+        say!("  {} edited {}", m.service, m.files.join(", "));
+    }
+}

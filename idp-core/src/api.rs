@@ -160,7 +160,9 @@ plain_args!(
     FleetArgs,
     crate::policy::WaiverRequest,
     crate::policy::AuthzRequest,
-    crate::platform::UpgradeRequest
+    crate::platform::UpgradeRequest,
+    crate::platform::insights::IngestRequest,
+    crate::platform::insights::InsightsQuery
 );
 
 /// Declares every call once: its variant, method name, argument type, result type, doc, and
@@ -325,6 +327,17 @@ calls! {
     /// Every service with its golden path, version, how far behind it is, and its drift.
     Fleet "fleet" (NoArgs) -> Vec<crate::platform::FleetRow> =
         |p, who, _a| p.fleet(who).await?;
+    /// Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub).
+    IngestEvents "ingest_events" (crate::platform::insights::IngestRequest)
+        -> crate::platform::insights::IngestReport =
+        |p, who, a| p.ingest_events(who, &a).await?;
+    /// DORA four keys, adoption, version drift and escape latches over a period.
+    Insights "insights" (crate::platform::insights::InsightsQuery)
+        -> crate::insights::InsightsReport =
+        |p, who, a| p.insights(who, &a).await?;
+    /// The insights report as one self-contained HTML page with charts.
+    InsightsHtml "insights_html" (crate::platform::insights::InsightsQuery) -> String =
+        |p, who, a| p.insights_html(who, &a).await?;
 }
 
 fn golden_paths(p: &Platform) -> Vec<GoldenPathSummary> {

@@ -127,6 +127,15 @@ impl Platform {
         }
     }
 
+    /// This platform, recording its runs as started through `face` (see
+    /// [`crate::Platform::with_face`]).
+    pub fn with_face(&self, face: &str) -> Result<Platform> {
+        Ok(Platform {
+            inner: self.inner.with_face(face)?,
+            rt: self.rt.clone(),
+        })
+    }
+
     /// Calls `method` of the JSON call surface ([`crate::api`]) with `args` as `who`.
     pub fn call(
         &self,
@@ -182,6 +191,12 @@ impl Platform {
         fn upgrade_fleet(&self, who: &Principal, req: &FleetUpgradeRequest, plan: bool) -> FleetUpgradeReport;
         /// Every service with its version and drift.
         fn fleet(&self, who: &Principal) -> Vec<FleetRow>;
+        /// Records the delivery events of a webhook payload.
+        fn ingest_events(&self, who: &Principal, req: &crate::platform::insights::IngestRequest) -> crate::platform::insights::IngestReport;
+        /// The four keys, adoption, drift and latches over a period.
+        fn insights(&self, who: &Principal, q: &crate::platform::insights::InsightsQuery) -> crate::insights::InsightsReport;
+        /// The insights report as one self-contained HTML page.
+        fn insights_html(&self, who: &Principal, q: &crate::platform::insights::InsightsQuery) -> String;
         /// What a catalog change would do to every service's infrastructure.
         fn infra_impact(&self, who: &Principal) -> ImpactReport;
         /// Pins the workspace to this platform folder (platform admins only).

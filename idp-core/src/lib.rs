@@ -30,6 +30,7 @@ pub mod digest;
 pub mod error;
 pub mod failpoint;
 pub mod golden_path;
+pub mod insights;
 pub mod intent;
 pub mod naming;
 pub mod org;

@@ -51,6 +51,8 @@ pub struct Team {
 pub struct Directory {
     teams: BTreeMap<String, Team>,
     users: BTreeMap<String, BTreeSet<String>>,
+    /// `Component` entities of the catalog: name -> owner (`spec.owner`, as written).
+    components: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -249,6 +251,11 @@ impl Directory {
                         }
                         dir.users.entry(uref).or_default();
                     }
+                    "Component" => {
+                        let owner = e.spec.get("owner").and_then(|o| o.as_str()).unwrap_or("");
+                        dir.components
+                            .insert(e.metadata.name.clone(), owner.to_string());
+                    }
                     _ => {}
                 }
             }
@@ -269,6 +276,11 @@ impl Directory {
     /// The team called `name` (`team-payments` or `group:default/team-payments`).
     pub fn team(&self, name: &str) -> Option<&Team> {
         self.teams.get(&entity_ref("group", name))
+    }
+
+    /// The catalog's `Component` entities (name -> owner as written), for adoption insights.
+    pub fn components(&self) -> &BTreeMap<String, String> {
+        &self.components
     }
 
     /// Every team.

@@ -339,6 +339,7 @@ fn run(id: &str, key: &str, service: &str, status: RunStatus, at: &str) -> RunRe
         updated_at: at.into(),
         receipt: None,
         error: None,
+        face: "cli".into(),
     }
 }
 
@@ -637,6 +638,52 @@ where
         "another service's"
     );
 
+    let c = "delivery events are stored once per id and listed by time, before a bound";
+    let ev = |id: &str, at: &str| crate::insights::DeliveryEvent {
+        id: id.into(),
+        kind: crate::insights::EventKind::Deployment,
+        source: "argocd".into(),
+        service: "contract-svc".into(),
+        environment: Some("prod".into()),
+        time: at.into(),
+        revision: Some("c0ffee".into()),
+        gitops_revision: None,
+        outcome: Some("succeeded".into()),
+        alert: None,
+        started_at: None,
+    };
+    let later = ev("contract-ev-2", "2026-01-02T00:00:00.000Z");
+    let earlier = ev("contract-ev-1", "2026-01-01T00:00:00.000Z");
+    check!(
+        c,
+        ok(c, s.put_events(&[later.clone(), earlier.clone()]).await) == 2,
+        "not both new"
+    );
+    let mut changed = earlier.clone();
+    changed.outcome = Some("failed".into());
+    check!(
+        c,
+        ok(
+            c,
+            s.put_events(&[changed, ev("contract-ev-3", "2026-01-03T00:00:00.000Z")])
+                .await
+        ) == 1,
+        "a stored id counted as new"
+    );
+    let all = ok(c, s.list_events(None).await);
+    check!(
+        c,
+        all.iter().map(|e| e.id.as_str()).collect::<Vec<_>>()
+            == ["contract-ev-1", "contract-ev-2", "contract-ev-3"],
+        "not by time: {all:?}"
+    );
+    check!(c, all[0] == earlier, "a stored event changed: {:?}", all[0]);
+    check!(
+        c,
+        ok(c, s.list_events(Some("2026-01-02T00:00:00.000Z")).await).len() == 1,
+        "the bound is not exclusive"
+    );
+
     let c = "content is stored by hash, idempotently";
     let blob = Arc::new(b"hello".to_vec());
     let h = crate::digest::sha256_hex(&blob);
@@ -666,6 +713,16 @@ where
         "services lost"
     );
     check!(c, ok(c, s2.get_blob(&h).await).is_some(), "content lost");
+    check!(
+        c,
+        ok(c, s2.list_events(None).await).len() == 3,
+        "events lost"
+    );
+    check!(
+        c,
+        ok(c, s2.get_run("run-2").await).is_some_and(|r| r.face == "cli"),
+        "the face of a run lost"
+    );
 
     let c = "a service lock excludes every other holder until it is released";
     let held = ok(c, s.lock_service("contract-svc").await);

@@ -32,6 +32,9 @@ pub struct CallOptions {
     /// cancelled (`resume` finishes it), and the promise rejects with code `Cancelled`.
     #[napi(ts_type = "AbortSignal")]
     pub signal: Option<Value>,
+    /// The face this call comes through, recorded on the runs it starts for adoption insights
+    /// (default `node`; the Backstage actions say `backstage`).
+    pub face: Option<String>,
 }
 
 /// Options of `Platform.fromDir` and `Platform.builtin`.
@@ -82,7 +85,10 @@ fn open(
     fut: impl std::future::Future<Output = idp_core::Result<idp_core::Platform>>,
     options: Option<PlatformOptions>,
 ) -> Result<Platform> {
+    // Runs started from Node are counted as such in adoption insights (Backstage actions say
+    // `face: 'backstage'` per call).
     block_on(fut)
+        .and_then(|inner| inner.with_face("node"))
         .map(|inner| Platform {
             inner,
             principal: options.and_then(|o| o.principal),
@@ -267,6 +273,18 @@ methods! {
     fleet
         "args?: api.IdpMethods['fleet']['args'], options?: CallOptions"
         "Promise<api.IdpMethods['fleet']['result']>";
+    #[doc = "Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub)."]
+    ingest_events
+        "args: api.IdpMethods['ingest_events']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['ingest_events']['result']>";
+    #[doc = "DORA four keys, adoption, version drift and escape latches over a period."]
+    insights
+        "args?: api.IdpMethods['insights']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['insights']['result']>";
+    #[doc = "The insights report as one self-contained HTML page with charts."]
+    insights_html
+        "args?: api.IdpMethods['insights_html']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['insights_html']['result']>";
 }
 
 impl Platform {
@@ -296,6 +314,9 @@ impl Platform {
                         tsfn.call(v, ThreadsafeFunctionCallMode::NonBlocking);
                     }
                 }));
+            }
+            if let Some(face) = o.get::<String>("face")? {
+                platform = platform.with_face(&face).map_err(|e| e.to_js_error(env))?;
             }
             if let Some(signal) = o.get::<Object<'_>>("signal")? {
                 let token = idp_core::CancelToken::new();

@@ -221,3 +221,25 @@ test('checkGoldenPaths checks every golden path and version', async () => {
   assert.deepEqual(report.problems, [])
   assert.ok(report.checked.includes('python-fastapi-service@2.0.0'))
 })
+
+test('insights count Node runs, and an ingested Argo CD sync as a production deployment', async () => {
+  const { p } = platform()
+  await p.runGoldenPath(request())
+  await p.runGoldenPath(request('orders-api'), { face: 'backstage' })
+  const sync = {
+    app: {
+      apiVersion: 'argoproj.io/v1alpha1', kind: 'Application',
+      metadata: { name: 'payments-api-prod', labels: { 'app.kubernetes.io/name': 'payments-api', env: 'prod' } },
+      status: {
+        summary: { images: ['ghcr.io/acme/team-payments/payments-api:sha-c0ffee'] },
+        operationState: { phase: 'Succeeded', finishedAt: '2026-11-20T10:00:00Z', syncResult: { revision: '0a1b2c' } },
+      },
+    },
+  }
+  const r = await p.ingestEvents({ source: 'argocd', payload: sync })
+  assert.deepEqual([r.received, r.recorded], [1, 1])
+  const report = await p.insights({ since: '2026-11-01' })
+  assert.deepEqual(report.adoption.runs_by_face, { backstage: 1, node: 1 })
+  assert.equal(report.four_keys.deployments, 1)
+  await assert.rejects(p.runGoldenPath(request(), { face: 'Not A Face!' }), { code: 'InvalidInput' })
+})

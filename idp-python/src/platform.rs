@@ -58,10 +58,12 @@ impl PyCancelToken {
 }
 
 async fn open(source: Source, workspace: PathBuf) -> idp_core::Result<idp_core::Platform> {
-    match source {
+    let p = match source {
         Source::Builtin => idp_core::Platform::builtin(&workspace).await,
         Source::Dir(dir) => idp_core::Platform::from_dir(&dir, &workspace).await,
-    }
+    }?;
+    // Runs started from Python are counted as such in adoption insights.
+    p.with_face("python")
 }
 
 impl Platform {

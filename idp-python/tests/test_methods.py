@@ -242,3 +242,35 @@ def test_check_golden_paths(platform):
     report = platform.check_golden_paths()
     assert report.ok and report.problems == []
     assert "python-fastapi-service@2.0.0" in report.checked
+
+
+ARGO_PROD_SYNC = {"app": {
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+    "metadata": {"name": "payments-api-prod", "namespace": "argocd",
+                 "labels": {"app.kubernetes.io/name": "payments-api", "env": "prod"}},
+    "status": {"summary": {"images": ["ghcr.io/acme/team-payments/payments-api:sha-c0ffee"]},
+               "operationState": {"phase": "Succeeded", "finishedAt": "2026-11-20T10:00:00Z",
+                                  "syncResult": {"revision": "0a1b2c"}}}}}
+
+
+def test_insights_count_python_runs_and_ingested_deployments_as_the_cli_does(
+    platform, workspace, tmp_path
+):
+    platform.run_golden_path(request())
+    r = platform.ingest_events(source="argocd", payload=ARGO_PROD_SYNC)
+    assert (r.received, r.recorded, r.duplicates) == (1, 1, 0)
+    report = platform.insights(since="2026-11-01")
+    assert isinstance(report, idp.InsightsReport)
+    assert report.adoption.runs_by_face == {"python": 1}
+    assert report.four_keys.deployments == 1
+    # The same payload through the CLI records nothing new; the CLI reads the same figures.
+    payload = tmp_path / "sync.json"
+    payload.write_text(json.dumps(ARGO_PROD_SYNC))
+    again = cli_json(workspace, "events", "ingest", "--source", "argocd", str(payload))
+    assert again["recorded"] == 0 and again["duplicates"] == 1
+    cli = cli_json(workspace, "insights", "--since", "2026-11-01")
+    assert cli["four_keys"] == report.four_keys.to_dict()
+    with pytest.raises(idp.InvalidInput):
+        platform.ingest_events(source="argocd", payload={"kind": "Deployment"})
+    html = platform.insights_html(since="2026-11-01")
+    assert html.startswith("<!DOCTYPE html>") and '"deployments":1' in html

@@ -629,6 +629,9 @@ async fn apply_step(
         };
         let submitted = p.scm.submit(&spec).await?;
         failpoint::check(&format!("step:{step}:submitted"))?;
+        if submitted.state == ChangeRequestState::Merged {
+            super::insights::record_gitops_merge(p, prep, cs, &submitted.commit).await?;
+        }
         if !submitted.id.is_empty() {
             record.id = Some(submitted.id);
             record.commit = Some(submitted.commit);
@@ -941,6 +944,7 @@ pub(crate) async fn execute(
                 updated_at: now,
                 receipt: None,
                 error: None,
+                face: p.face().to_string(),
             };
             p.state.create_run(&r).await?;
             p.emit(

@@ -13,6 +13,7 @@ mod definition;
 mod engine;
 pub mod explain;
 mod infra;
+pub mod insights;
 pub mod pin;
 mod policy_point;
 pub mod policy_tests;
@@ -105,6 +106,8 @@ pub struct Platform {
     cancel: Option<CancelToken>,
     /// Guardrails on the calling thread only (set for the tasks of a fleet upgrade).
     sequential_checks: bool,
+    /// The face its calls come through (`cli`, `backstage`, ...), recorded on runs.
+    face: Arc<str>,
 }
 
 impl std::fmt::Debug for Platform {
@@ -244,6 +247,7 @@ impl PlatformBuilder {
             progress: None,
             cancel: None,
             sequential_checks: false,
+            face: "rust".into(),
         };
         p.record_policy_load().await?;
         Ok(p)
@@ -332,6 +336,32 @@ impl Platform {
             cancel: Some(token),
             ..self.clone()
         }
+    }
+
+    /// This platform, recording its runs as started through `face` (`cli`, `backstage`,
+    /// `python`, `node`, or an embedder's own name: 1-32 lower-case letters, digits or `-`), so
+    /// that insights can say which faces teams use. The Rust API's runs record `rust`.
+    pub fn with_face(&self, face: &str) -> Result<Platform> {
+        let ok = (1..=32).contains(&face.len())
+            && face
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(Error::invalid(format!(
+                "face {} must be 1-32 lower-case letters, digits or '-'",
+                crate::naming::shown(face)
+            ))
+            .with("field", "face"));
+        }
+        Ok(Platform {
+            face: face.into(),
+            ..self.clone()
+        })
+    }
+
+    /// The face its calls come through (see [`Platform::with_face`]).
+    pub fn face(&self) -> &str {
+        &self.face
     }
 
     /// The loaded definition.

@@ -923,64 +923,70 @@ impl Platform {
             if !scope.service(&rec.name) {
                 continue;
             }
-            let Some(versions) = self.def.golden_paths.get(&rec.golden_path) else {
-                continue;
-            };
-            let latest = versions.values().next_back().expect("a version").clone();
-            let mut version = rec.version.clone();
-            let mut managed_edits = Vec::new();
-            let mut deleted = Vec::new();
-            let mut drift = Vec::new();
-            for role in STAMPED_ROLES {
-                let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name).await?
-                else {
-                    continue;
-                };
-                if role == RepoRole::Service {
-                    version = stamp.scaffold_version.clone();
-                }
-                let paths: Vec<String> = stamp.files.keys().cloned().collect();
-                let current = self.scm.read_files(&repo, None, &paths).await?;
-                let keys = versions
-                    .get(&Version::parse(&stamp.scaffold_version).unwrap_or(latest.version))
-                    .map_or(&latest.merge_keys, |gp| &gp.merge_keys);
-                for ((path, entry), cur) in stamp.files.iter().zip(current) {
-                    if entry.ownership == Ownership::Merged {
-                        let at =
-                            super::explain::file_drift(self, path, entry, cur.as_deref(), keys)
-                                .await?;
-                        if !at.is_empty() {
-                            drift.push(format!("{repo}:{path}: {}", at.join(", ")));
-                        }
-                    }
-                    match cur {
-                        None => deleted.push(format!("{repo}:{path}")),
-                        Some(c)
-                            if entry.ownership == Ownership::Managed
-                                && sha256_hex(&c) != entry.sha256 =>
-                        {
-                            managed_edits.push(format!("{repo}:{path}"))
-                        }
-                        _ => {}
-                    }
-                }
+            if let Some(row) = self.fleet_row(&rec).await? {
+                out.push(row);
             }
-            let behind = Version::parse(&version)
-                .map(|v| versions.keys().filter(|x| **x > v).count())
-                .unwrap_or(0);
-            out.push(FleetRow {
-                service: rec.name.clone(),
-                owner: rec.owner.clone(),
-                golden_path: rec.golden_path.clone(),
-                version,
-                latest: latest.def.version.clone(),
-                behind,
-                managed_edits,
-                deleted,
-                drift,
-            });
         }
         super::reads::record(self, who, "fleet", None, true, out.len()).await?;
         Ok(out)
+    }
+
+    /// One service's row of [`Platform::fleet`], read from its repos; `None` when its golden
+    /// path is no longer defined.
+    pub(crate) async fn fleet_row(&self, rec: &ServiceRecord) -> Result<Option<FleetRow>> {
+        let Some(versions) = self.def.golden_paths.get(&rec.golden_path) else {
+            return Ok(None);
+        };
+        let latest = versions.values().next_back().expect("a version").clone();
+        let mut version = rec.version.clone();
+        let mut managed_edits = Vec::new();
+        let mut deleted = Vec::new();
+        let mut drift = Vec::new();
+        for role in STAMPED_ROLES {
+            let Some((repo, _, stamp)) = self.read_stamp(&latest, role, &rec.name).await? else {
+                continue;
+            };
+            if role == RepoRole::Service {
+                version = stamp.scaffold_version.clone();
+            }
+            let paths: Vec<String> = stamp.files.keys().cloned().collect();
+            let current = self.scm.read_files(&repo, None, &paths).await?;
+            let keys = versions
+                .get(&Version::parse(&stamp.scaffold_version).unwrap_or(latest.version))
+                .map_or(&latest.merge_keys, |gp| &gp.merge_keys);
+            for ((path, entry), cur) in stamp.files.iter().zip(current) {
+                if entry.ownership == Ownership::Merged {
+                    let at =
+                        super::explain::file_drift(self, path, entry, cur.as_deref(), keys).await?;
+                    if !at.is_empty() {
+                        drift.push(format!("{repo}:{path}: {}", at.join(", ")));
+                    }
+                }
+                match cur {
+                    None => deleted.push(format!("{repo}:{path}")),
+                    Some(c)
+                        if entry.ownership == Ownership::Managed
+                            && sha256_hex(&c) != entry.sha256 =>
+                    {
+                        managed_edits.push(format!("{repo}:{path}"))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let behind = Version::parse(&version)
+            .map(|v| versions.keys().filter(|x| **x > v).count())
+            .unwrap_or(0);
+        Ok(Some(FleetRow {
+            service: rec.name.clone(),
+            owner: rec.owner.clone(),
+            golden_path: rec.golden_path.clone(),
+            version,
+            latest: latest.def.version.clone(),
+            behind,
+            managed_edits,
+            deleted,
+            drift,
+        }))
     }
 }

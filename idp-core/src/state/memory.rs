@@ -1,12 +1,13 @@
 //! [`MemoryStateStore`]: state in memory, for embedders' tests and for a platform that lives only
 //! as long as its process. It keeps the same contract as the SQLite store.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use super::{ChangeRequestRecord, RunRecord, ServiceLock, ServiceRecord, StateStore, StepRecord};
 use crate::error::Result;
 use crate::golden_path::StepId;
+use crate::insights::DeliveryEvent;
 use crate::policy::Waiver;
 use crate::receipt::{ChangeRequestState, RunStatus};
 
@@ -21,6 +22,9 @@ struct Data {
     infra: BTreeMap<String, (serde_json::Value, serde_json::Value)>,
     waivers: Vec<Waiver>,
     blobs: HashMap<String, Arc<Vec<u8>>>,
+    /// Delivery events in the order they were put, and their ids.
+    events: Vec<DeliveryEvent>,
+    event_ids: HashSet<String>,
     locks: HashMap<String, Arc<tokio::sync::Mutex<()>>>,
 }
 
@@ -232,6 +236,32 @@ impl StateStore for MemoryStateStore {
             for (h, c) in blobs {
                 d.blobs.entry(h.clone()).or_insert_with(|| c.clone());
             }
+        })
+    }
+
+    async fn put_events(&self, events: &[DeliveryEvent]) -> Result<usize> {
+        self.with(|d| {
+            let mut added = 0;
+            for e in events {
+                if d.event_ids.insert(e.id.clone()) {
+                    d.events.push(e.clone());
+                    added += 1;
+                }
+            }
+            added
+        })
+    }
+
+    async fn list_events(&self, until: Option<&str>) -> Result<Vec<DeliveryEvent>> {
+        self.with(|d| {
+            let mut out: Vec<DeliveryEvent> = d
+                .events
+                .iter()
+                .filter(|e| until.is_none_or(|u| e.time.as_str() < u))
+                .cloned()
+                .collect();
+            out.sort_by(|a, b| (&a.time, &a.id).cmp(&(&b.time, &b.id)));
+            out
         })
     }
 

@@ -37,6 +37,10 @@ pub struct RunRecord {
     pub updated_at: String,
     pub receipt: Option<serde_json::Value>,
     pub error: Option<serde_json::Value>,
+    /// The face that started it (`cli`, `backstage`, `python`, `node`, ...; empty from the Rust
+    /// API), for adoption insights.
+    #[serde(default)]
+    pub face: String,
 }
 
 /// The persisted state of one step of a run.
@@ -156,6 +160,13 @@ pub trait StateStore: Send + Sync {
     async fn get_waiver(&self, id: &str) -> Result<Option<crate::policy::Waiver>>;
     /// Waivers, oldest first; of one service when given.
     async fn list_waivers(&self, service: Option<&str>) -> Result<Vec<crate::policy::Waiver>>;
+
+    /// Records delivery events; an event whose id is stored already is kept as it was. Returns
+    /// how many were new.
+    async fn put_events(&self, events: &[crate::insights::DeliveryEvent]) -> Result<usize>;
+    /// Delivery events before `until` (RFC 3339 as idp writes it; all when `None`), by time.
+    async fn list_events(&self, until: Option<&str>)
+    -> Result<Vec<crate::insights::DeliveryEvent>>;
 
     /// Stores contents by SHA-256 (idempotent).
     async fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()>;

@@ -10,6 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{ChangeRequestRecord, RunRecord, ServiceLock, ServiceRecord, StateStore, StepRecord};
 use crate::error::{Error, Result};
 use crate::golden_path::StepId;
+use crate::insights::{DeliveryEvent, EventKind};
 use crate::receipt::{ChangeRequestState, RunStatus};
 use crate::runtime::unblock;
 
@@ -26,7 +27,8 @@ CREATE TABLE IF NOT EXISTS runs (
   created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL,
   receipt TEXT,
-  error TEXT
+  error TEXT,
+  face TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS runs_key ON runs(key, status);
 CREATE INDEX IF NOT EXISTS runs_service ON runs(service, created_at);
@@ -76,6 +78,20 @@ CREATE TABLE IF NOT EXISTS waivers (
   requested_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS waivers_service ON waivers(service);
+CREATE TABLE IF NOT EXISTS events (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  service TEXT NOT NULL,
+  environment TEXT,
+  time TEXT NOT NULL,
+  revision TEXT,
+  gitops_revision TEXT,
+  outcome TEXT,
+  alert TEXT,
+  started_at TEXT
+);
+CREATE INDEX IF NOT EXISTS events_time ON events(time);
 CREATE TABLE IF NOT EXISTS blobs (
   sha256 TEXT PRIMARY KEY,
   content BLOB NOT NULL
@@ -107,6 +123,7 @@ impl SqliteStateStore {
             "environments",
             "TEXT NOT NULL DEFAULT '{}'",
         )?;
+        add_column(&conn, "runs", "face", "TEXT NOT NULL DEFAULT ''")?;
         Ok(SqliteStateStore {
             db: Arc::new(Db {
                 conn: Mutex::new(conn),
@@ -236,10 +253,11 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRecord> {
         updated_at: r.get(9)?,
         receipt: json_col(r.get(10)?),
         error: json_col(r.get(11)?),
+        face: r.get(12)?,
     })
 }
 
-const RUN_COLS: &str = "id, key, operation, service, principal, request, has_secrets, status, created_at, updated_at, receipt, error";
+const RUN_COLS: &str = "id, key, operation, service, principal, request, has_secrets, status, created_at, updated_at, receipt, error, face";
 
 fn cr_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRequestRecord> {
     Ok(ChangeRequestRecord {
@@ -258,6 +276,8 @@ fn cr_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRequestRecord> {
     })
 }
 
+const EVENT_COLS: &str = "id, kind, source, service, environment, time, revision, gitops_revision, outcome, alert, started_at";
+
 const CR_COLS: &str =
     "key, id, repo, service, step, run_id, digest, branch, commit_id, url, state, created_at";
 
@@ -270,7 +290,7 @@ impl Db {
         self.with(|c| {
             c.execute(
                 &format!(
-                    "INSERT INTO runs ({RUN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)"
+                    "INSERT INTO runs ({RUN_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)"
                 ),
                 params![
                     run.id,
@@ -285,6 +305,7 @@ impl Db {
                     run.updated_at,
                     run.receipt.as_ref().map(|v| v.to_string()),
                     run.error.as_ref().map(|v| v.to_string()),
+                    run.face,
                 ],
             )
             .map(|_| ())
@@ -573,6 +594,64 @@ impl Db {
         Ok(())
     }
 
+    fn put_events(&self, events: &[DeliveryEvent]) -> Result<usize> {
+        let mut conn = self
+            .conn
+            .lock()
+            .map_err(|_| Error::internal("state store lock poisoned"))?;
+        let tx = conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut stmt = tx.prepare_cached(&format!(
+                "INSERT OR IGNORE INTO events ({EVENT_COLS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)"
+            ))?;
+            for e in events {
+                added += stmt.execute(params![
+                    e.id,
+                    e.kind.as_str(),
+                    e.source,
+                    e.service,
+                    e.environment,
+                    e.time,
+                    e.revision,
+                    e.gitops_revision,
+                    e.outcome,
+                    e.alert,
+                    e.started_at,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(added)
+    }
+
+    fn list_events(&self, until: Option<&str>) -> Result<Vec<DeliveryEvent>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {EVENT_COLS} FROM events WHERE ?1 IS NULL OR time < ?1 ORDER BY time, id"
+            ))?;
+            stmt.query_map([until], |r| {
+                let kind: String = r.get(1)?;
+                Ok(DeliveryEvent {
+                    id: r.get(0)?,
+                    kind: EventKind::parse(&kind).ok_or_else(|| {
+                        rusqlite::Error::InvalidColumnName(format!("unknown event kind {kind}"))
+                    })?,
+                    source: r.get(2)?,
+                    service: r.get(3)?,
+                    environment: r.get(4)?,
+                    time: r.get(5)?,
+                    revision: r.get(6)?,
+                    gitops_revision: r.get(7)?,
+                    outcome: r.get(8)?,
+                    alert: r.get(9)?,
+                    started_at: r.get(10)?,
+                })
+            })?
+            .collect()
+        })
+    }
+
     fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         self.with(|c| {
             c.query_row(
@@ -729,6 +808,16 @@ impl StateStore for SqliteStateStore {
     async fn put_blobs(&self, blobs: &[(String, Arc<Vec<u8>>)]) -> Result<()> {
         let blobs = blobs.to_vec();
         off_thread!(self, |db| db.put_blobs(&blobs))
+    }
+
+    async fn put_events(&self, events: &[DeliveryEvent]) -> Result<usize> {
+        let events = events.to_vec();
+        off_thread!(self, |db| db.put_events(&events))
+    }
+
+    async fn list_events(&self, until: Option<&str>) -> Result<Vec<DeliveryEvent>> {
+        let until = until.map(str::to_string);
+        off_thread!(self, |db| db.list_events(until.as_deref()))
     }
 
     async fn get_blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {

@@ -119,6 +119,8 @@ function createIdpActions({ platform }) {
         // its next safe point; it is then recorded as cancelled and a retry resumes it.
         const options = {
           as,
+          // Counted as Backstage runs in idp's adoption insights.
+          face: 'backstage',
           signal: ctx.signal,
           onProgress: (e) => ctx.logger.info(`idp: ${e.message}`),
         }

@@ -74,6 +74,10 @@ test('idp:golden-path runs the golden path as the Backstage user and outputs lin
   const [record] = (await Platform.builtin(workspace, { as: 'user:default/alice' }).auditList({ service: 'payments-api' }))
     .filter((r) => r.event.operation === 'run_golden_path')
   expect(record.event.principal).toBe('user:default/alice')
+  // Adoption insights count the run as started from Backstage.
+  const report = await Platform.builtin(workspace, { as: 'user:default/pat' }).insights()
+  expect(report.adoption.runs_by_face).toEqual({ backstage: 1 })
+  expect(report.adoption.golden_path_components).toBe(1)
 })
 
 test('each step action runs its own operation', async () => {

@@ -1674,6 +1674,457 @@ class FleetRow(Record):
         return self._data["drift"]  # type: ignore[no-any-return]
 
 
+class IngestReport(Record):
+    """What `ingest_events` did."""
+
+    __slots__ = ()
+
+    @property
+    def source(self) -> str:
+        return self._data["source"]  # type: ignore[no-any-return]
+
+    @property
+    def received(self) -> int:
+        """Events the payload held for services idp knows."""
+        return self._data["received"]  # type: ignore[no-any-return]
+
+    @property
+    def recorded(self) -> int:
+        """Of them, new (the rest were recorded before: ingesting a payload twice is harmless)."""
+        return self._data["recorded"]  # type: ignore[no-any-return]
+
+    @property
+    def duplicates(self) -> int:
+        return self._data["duplicates"]  # type: ignore[no-any-return]
+
+    @property
+    def skipped(self) -> List[str]:
+        """What was skipped and why (at most 50 reasons; `skipped_count` counts all)."""
+        return self._data["skipped"]  # type: ignore[no-any-return]
+
+    @property
+    def skipped_count(self) -> int:
+        return self._data["skipped_count"]  # type: ignore[no-any-return]
+
+
+class InsightsReport(Record):
+    """What `insights` reports."""
+
+    __slots__ = ()
+
+    @property
+    def generated_at(self) -> str:
+        return self._data["generated_at"]  # type: ignore[no-any-return]
+
+    @property
+    def period(self) -> Period:
+        v = self._data["period"]
+        return Period(v)
+
+    @property
+    def scope(self) -> Scope:
+        v = self._data["scope"]
+        return Scope(v)
+
+    @property
+    def four_keys(self) -> FourKeys:
+        """The four keys of every service in scope together."""
+        v = self._data["four_keys"]
+        return FourKeys(v)
+
+    @property
+    def teams(self) -> List[TeamKeys]:
+        v = self._data["teams"]
+        return [TeamKeys(x0) for x0 in v]
+
+    @property
+    def services(self) -> List[ServiceKeys]:
+        v = self._data["services"]
+        return [ServiceKeys(x0) for x0 in v]
+
+    @property
+    def weekly(self) -> List[WeekRow]:
+        v = self._data["weekly"]
+        return [WeekRow(x0) for x0 in v]
+
+    @property
+    def lead_time_distribution(self) -> List[Bucket]:
+        v = self._data["lead_time_distribution"]
+        return [Bucket(x0) for x0 in v]
+
+    @property
+    def adoption(self) -> Adoption:
+        v = self._data["adoption"]
+        return Adoption(v)
+
+    @property
+    def drift(self) -> Drift:
+        v = self._data["drift"]
+        return Drift(v)
+
+    @property
+    def latches(self) -> Latches:
+        v = self._data["latches"]
+        return Latches(v)
+
+
+class Period(Record):
+    """Period"""
+
+    __slots__ = ()
+
+    @property
+    def from_(self) -> str:
+        return self._data["from"]  # type: ignore[no-any-return]
+
+    @property
+    def to(self) -> str:
+        return self._data["to"]  # type: ignore[no-any-return]
+
+    @property
+    def days(self) -> float:
+        return self._data["days"]  # type: ignore[no-any-return]
+
+
+class Scope(Record):
+    """The filters a report was made with (the principal's read scope always applies)."""
+
+    __slots__ = ()
+
+    @property
+    def service(self) -> Optional[str]:
+        return self._data["service"]  # type: ignore[no-any-return]
+
+    @property
+    def team(self) -> Optional[str]:
+        return self._data["team"]  # type: ignore[no-any-return]
+
+
+class FourKeys(Record):
+    """The four keys of a service, a team or the whole scope, over a period."""
+
+    __slots__ = ()
+
+    @property
+    def deployments(self) -> int:
+        """Production deployments in the period, successful or not."""
+        return self._data["deployments"]  # type: ignore[no-any-return]
+
+    @property
+    def successful_deployments(self) -> int:
+        return self._data["successful_deployments"]  # type: ignore[no-any-return]
+
+    @property
+    def deploys_per_day(self) -> float:
+        """Successful production deployments per day."""
+        return self._data["deploys_per_day"]  # type: ignore[no-any-return]
+
+    @property
+    def deployment_frequency_band(self) -> Band:
+        return self._data["deployment_frequency_band"]  # type: ignore[no-any-return]
+
+    @property
+    def changes(self) -> int:
+        """Commits that reached production in the period."""
+        return self._data["changes"]  # type: ignore[no-any-return]
+
+    @property
+    def lead_time_median_hours(self) -> Optional[float]:
+        return self._data["lead_time_median_hours"]  # type: ignore[no-any-return]
+
+    @property
+    def lead_time_band(self) -> Optional[Band]:
+        return self._data["lead_time_band"]  # type: ignore[no-any-return]
+
+    @property
+    def failed_deployments(self) -> int:
+        """Deployments that failed, were rolled back, or were followed by an incident before the next deployment."""
+        return self._data["failed_deployments"]  # type: ignore[no-any-return]
+
+    @property
+    def change_failure_rate(self) -> Optional[float]:
+        return self._data["change_failure_rate"]  # type: ignore[no-any-return]
+
+    @property
+    def change_failure_rate_band(self) -> Optional[Band]:
+        return self._data["change_failure_rate_band"]  # type: ignore[no-any-return]
+
+    @property
+    def incidents(self) -> int:
+        """Production incidents (overlapping SLO alerts of a service form one) that began in the period."""
+        return self._data["incidents"]  # type: ignore[no-any-return]
+
+    @property
+    def restored(self) -> int:
+        return self._data["restored"]  # type: ignore[no-any-return]
+
+    @property
+    def time_to_restore_median_hours(self) -> Optional[float]:
+        return self._data["time_to_restore_median_hours"]  # type: ignore[no-any-return]
+
+    @property
+    def time_to_restore_band(self) -> Optional[Band]:
+        return self._data["time_to_restore_band"]  # type: ignore[no-any-return]
+
+
+class TeamKeys(Record):
+    """TeamKeys"""
+
+    __slots__ = ()
+
+    @property
+    def team(self) -> str:
+        return self._data["team"]  # type: ignore[no-any-return]
+
+    @property
+    def services(self) -> int:
+        return self._data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def four_keys(self) -> FourKeys:
+        v = self._data["four_keys"]
+        return FourKeys(v)
+
+
+class ServiceKeys(Record):
+    """ServiceKeys"""
+
+    __slots__ = ()
+
+    @property
+    def service(self) -> str:
+        return self._data["service"]  # type: ignore[no-any-return]
+
+    @property
+    def owner(self) -> str:
+        return self._data["owner"]  # type: ignore[no-any-return]
+
+    @property
+    def four_keys(self) -> FourKeys:
+        v = self._data["four_keys"]
+        return FourKeys(v)
+
+
+class WeekRow(Record):
+    """One ISO week of the period."""
+
+    __slots__ = ()
+
+    @property
+    def week(self) -> str:
+        """`2026-W36`"""
+        return self._data["week"]  # type: ignore[no-any-return]
+
+    @property
+    def start(self) -> str:
+        """Its Monday."""
+        return self._data["start"]  # type: ignore[no-any-return]
+
+    @property
+    def deployments(self) -> int:
+        return self._data["deployments"]  # type: ignore[no-any-return]
+
+    @property
+    def failed_deployments(self) -> int:
+        return self._data["failed_deployments"]  # type: ignore[no-any-return]
+
+    @property
+    def lead_time_median_hours(self) -> Optional[float]:
+        return self._data["lead_time_median_hours"]  # type: ignore[no-any-return]
+
+    @property
+    def incidents(self) -> int:
+        return self._data["incidents"]  # type: ignore[no-any-return]
+
+    @property
+    def time_to_restore_median_hours(self) -> Optional[float]:
+        return self._data["time_to_restore_median_hours"]  # type: ignore[no-any-return]
+
+
+class Bucket(Record):
+    """How many changes reached production within a lead-time range."""
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> str:
+        return self._data["label"]  # type: ignore[no-any-return]
+
+    @property
+    def changes(self) -> int:
+        return self._data["changes"]  # type: ignore[no-any-return]
+
+
+class Adoption(Record):
+    """Who chooses the golden path."""
+
+    __slots__ = ()
+
+    @property
+    def catalog_components(self) -> int:
+        """Components in the catalog (the org directory's `Component` entities and the services idp created, which register themselves)."""
+        return self._data["catalog_components"]  # type: ignore[no-any-return]
+
+    @property
+    def golden_path_components(self) -> int:
+        """Of them, created or upgraded by a golden path."""
+        return self._data["golden_path_components"]  # type: ignore[no-any-return]
+
+    @property
+    def share(self) -> Optional[float]:
+        return self._data["share"]  # type: ignore[no-any-return]
+
+    @property
+    def runs(self) -> int:
+        """Runs started in the period."""
+        return self._data["runs"]  # type: ignore[no-any-return]
+
+    @property
+    def runs_by_face(self) -> Dict[str, int]:
+        """By the face that started them: `cli`, `backstage`, `python`, `node`, `rust`, ..."""
+        return self._data["runs_by_face"]  # type: ignore[no-any-return]
+
+    @property
+    def services_by_golden_path(self) -> Dict[str, int]:
+        return self._data["services_by_golden_path"]  # type: ignore[no-any-return]
+
+
+class Drift(Record):
+    """How far services are behind their golden path's latest version."""
+
+    __slots__ = ()
+
+    @property
+    def services(self) -> int:
+        return self._data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def behind(self) -> int:
+        return self._data["behind"]  # type: ignore[no-any-return]
+
+    @property
+    def by_team(self) -> List[TeamDrift]:
+        v = self._data["by_team"]
+        return [TeamDrift(x0) for x0 in v]
+
+    @property
+    def services_behind(self) -> List[ServiceDrift]:
+        v = self._data["services_behind"]
+        return [ServiceDrift(x0) for x0 in v]
+
+
+class TeamDrift(Record):
+    """TeamDrift"""
+
+    __slots__ = ()
+
+    @property
+    def team(self) -> str:
+        return self._data["team"]  # type: ignore[no-any-return]
+
+    @property
+    def services(self) -> int:
+        return self._data["services"]  # type: ignore[no-any-return]
+
+    @property
+    def behind(self) -> int:
+        return self._data["behind"]  # type: ignore[no-any-return]
+
+    @property
+    def max_behind(self) -> int:
+        return self._data["max_behind"]  # type: ignore[no-any-return]
+
+
+class ServiceDrift(Record):
+    """ServiceDrift"""
+
+    __slots__ = ()
+
+    @property
+    def service(self) -> str:
+        return self._data["service"]  # type: ignore[no-any-return]
+
+    @property
+    def owner(self) -> str:
+        return self._data["owner"]  # type: ignore[no-any-return]
+
+    @property
+    def golden_path(self) -> str:
+        return self._data["golden_path"]  # type: ignore[no-any-return]
+
+    @property
+    def version(self) -> str:
+        return self._data["version"]  # type: ignore[no-any-return]
+
+    @property
+    def latest(self) -> str:
+        return self._data["latest"]  # type: ignore[no-any-return]
+
+    @property
+    def behind(self) -> int:
+        """Released versions between the service's and the latest."""
+        return self._data["behind"]  # type: ignore[no-any-return]
+
+
+class Latches(Record):
+    """Escape latches in use: where teams stepped off the path, on purpose."""
+
+    __slots__ = ()
+
+    @property
+    def active_waivers(self) -> List[ActiveWaiver]:
+        """Approved waivers that have not expired."""
+        v = self._data["active_waivers"]
+        return [ActiveWaiver(x0) for x0 in v]
+
+    @property
+    def managed_edits(self) -> List[ManagedEdits]:
+        """Platform-managed files a team edited in its repos."""
+        v = self._data["managed_edits"]
+        return [ManagedEdits(x0) for x0 in v]
+
+
+class ActiveWaiver(Record):
+    """ActiveWaiver"""
+
+    __slots__ = ()
+
+    @property
+    def id(self) -> str:
+        return self._data["id"]  # type: ignore[no-any-return]
+
+    @property
+    def service(self) -> str:
+        return self._data["service"]  # type: ignore[no-any-return]
+
+    @property
+    def rule(self) -> str:
+        return self._data["rule"]  # type: ignore[no-any-return]
+
+    @property
+    def environment(self) -> Optional[str]:
+        return self._data["environment"]  # type: ignore[no-any-return]
+
+    @property
+    def expires_at(self) -> str:
+        return self._data["expires_at"]  # type: ignore[no-any-return]
+
+
+class ManagedEdits(Record):
+    """ManagedEdits"""
+
+    __slots__ = ()
+
+    @property
+    def service(self) -> str:
+        return self._data["service"]  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> List[str]:
+        """`repo:path`"""
+        return self._data["files"]  # type: ignore[no-any-return]
+
+
 @dataclasses.dataclass
 class ServiceRequest(Args):
     """A request about one service: which service, which team owns it, which golden path, and the parameters. The same shape from every face (a JSON object with these keys)."""
@@ -1842,6 +2293,24 @@ class FleetArgs(Args):
     plan: Optional[bool] = None
 
 
+@dataclasses.dataclass
+class IngestRequest(Args):
+    """Arguments of `ingest_events`."""
+
+    source: str
+    payload: Any
+
+
+@dataclasses.dataclass
+class InsightsQuery(Args):
+    """What `insights` reports on."""
+
+    service: Optional[str] = None
+    team: Optional[str] = None
+    since: Optional[str] = None
+    until: Optional[str] = None
+
+
 StepId = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_observability", "request_infra_resource"]
 
 Operation = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_observability", "request_infra_resource", "run_golden_path"]
@@ -1869,6 +2338,8 @@ WaiverState = Literal["pending", "approved", "expired"]
 UpgradeStatus = Literal["up_to_date", "planned", "upgraded", "conflicts"]
 
 UpgradeAction = Literal["replace", "merge_clean", "conflict", "add", "remove", "rename", "keep", "unchanged"]
+
+Band = Literal["elite", "high", "medium", "low"]
 
 NoArgs = Dict[str, Any]
 
@@ -1903,6 +2374,9 @@ METHODS = (
     "upgrade_plan",
     "upgrade_fleet",
     "fleet",
+    "ingest_events",
+    "insights",
+    "insights_html",
 )
 
 #: Who is acting: a user ref (`user:default/alice`) or `{"user": ..., "groups": [...]}`.
@@ -2257,6 +2731,45 @@ class Methods:
         """Every service with its golden path, version, how far behind it is, and its drift."""
         return self._invoke("fleet", request, as_, progress, cancel, kwargs, lambda v: [FleetRow(x0) for x0 in v])  # type: ignore[attr-defined, no-any-return]
 
+    def ingest_events(
+        self,
+        request: Optional[Union[IngestRequest, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> IngestReport:
+        """Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub)."""
+        return self._invoke("ingest_events", request, as_, progress, cancel, kwargs, lambda v: IngestReport(v))  # type: ignore[attr-defined, no-any-return]
+
+    def insights(
+        self,
+        request: Optional[Union[InsightsQuery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> InsightsReport:
+        """DORA four keys, adoption, version drift and escape latches over a period."""
+        return self._invoke("insights", request, as_, progress, cancel, kwargs, lambda v: InsightsReport(v))  # type: ignore[attr-defined, no-any-return]
+
+    def insights_html(
+        self,
+        request: Optional[Union[InsightsQuery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> str:
+        """The insights report as one self-contained HTML page with charts."""
+        return self._invoke("insights_html", request, as_, progress, cancel, kwargs, None)  # type: ignore[attr-defined, no-any-return]
+
 
 class AsyncMethods:
     """The typed methods of `aio.Platform`, generated from the core's call surface.
@@ -2605,3 +3118,42 @@ class AsyncMethods:
     ) -> List[FleetRow]:
         """Every service with its golden path, version, how far behind it is, and its drift."""
         return await self._invoke("fleet", request, as_, progress, cancel, kwargs, lambda v: [FleetRow(x0) for x0 in v])  # type: ignore[attr-defined, no-any-return]
+
+    async def ingest_events(
+        self,
+        request: Optional[Union[IngestRequest, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> IngestReport:
+        """Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub)."""
+        return await self._invoke("ingest_events", request, as_, progress, cancel, kwargs, lambda v: IngestReport(v))  # type: ignore[attr-defined, no-any-return]
+
+    async def insights(
+        self,
+        request: Optional[Union[InsightsQuery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> InsightsReport:
+        """DORA four keys, adoption, version drift and escape latches over a period."""
+        return await self._invoke("insights", request, as_, progress, cancel, kwargs, lambda v: InsightsReport(v))  # type: ignore[attr-defined, no-any-return]
+
+    async def insights_html(
+        self,
+        request: Optional[Union[InsightsQuery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> str:
+        """The insights report as one self-contained HTML page with charts."""
+        return await self._invoke("insights_html", request, as_, progress, cancel, kwargs, None)  # type: ignore[attr-defined, no-any-return]
