@@ -87,6 +87,12 @@ export declare class Platform {
   upgradeFleet(args?: api.IdpMethods['upgrade_fleet']['args'], options?: CallOptions): Promise<api.IdpMethods['upgrade_fleet']['result']>
   /** Every service with its golden path, scaffold version, how far behind it is, and drift. */
   fleet(args?: api.IdpMethods['fleet']['args'], options?: CallOptions): Promise<api.IdpMethods['fleet']['result']>
+  /** Records the delivery events of a webhook payload (Argo CD, Alertmanager v4, GitHub). */
+  ingestEvents(args: api.IdpMethods['ingest_events']['args'], options?: CallOptions): Promise<api.IdpMethods['ingest_events']['result']>
+  /** DORA four keys, adoption, version drift and escape latches over a period. */
+  insights(args?: api.IdpMethods['insights']['args'], options?: CallOptions): Promise<api.IdpMethods['insights']['result']>
+  /** The insights report as one self-contained HTML page with charts. */
+  insightsHtml(args?: api.IdpMethods['insights_html']['args'], options?: CallOptions): Promise<api.IdpMethods['insights_html']['result']>
 }
 
 /** Options of every call. */
@@ -104,6 +110,11 @@ export interface CallOptions {
    * cancelled (`resume` finishes it), and the promise rejects with code `Cancelled`.
    */
   signal?: AbortSignal
+  /**
+   * The face this call comes through, recorded on the runs it starts for adoption insights
+   * (default `node`; the Backstage actions say `backstage`).
+   */
+  face?: string
 }
 
 /** Every error kind: the values of `error.code`. */

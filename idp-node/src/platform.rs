@@ -300,6 +300,7 @@ impl Platform {
     ) -> Result<PromiseRaw<'env, Json>> {
         let mut platform = self.inner.clone();
         let mut principal = self.principal.clone();
+        let mut face = None;
         if let Some(o) = &options {
             if let Some(p) = o.get::<Value>("as")?.filter(|v| !v.is_null()) {
                 principal = Some(p);
@@ -315,9 +316,7 @@ impl Platform {
                     }
                 }));
             }
-            if let Some(face) = o.get::<String>("face")? {
-                platform = platform.with_face(&face).map_err(|e| e.to_js_error(env))?;
-            }
+            face = o.get::<String>("face")?;
             if let Some(signal) = o.get::<Object<'_>>("signal")? {
                 let token = idp_core::CancelToken::new();
                 if signal.get::<bool>("aborted")?.unwrap_or(false) {
@@ -344,6 +343,11 @@ impl Platform {
         env.spawn_future_with_callback(
             async move {
                 let out: idp_core::Result<String> = async {
+                    // A bad face is a rejected promise, like every other bad argument.
+                    let platform = match &face {
+                        Some(f) => platform.with_face(f)?,
+                        None => platform,
+                    };
                     let who = api::principal(&platform, &principal)?;
                     let value = Call::parse(&method, args)?.run(&platform, &who).await?;
                     Ok(serde_json::to_string(&value)?)

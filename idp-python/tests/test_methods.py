@@ -268,9 +268,11 @@ def test_insights_count_python_runs_and_ingested_deployments_as_the_cli_does(
     payload.write_text(json.dumps(ARGO_PROD_SYNC))
     again = cli_json(workspace, "events", "ingest", "--source", "argocd", str(payload))
     assert again["recorded"] == 0 and again["duplicates"] == 1
-    cli = cli_json(workspace, "insights", "--since", "2026-11-01")
-    assert cli["four_keys"] == report.four_keys.to_dict()
-    with pytest.raises(idp.InvalidInput):
+    fixed = platform.insights(since="2026-11-01", until="2026-12-01")
+    cli = cli_json(workspace, "insights", "--since", "2026-11-01", "--until", "2026-12-01")
+    assert cli["four_keys"] == fixed.four_keys.to_dict()
+    assert cli["weekly"] == fixed.to_dict()["weekly"]
+    with pytest.raises(idp.InvalidInputError):
         platform.ingest_events(source="argocd", payload={"kind": "Deployment"})
     html = platform.insights_html(since="2026-11-01")
     assert html.startswith("<!DOCTYPE html>") and '"deployments":1' in html

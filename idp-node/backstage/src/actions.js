@@ -2,6 +2,9 @@
 // The idp scaffolder actions. Each action is the same thin mapping: template input -> the
 // core's ServiceRequest, the Backstage user -> the principal, then one idp call (`plan` when
 // the task is a dry run) and its result as outputs. No logic that idp-core could hold.
+const fs = require('node:fs')
+const path = require('node:path')
+const { resolveSafeChildPath } = require('@backstage/backend-plugin-api')
 const { createTemplateAction } = require('@backstage/plugin-scaffolder-node')
 
 /** Action id -> core method (snake_case, as in idp's api::METHODS). */
@@ -90,10 +93,72 @@ function principalOf(ctx) {
 }
 
 /**
- * The six idp actions over one idp `Platform` (from `@idp/node`).
+ * The idp actions over one idp `Platform` (from `@idp/node`): one per service operation, and
+ * `idp:insights`.
  * @param {{ platform: import('@idp/node').Platform }} options
  */
 function createIdpActions({ platform }) {
+  return [...serviceActions(platform), insightsAction(platform)]
+}
+
+/**
+ * `idp:insights`: the DORA four keys, adoption, drift and escape latches of the services the
+ * Backstage user may read, as output `report`; with `htmlPath`, also the offline HTML report,
+ * written into the task's workspace for a later step (publish, fetch) to use. Reads only.
+ */
+function insightsAction(platform) {
+  return createTemplateAction({
+    id: 'idp:insights',
+    description: 'Reports the DORA four keys, golden-path adoption, version drift and escape latches.',
+    supportsDryRun: true,
+    examples: [{
+      description: "The payments team's last quarter as an HTML report in the task workspace",
+      example: [
+        'steps:',
+        '  - id: insights',
+        '    action: idp:insights',
+        '    input:',
+        '      team: team-payments',
+        '      since: 2026-09-01',
+        '      htmlPath: insights.html',
+      ].join('\n'),
+    }],
+    schema: {
+      input: {
+        service: (z) => z.string().optional().describe('Only this service'),
+        team: (z) => z.string().optional().describe("Only this team's services"),
+        since: (z) => z.string().optional().describe('Start of the period (RFC 3339 or YYYY-MM-DD; default 90 days ago)'),
+        until: (z) => z.string().optional().describe('End of the period, exclusive (default now)'),
+        htmlPath: (z) => z.string().optional()
+          .describe("Also write the HTML report to this path, relative to the task's workspace"),
+      },
+      output: {
+        report: (z) => z.record(z.string(), z.unknown()).describe('The insights report (idp InsightsReport)'),
+        htmlPath: (z) => z.string().optional().describe('Where the HTML report was written'),
+      },
+    },
+    async handler(ctx) {
+      const query = {}
+      for (const k of ['service', 'team', 'since', 'until']) {
+        if (ctx.input[k] !== undefined) query[k] = ctx.input[k]
+      }
+      const options = { as: principalOf(ctx), face: 'backstage', signal: ctx.signal }
+      const report = await platform.insights(query, options)
+      ctx.output('report', report)
+      if (ctx.input.htmlPath !== undefined) {
+        const target = resolveSafeChildPath(ctx.workspacePath, ctx.input.htmlPath)
+        await fs.promises.mkdir(path.dirname(target), { recursive: true })
+        await fs.promises.writeFile(target, await platform.insightsHtml(query, options))
+        ctx.output('htmlPath', target)
+      }
+      const k = report.four_keys
+      ctx.logger.info(`idp: ${k.deployments} production deployment(s), ${k.changes} change(s), ` +
+        `${k.incidents} incident(s) over ${Math.round(report.period.days)} days`)
+    },
+  })
+}
+
+function serviceActions(platform) {
   return Object.entries(ACTIONS).map(([id, { method, description }]) =>
     createTemplateAction({
       id,

@@ -10,5 +10,5 @@ export { scaffolderModuleIdp }
 /** Action id (`idp:golden-path`, ...) -> idp core method and description. */
 export declare const ACTIONS: Record<string, { method: string; description: string }>
 
-/** The six idp actions over one idp Platform, for backends that register actions themselves. */
+/** The idp actions (one per service operation, and idp:insights) over one idp Platform, for backends that register actions themselves. */
 export declare function createIdpActions(options: { platform: Platform }): TemplateAction<any, any, any>[]

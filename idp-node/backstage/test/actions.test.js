@@ -46,12 +46,14 @@ function context(input, extra = {}) {
 
 const input = { service: 'payments-api', owner: 'team-payments', parameters: { port: 8080 } }
 
-test('the six actions are registered with dry-run support and a JSON schema input', () => {
+test('the seven actions are registered with dry-run support and a JSON schema input', () => {
   expect(Object.keys(actions).sort()).toEqual([
-    'idp:attach-observability', 'idp:bootstrap-service', 'idp:golden-path',
+    'idp:attach-observability', 'idp:bootstrap-service', 'idp:golden-path', 'idp:insights',
     'idp:provision-gitops', 'idp:request-infra-resource', 'idp:wire-ci',
   ])
-  for (const a of Object.values(actions)) {
+  expect(actions['idp:insights'].supportsDryRun).toBe(true)
+  for (const [id, a] of Object.entries(actions)) {
+    if (id === 'idp:insights') continue
     expect(a.supportsDryRun).toBe(true)
     const schema = a.schema.input
     expect(Object.keys(schema.properties).sort()).toEqual(
@@ -188,4 +190,22 @@ test('a cancelled task (ctx.signal) stops the run; it is recorded cancelled and 
   await actions['idp:golden-path'].handler(again.ctx)
   expect(again.outputs.runId).toBe(run.run_id)
   expect(again.outputs.receipt.status).toBe('completed')
+})
+
+test('idp:insights reports what the user may read and writes the HTML report into the task workspace', async () => {
+  await actions['idp:golden-path'].handler(context(input).ctx)
+  const { ctx, outputs } = context({ team: 'team-payments', htmlPath: 'reports/insights.html' })
+  await actions['idp:insights'].handler(ctx)
+  expect(outputs.report.adoption.runs_by_face).toEqual({ backstage: 1 })
+  expect(outputs.report.services.map((s) => s.service)).toEqual(['payments-api'])
+  expect(outputs.htmlPath).toBe(path.join(workspace, 'task', 'reports', 'insights.html'))
+  expect(fs.readFileSync(outputs.htmlPath, 'utf8')).toMatch(/^<!DOCTYPE html>/)
+  // A path out of the task workspace is refused, and nothing is written there.
+  const escape = context({ htmlPath: '../escaped.html' })
+  await expect(actions['idp:insights'].handler(escape.ctx)).rejects.toThrow(/outside/)
+  expect(fs.existsSync(path.join(workspace, 'escaped.html'))).toBe(false)
+  // Another team's user reads none of team-payments' services.
+  const other = context({}, { user: { ref: 'user:default/mallory' } })
+  await actions['idp:insights'].handler(other.ctx)
+  expect(other.outputs.report.services).toEqual([])
 })

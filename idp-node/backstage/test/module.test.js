@@ -6,7 +6,7 @@ const { mockServices, startTestBackend } = require('@backstage/backend-test-util
 const { scaffolderActionsExtensionPoint } = require('@backstage/plugin-scaffolder-node')
 const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
 
-test('backend.add(module) registers the six idp actions on the configured workspace', async () => {
+test('backend.add(module) registers the seven idp actions on the configured workspace', async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
   const added = []
   const backend = await startTestBackend({
@@ -20,7 +20,7 @@ test('backend.add(module) registers the six idp actions on the configured worksp
   })
   try {
     expect(added.map((a) => a.id).sort()).toEqual([
-      'idp:attach-observability', 'idp:bootstrap-service', 'idp:golden-path',
+      'idp:attach-observability', 'idp:bootstrap-service', 'idp:golden-path', 'idp:insights',
       'idp:provision-gitops', 'idp:request-infra-resource', 'idp:wire-ci',
     ])
     const ctx = createMockActionContext({
