@@ -660,3 +660,62 @@ fn a_deployment_with_a_stale_gitops_revision_from_idp_counts_once() {
     assert_eq!(d.overall.deployments, 1);
     assert_eq!(d.overall.failed_deployments, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idps_own_gitops_merges_are_deployments_of_the_environments_argo_cd_syncs_itself() {
+    let ws = tempfile::tempdir().unwrap();
+    let p = Platform::builder()
+        .workspace(ws.path())
+        .clock(Arc::new(
+            idp_core::time::FixedClock::at("2026-11-20T10:00:00Z").unwrap(),
+        ))
+        .build()
+        .await
+        .unwrap();
+    let alice = Principal::new(
+        "user:default/alice",
+        vec!["group:default/team-payments".into()],
+    );
+    let mut req = idp_core::ServiceRequest::new("payments-api", "team-payments");
+    req.parameters
+        .insert("image_tag".into(), json!("sha-0123abcd"));
+    let receipt = p.run_golden_path(&alice, &req).await.unwrap();
+    // provision_gitops and attach_observability each merge one change into the GitOps repo.
+    let merges: Vec<String> = receipt
+        .steps
+        .iter()
+        .filter_map(|s| s.change_request.as_ref())
+        .filter(|c| c.repo == "gitops")
+        .map(|c| c.commit.clone())
+        .collect();
+    assert_eq!(merges.len(), 2);
+    let events = p.state().list_events(None).await.unwrap();
+    let mut deployed: Vec<(String, String)> = events
+        .iter()
+        .filter(|e| e.kind == idp_core::insights::EventKind::Deployment && e.source == "idp")
+        .map(|e| {
+            (
+                e.environment.clone().unwrap(),
+                e.gitops_revision.clone().unwrap(),
+            )
+        })
+        .collect();
+    deployed.sort();
+    // prod is protected: Argo CD syncs it by hand, and reports it.
+    let mut want: Vec<(String, String)> = ["dev", "staging"]
+        .iter()
+        .flat_map(|env| merges.iter().map(|m| (env.to_string(), m.clone())))
+        .collect();
+    want.sort();
+    assert_eq!(deployed, want, "{events:?}");
+    for e in &events {
+        assert_eq!(e.revision.as_deref(), Some("0123abcd"));
+        assert_eq!(e.time, "2026-11-20T10:00:00.000Z");
+    }
+    // The same request again changes nothing, and records no deployment.
+    p.run_golden_path(&alice, &req).await.unwrap();
+    assert_eq!(
+        p.state().list_events(None).await.unwrap().len(),
+        events.len()
+    );
+}
