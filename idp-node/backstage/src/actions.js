@@ -5,6 +5,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const { resolveSafeChildPath } = require('@backstage/backend-plugin-api')
+const { ConflictError, InputError, NotAllowedError, NotFoundError } = require('@backstage/errors')
 const { createTemplateAction } = require('@backstage/plugin-scaffolder-node')
 
 /** Action id -> core method (snake_case, as in idp's api::METHODS). */
@@ -92,6 +93,41 @@ function principalOf(ctx) {
   return groups.length > 0 ? { user: ref, groups } : ref
 }
 
+/** idp error codes -> the Backstage error classes its HTTP layer and UI know (403, 400, 409, 404). */
+const ERROR_CLASSES = {
+  Denied: NotAllowedError,
+  PolicyViolation: NotAllowedError,
+  InvalidInput: InputError,
+  Conflict: ConflictError,
+  NotFound: NotFoundError,
+}
+
+/**
+ * An idp error as the matching Backstage error (a denial is a `NotAllowedError`, a dry run's
+ * denial a 403, not a 500), keeping idp's message, `code`, `retryable`, `context` and `details`
+ * and the original as its cause. Other errors pass through.
+ */
+function backstageError(e) {
+  const Class = e && ERROR_CLASSES[e.code]
+  if (!Class) return e
+  const err = new Class(e.message, e)
+  for (const k of ['code', 'retryable', 'context', 'details']) {
+    if (e[k] !== undefined) err[k] = e[k]
+  }
+  return err
+}
+
+/** The handler, with idp errors thrown as Backstage errors. */
+function guarded(handler) {
+  return async (ctx) => {
+    try {
+      return await handler(ctx)
+    } catch (e) {
+      throw backstageError(e)
+    }
+  }
+}
+
 /**
  * The idp actions over one idp `Platform` (from `@idp/node`): one per service operation, and
  * `idp:insights`.
@@ -137,7 +173,7 @@ function insightsAction(platform) {
         htmlPath: (z) => z.string().optional().describe('Where the HTML report was written'),
       },
     },
-    async handler(ctx) {
+    handler: guarded(async (ctx) => {
       const query = {}
       for (const k of ['service', 'team', 'since', 'until']) {
         if (ctx.input[k] !== undefined) query[k] = ctx.input[k]
@@ -154,7 +190,7 @@ function insightsAction(platform) {
       const k = report.four_keys
       ctx.logger.info(`idp: ${k.deployments} production deployment(s), ${k.changes} change(s), ` +
         `${k.incidents} incident(s) over ${Math.round(report.period.days)} days`)
-    },
+    }),
   })
 }
 
@@ -177,7 +213,7 @@ function serviceActions(platform) {
         ].join('\n'),
       }],
       schema: { input: inputSchema, output: outputSchema },
-      async handler(ctx) {
+      handler: guarded(async (ctx) => {
         const as = principalOf(ctx)
         const request = serviceRequest(ctx.input)
         // Every step is logged as it happens, and a cancelled task (ctx.signal) stops the run at
@@ -207,9 +243,9 @@ function serviceActions(platform) {
         ctx.output('links', receipt.links)
         if (receipt.links.service_repo) ctx.output('repoUrl', receipt.links.service_repo)
         ctx.output('receipt', receipt)
-      },
+      }),
     }),
   )
 }
 
-module.exports = { createIdpActions, ACTIONS, principalOf, serviceRequest }
+module.exports = { createIdpActions, ACTIONS, principalOf, serviceRequest, backstageError }

@@ -5,6 +5,7 @@ const os = require('node:os')
 const path = require('node:path')
 const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
 const { Platform } = require('@idp/node')
+const { ConflictError, InputError, NotAllowedError } = require('@backstage/errors')
 const { createIdpActions, ACTIONS } = require('../src')
 
 const ALICE = {
@@ -138,10 +139,26 @@ test('environments map to the core request: values for one environment', async (
   expect(dev.diff).toContain('memory: "1024Mi"')
 })
 
-test('a user outside the owning team is denied, with the core error code', async () => {
+test('a user outside the owning team is denied with a NotAllowedError (403) carrying the core error code', async () => {
   const mallory = { ref: 'user:default/mallory' }
-  const { ctx } = context(input, { user: mallory })
-  await expect(actions['idp:golden-path'].handler(ctx)).rejects.toMatchObject({ code: 'Denied' })
+  for (const isDryRun of [false, true]) {
+    const { ctx } = context(input, { user: mallory, isDryRun })
+    const e = await actions['idp:golden-path'].handler(ctx).then(() => null, (err) => err)
+    expect(e).toBeInstanceOf(NotAllowedError)
+    expect(e).toMatchObject({ name: 'NotAllowedError', code: 'Denied', retryable: false })
+    expect(e.message).toMatch(/mallory/)
+  }
+})
+
+test('bad input is an InputError (400), another owner\'s name a ConflictError (409)', async () => {
+  const bad = context({ ...input, service: '../../etc' })
+  await expect(actions['idp:golden-path'].handler(bad.ctx)).rejects.toBeInstanceOf(InputError)
+  await actions['idp:golden-path'].handler(context(input).ctx)
+  // The same name for another team: taken.
+  const taken = context({ ...input, owner: 'platform-team' }, { user: { ref: 'user:default/pat' } })
+  const e = await actions['idp:golden-path'].handler(taken.ctx).then(() => null, (err) => err)
+  expect(e).toBeInstanceOf(ConflictError)
+  expect(e.code).toBe('Conflict')
 })
 
 test('Backstage group memberships are the principal groups', async () => {
