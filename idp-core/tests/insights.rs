@@ -591,6 +591,16 @@ async fn events_of_other_teams_services_are_refused_and_nothing_is_recorded() {
             json!([{"ref": "refs/heads/main", "repository": {"name": "payments-api"},
             "commits": [{"id": "c", "timestamp": "{{ now }}"}]}]),
         ),
+        (
+            "github",
+            json!({"ref": "refs/heads/main", "repository": {"name": "payments-api"},
+            "commits": [{"id": "{{ 7 * 7 }}", "timestamp": "2026-11-20T10:00:00Z"}]}),
+        ),
+        ("argocd", {
+            let mut a = argo("payments-api", "prod", "c9", "g9", "Succeeded", at);
+            a["app"]["metadata"]["labels"]["env"] = json!("x".repeat(5000));
+            a
+        }),
     ] {
         let e = p
             .ingest_events(

@@ -101,6 +101,23 @@ impl Platform {
             .with("field", "payload"));
         }
         let parsed = ingest::parse(source, &req.payload)?;
+        // Values from a payload are data: bounded, printable, no template syntax; one bad value
+        // and nothing is recorded.
+        for e in &parsed.events {
+            let fields = [
+                ("id", Some(&e.id)),
+                ("service", Some(&e.service)),
+                ("environment", e.environment.as_ref()),
+                ("revision", e.revision.as_ref()),
+                ("gitops_revision", e.gitops_revision.as_ref()),
+                ("alert", e.alert.as_ref()),
+            ];
+            for (name, v) in fields {
+                if let Some(v) = v {
+                    crate::golden_path::params::check_string(&format!("event {name}"), v, false)?;
+                }
+            }
+        }
         let mut skipped = parsed.skipped;
         let owners: BTreeMap<String, String> = self
             .state
