@@ -9,7 +9,9 @@
 #                          as root, else with sudo; skipped when a chromium binary is already on the PATH)
 #
 # Needs only python3 (3.11+) with pip, node 20+ with npm, and apt-get (for `apt-get download`/`install`).
-# Idempotent: each tool is skipped when the pinned version is already there. Safe to rerun.
+# Idempotent: each tool is skipped when the pinned version is already there (Chromium: when any
+# chromium is on the PATH; it is the one system-wide install, and is not pinned: the report check
+# needs only a headless browser that runs scripts). Safe to rerun.
 # Usage: scripts/install-tools.sh        (TOOLS_DIR=... overrides the target directory)
 set -euo pipefail
 

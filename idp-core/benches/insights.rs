@@ -20,20 +20,25 @@ use idp_core::{Platform, Principal};
 const SERVICES: usize = 1_000;
 const EVENTS: usize = 100_000;
 
+/// Minutes between one service's events: 100 per service spread over the 90 days.
+const STEP: i64 = 90 * 24 * 60 / 100;
+
+fn at(m: i64) -> String {
+    idp_core::time::rfc3339(
+        chrono::DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc)
+            + chrono::Duration::minutes(m),
+    )
+}
+
 fn event(i: usize) -> DeliveryEvent {
-    // Per service, cycles of: two commits, a staging and a prod deployment of the second, and
-    // every tenth cycle an alert that fires and resolves.
+    // Per service, cycles of five events: two commits, a staging and a prod deployment of the
+    // second; the fifth fires an SLO page alert in even cycles and resolves it 45 minutes later
+    // in odd ones (an incident every other cycle: 10 per service).
     let svc = i % SERVICES;
     let n = i / SERVICES;
-    let minute = n as i64 * 90 + svc as i64 % 60;
-    let at = |m: i64| {
-        idp_core::time::rfc3339(
-            chrono::DateTime::parse_from_rfc3339("2026-09-01T00:00:00Z")
-                .unwrap()
-                .with_timezone(&chrono::Utc)
-                + chrono::Duration::minutes(m),
-        )
-    };
+    let minute = n as i64 * STEP + svc as i64 % 60;
     let cycle = n / 5;
     let base = DeliveryEvent {
         id: format!("e{i}"),
@@ -68,18 +73,30 @@ fn event(i: usize) -> DeliveryEvent {
             ),
             ..base
         },
-        _ => DeliveryEvent {
-            kind: if cycle.is_multiple_of(2) {
-                EventKind::AlertFiring
+        _ => {
+            let fired = if cycle.is_multiple_of(2) {
+                minute
             } else {
-                EventKind::AlertResolved
-            },
-            source: "alertmanager".into(),
-            environment: Some("prod".into()),
-            alert: Some(format!("ErrorBudgetFastBurn:{svc}-{}", cycle / 2)),
-            started_at: Some(at(minute - (cycle as i64 % 2) * 45)),
-            ..base
-        },
+                minute - 5 * STEP
+            };
+            DeliveryEvent {
+                kind: if cycle.is_multiple_of(2) {
+                    EventKind::AlertFiring
+                } else {
+                    EventKind::AlertResolved
+                },
+                source: "alertmanager".into(),
+                environment: Some("prod".into()),
+                time: at(if cycle.is_multiple_of(2) {
+                    fired
+                } else {
+                    fired + 45
+                }),
+                alert: Some(format!("ErrorBudgetFastBurn:{svc}-{}", cycle / 2)),
+                started_at: Some(at(fired)),
+                ..base
+            }
+        }
     }
 }
 
@@ -127,11 +144,12 @@ fn main() {
     let q = InsightsQuery::default();
     let r = rt.block_on(p.insights(&admin, &q)).unwrap();
     println!(
-        "insights over {} services, {EVENTS} events: {} prod deployments, {} changes, {} incidents, {} services behind",
+        "insights over {} services, {EVENTS} events: {} prod deployments, {} changes, {} incidents ({} restored), {} services behind",
         r.services.len(),
         r.four_keys.deployments,
         r.four_keys.changes,
         r.four_keys.incidents,
+        r.four_keys.restored,
         r.drift.behind
     );
     let times = sample(10, 1, || {

@@ -625,6 +625,19 @@ async fn events_of_other_teams_services_are_refused_and_nothing_is_recorded() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    // A report has a row per week: a period of centuries is refused.
+    let e = p
+        .insights(
+            &admin(),
+            &InsightsQuery {
+                since: Some("0001-01-01".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert!(e.to_string().contains("five years"), "{e}");
     let audit = p
         .audit_list(&admin(), &idp_core::audit::AuditFilter::default())
         .await
@@ -637,38 +650,101 @@ async fn events_of_other_teams_services_are_refused_and_nothing_is_recorded() {
     assert_eq!(ingests[1].event.decision, "deny");
 }
 
-#[test]
-fn a_deployment_with_a_stale_gitops_revision_from_idp_counts_once() {
-    // idp's merge and Argo CD's report of the same GitOps revision are one deployment, with
-    // Argo CD's outcome.
-    let ev = |id: &str, source: &str, outcome: &str, at: &str| idp_core::insights::DeliveryEvent {
+fn deploy(
+    id: &str,
+    source: &str,
+    env: &str,
+    rev: &str,
+    gitops: &str,
+    outcome: &str,
+    at: &str,
+) -> idp_core::insights::DeliveryEvent {
+    idp_core::insights::DeliveryEvent {
         id: id.into(),
         kind: idp_core::insights::EventKind::Deployment,
         source: source.into(),
         service: "payments-api".into(),
-        environment: Some("prod".into()),
-        time: at.into(),
-        revision: Some("c1".into()),
-        gitops_revision: Some("g1".into()),
+        environment: Some(env.into()),
+        time: format!("2026-11-20T{at}:00.000Z"),
+        revision: Some(rev.into()),
+        gitops_revision: Some(gitops.into()),
         outcome: Some(outcome.into()),
         alert: None,
         started_at: None,
-    };
-    let events = vec![
-        ev("idp:1", "idp", "succeeded", "2026-11-20T10:00:00.000Z"),
-        ev("argocd:1", "argocd", "failed", "2026-11-20T10:02:00.000Z"),
-    ];
+    }
+}
+
+fn keys_of(events: &[idp_core::insights::DeliveryEvent]) -> FourKeys {
+    let mut events = events.to_vec();
+    events.push(idp_core::insights::DeliveryEvent {
+        id: "commit-c1".into(),
+        kind: idp_core::insights::EventKind::Commit,
+        source: "github".into(),
+        service: "payments-api".into(),
+        environment: None,
+        time: "2026-11-20T08:00:00.000Z".into(),
+        revision: Some("c1".into()),
+        gitops_revision: None,
+        outcome: None,
+        alert: None,
+        started_at: None,
+    });
     let owners = [("payments-api".to_string(), "team-payments".to_string())].into();
     let prod = ["prod".to_string()].into();
-    let d = idp_core::insights::four_keys(
+    idp_core::insights::four_keys(
         &events,
         &owners,
         &prod,
         Utc.with_ymd_and_hms(2026, 11, 1, 0, 0, 0).unwrap(),
         Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap(),
-    );
-    assert_eq!(d.overall.deployments, 1);
-    assert_eq!(d.overall.failed_deployments, 1);
+    )
+    .overall
+}
+
+#[test]
+fn repeated_reports_retries_and_rollbacks_are_told_apart() {
+    // Argo CD notifying one sync twice: one deployment.
+    let k = keys_of(&[
+        deploy("a", "argocd", "prod", "c1", "g1", "succeeded", "10:00"),
+        deploy("b", "argocd", "prod", "c1", "g1", "succeeded", "10:01"),
+    ]);
+    assert_eq!((k.deployments, k.failed_deployments, k.changes), (1, 0, 1));
+    // A failed sync retried with the same revision: two deployments, one failed, and the commit
+    // reached production with the retry (lead time 4 h, not 2).
+    let k = keys_of(&[
+        deploy("a", "argocd", "prod", "c1", "g1", "failed", "10:00"),
+        deploy("b", "argocd", "prod", "c1", "g1", "succeeded", "12:00"),
+    ]);
+    assert_eq!((k.deployments, k.failed_deployments), (2, 1));
+    assert_eq!(k.lead_time_median_hours, Some(4.0));
+    // A rollback to an older GitOps revision: a deployment of its own, and the one it undid
+    // failed.
+    let k = keys_of(&[
+        deploy("a", "argocd", "prod", "c0", "g0", "succeeded", "09:00"),
+        deploy("b", "argocd", "prod", "c1", "g1", "succeeded", "10:00"),
+        deploy("c", "argocd", "prod", "c0", "g0", "succeeded", "11:00"),
+    ]);
+    assert_eq!((k.deployments, k.failed_deployments), (3, 1));
+    // idp's own merge counts where no reporter reports on the environment, and not where one
+    // does (Argo CD's report is the deployment there, with its outcome).
+    let k = keys_of(&[deploy("i", "idp", "prod", "c1", "m1", "succeeded", "10:00")]);
+    assert_eq!((k.deployments, k.failed_deployments), (1, 0));
+    let k = keys_of(&[
+        deploy("i", "idp", "prod", "c1", "m1", "succeeded", "10:00"),
+        deploy("a", "argocd", "prod", "c1", "g7", "failed", "10:02"),
+    ]);
+    assert_eq!((k.deployments, k.failed_deployments), (1, 1));
+    // Deployments to other environments never count.
+    let k = keys_of(&[deploy(
+        "s",
+        "argocd",
+        "staging",
+        "c1",
+        "g1",
+        "succeeded",
+        "10:00",
+    )]);
+    assert_eq!(k.deployments, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

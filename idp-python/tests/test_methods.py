@@ -274,5 +274,9 @@ def test_insights_count_python_runs_and_ingested_deployments_as_the_cli_does(
     assert cli["weekly"] == fixed.to_dict()["weekly"]
     with pytest.raises(idp.InvalidInputError):
         platform.ingest_events(source="argocd", payload={"kind": "Deployment"})
-    html = platform.insights_html(since="2026-11-01")
-    assert html.startswith("<!DOCTYPE html>") and '"deployments":1' in html
+    html = platform.insights_html(since="2026-11-01", until="2026-12-01")
+    assert html.startswith("<!DOCTYPE html>")
+    start = html.index('<script id="idp-data" type="application/json">') + len(
+        '<script id="idp-data" type="application/json">')
+    embedded = json.loads(html[start:html.index("</script>", start)])
+    assert embedded["four_keys"] == fixed.four_keys.to_dict()

@@ -76,6 +76,15 @@ pub fn parse(source: Source, payload: &Value) -> Result<Parsed> {
             Source::Github => github(item, &mut out).map_err(at)?,
         }
     }
+    // Reasons quote payload text: keep them printable and short (they reach terminals).
+    for r in &mut out.skipped {
+        let clean: String = r
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .take(240)
+            .collect();
+        *r = clean;
+    }
     Ok(out)
 }
 
@@ -370,6 +379,11 @@ mod tests {
         assert_eq!(f.events[0].outcome.as_deref(), Some("failed"));
         let r = parse(Source::Argocd, &argo_app("Running")).unwrap();
         assert!(r.events.is_empty() && r.skipped.len() == 1);
+        let mut odd = argo_app("Runn\u{1b}[31ming");
+        odd["app"]["status"]["operationState"]["phase"] =
+            json!(format!("x\u{1b}{}", "y".repeat(1000)));
+        let r = parse(Source::Argocd, &odd).unwrap();
+        assert!(!r.skipped[0].contains('\u{1b}') && r.skipped[0].chars().count() <= 240);
     }
 
     #[test]

@@ -10,7 +10,7 @@
 pub mod html;
 pub mod ingest;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -291,7 +291,6 @@ struct Deploy {
     time: DateTime<Utc>,
     revision: Option<String>,
     succeeded: bool,
-    failed: bool,
     lead_hours: Vec<f64>,
 }
 
@@ -309,9 +308,11 @@ fn hours(d: Duration) -> f64 {
 /// `events` (all of them up to `to`: commits and deployments before the period decide what a
 /// deployment in it carries). `production` names the environments of type `prod`.
 ///
-/// - A deployment is a `deployment` event to a production environment; the same GitOps
-///   revision reported by idp's merge and by Argo CD (or twice by Argo CD) counts once, with the
-///   outcome of the report that is not idp's.
+/// - A deployment is a `deployment` event to a production environment. idp's own merges count
+///   only in environments that no deployment reporter (Argo CD, GitHub) reports on; a report of
+///   the same GitOps revision and outcome as the one just before it in its environment is the
+///   same deployment notified twice. A retry of a failed sync and a rollback count as
+///   deployments of their own.
 /// - A deployment of revision R carries every commit of its service up to R (by commit time)
 ///   that no earlier production deployment carried; each carried commit's lead time is the
 ///   deployment's time minus the commit's.
@@ -378,27 +379,37 @@ pub fn four_keys(
         }
     }
 
-    // Deduplicate deployments by GitOps revision: a report that is not idp's wins.
-    let mut by_rev: HashMap<(usize, &str, &str), usize> = HashMap::new();
+    // One deployment per report, except:
+    // - idp's own merges count only in environments no deployment reporter (Argo CD, GitHub)
+    //   reports on: with a reporter there, it is the authority (a shared GitOps repo's sync
+    //   rarely names idp's merge commit, so matching them up would count deployments twice);
+    // - a report of the same GitOps revision with the same outcome as the one just before it in
+    //   that environment is the same deployment notified twice. A retry of a failed sync, or a
+    //   rollback to an older revision, is a deployment of its own.
+    let reported: HashSet<(usize, &str)> = deploys
+        .iter()
+        .filter(|d| d.1.source != "idp")
+        .map(|d| (d.0, d.1.environment.as_deref().unwrap_or_default()))
+        .collect();
+    deploys.retain(|d| {
+        d.1.source != "idp"
+            || !reported.contains(&(d.0, d.1.environment.as_deref().unwrap_or_default()))
+    });
+    deploys.sort_by(|a, b| (a.2, &a.1.id).cmp(&(b.2, &b.1.id)));
+    let mut last: HashMap<(usize, &str), &DeliveryEvent> = HashMap::new();
     let mut kept: Vec<(usize, &DeliveryEvent, DateTime<Utc>)> = Vec::new();
     for d in deploys {
-        let env = d.1.environment.as_deref().unwrap_or_default();
-        if let Some(g) = &d.1.gitops_revision {
-            match by_rev.get(&(d.0, env, g.as_str())) {
-                Some(&i) => {
-                    if kept[i].1.source == "idp" && d.1.source != "idp" {
-                        kept[i] = d;
-                    }
-                    continue;
-                }
-                None => {
-                    by_rev.insert((d.0, env, g.as_str()), kept.len());
-                }
-            }
+        let key = (d.0, d.1.environment.as_deref().unwrap_or_default());
+        let repeat = last.get(&key).is_some_and(|p| {
+            p.gitops_revision.is_some()
+                && p.gitops_revision == d.1.gitops_revision
+                && p.outcome == d.1.outcome
+        });
+        last.insert(key, d.1);
+        if !repeat {
+            kept.push(d);
         }
-        kept.push(d);
     }
-    kept.sort_by(|a, b| (a.2, &a.1.id).cmp(&(b.2, &b.1.id)));
     let mut deploys: Vec<Deploy> = kept
         .iter()
         .map(|(s, e, t)| Deploy {
@@ -407,7 +418,6 @@ pub fn four_keys(
             time: *t,
             revision: e.revision.clone(),
             succeeded: e.outcome.as_deref() != Some("failed"),
-            failed: e.outcome.as_deref() == Some("failed"),
             lead_hours: Vec::new(),
         })
         .collect();
@@ -454,10 +464,8 @@ pub fn four_keys(
         let mut prev: Option<usize> = None;
         for &i in idxs {
             let d = &deploys[i];
-            if d.failed {
-                failed[i] = true;
-            }
             if !d.succeeded {
+                failed[i] = true;
                 continue;
             }
             if let (Some(p), Some(r)) = (prev, d.revision.as_deref())

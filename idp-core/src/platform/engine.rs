@@ -629,15 +629,18 @@ async fn apply_step(
         };
         let submitted = p.scm.submit(&spec).await?;
         failpoint::check(&format!("step:{step}:submitted"))?;
-        if submitted.state == ChangeRequestState::Merged {
-            super::insights::record_gitops_merge(p, prep, cs, &submitted.commit).await?;
-        }
         if !submitted.id.is_empty() {
             record.id = Some(submitted.id);
             record.commit = Some(submitted.commit);
             record.url = Some(submitted.url);
             record.state = submitted.state;
             p.state.put_change_request(&record).await?;
+            // A merged change to the GitOps repo is a deployment. (A run killed between the
+            // merge and here finds nothing left to write when resumed, so that one deployment
+            // goes unrecorded; Argo CD's own reports do not depend on it.)
+            if let (ChangeRequestState::Merged, Some(commit)) = (record.state, &record.commit) {
+                super::insights::record_gitops_merge(p, prep, cs, commit).await?;
+            }
             cr = Some(record);
         }
     } else if let Some(found) = p.scm.find_change_request(&cs.repo, &key).await? {

@@ -22,6 +22,9 @@ use crate::policy::{AuthzContext, AuthzRequest, AuthzResource};
 /// The default period: the last 90 days.
 pub const DEFAULT_DAYS: i64 = 90;
 
+/// The longest period a report covers (it has a row per week).
+pub const MAX_DAYS: i64 = 5 * 366;
+
 /// Largest payload `ingest_events` takes (serialized): a GitHub push lists at most 2,048
 /// commits; Alertmanager groups are small.
 pub const MAX_PAYLOAD_BYTES: usize = 8 * 1024 * 1024;
@@ -225,6 +228,13 @@ impl Platform {
         if from >= to {
             return Err(Error::invalid("since must be before until").with("field", "since"));
         }
+        if to - from > Duration::days(MAX_DAYS) {
+            return Err(Error::invalid(format!(
+                "the period is {} days long; at most {MAX_DAYS} days (five years) are reported",
+                (to - from).num_days()
+            ))
+            .with("field", "since"));
+        }
         let scope = super::reads::scope(self, who).await?;
         super::reads::check_filter(self, who, "insights", &scope, q.service.as_deref()).await?;
         let team = q.team.as_deref().map(|t| {
@@ -261,7 +271,15 @@ impl Platform {
         let delivery = crate::insights::four_keys(&events, &owners, &production, from, to);
 
         let adoption = self
-            .adoption(&services, &owners, team.as_deref(), from, to)
+            .adoption(
+                who,
+                &scope,
+                q,
+                &services,
+                &owners,
+                team.as_deref(),
+                (from, to),
+            )
             .await?;
         let (drift, managed_edits) = self.drift(&services).await?;
         let now_text = crate::time::rfc3339(now);
@@ -340,22 +358,28 @@ impl Platform {
         Ok(crate::insights::html::render(&self.insights(who, q).await?))
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn adoption(
         &self,
+        who: &Principal,
+        scope: &super::reads::ReadScope,
+        q: &InsightsQuery,
         services: &[crate::state::ServiceRecord],
         owners: &BTreeMap<String, String>,
         team: Option<&str>,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        (from, to): (DateTime<Utc>, DateTime<Utc>),
     ) -> Result<Adoption> {
-        // The catalog: the org directory's components (of the team, when one is asked for) and
-        // the services idp created, which register themselves with their catalog-info.yaml.
+        // The catalog: the org directory's components and the services idp created, which
+        // register themselves with their catalog-info.yaml. Narrowed like the services: to the
+        // service or team asked for, and to the components of the principal's teams unless it
+        // is a platform admin.
         let mut catalog: BTreeSet<&str> = owners.keys().map(String::as_str).collect();
         for (name, owner) in self.def.directory.components() {
-            let of_team = team.is_none_or(|t| {
-                crate::org::entity_ref("group", owner) == crate::org::entity_ref("group", t)
-            });
-            if of_team {
+            let owner_ref = crate::org::entity_ref("group", owner);
+            let visible = scope.platform || who.groups.contains(&owner_ref);
+            let of_team = team.is_none_or(|t| owner_ref == crate::org::entity_ref("group", t));
+            let of_service = q.service.as_ref().is_none_or(|s| s == name);
+            if visible && of_team && of_service {
                 catalog.insert(name);
             }
         }

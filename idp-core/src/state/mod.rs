@@ -37,8 +37,9 @@ pub struct RunRecord {
     pub updated_at: String,
     pub receipt: Option<serde_json::Value>,
     pub error: Option<serde_json::Value>,
-    /// The face that started it (`cli`, `backstage`, `python`, `node`, ...; empty from the Rust
-    /// API), for adoption insights.
+    /// The face that started it (`cli`, `backstage`, `python`, `node`, `rust` from the Rust API,
+    /// or an embedder's own name; empty in runs recorded before faces were), for adoption
+    /// insights.
     #[serde(default)]
     pub face: String,
 }
