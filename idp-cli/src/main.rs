@@ -168,17 +168,11 @@ enum EventsCmd {
     /// Record the events of a webhook payload saved to FILE (`-` for stdin): an Argo CD
     /// Application, an Alertmanager (version 4) webhook, or a GitHub push or deployment_status.
     Ingest {
-        #[arg(long, value_enum)]
-        source: EventSource,
+        /// Where the payload comes from (idp-core parses and checks it).
+        #[arg(long, value_parser = ["argocd", "alertmanager", "github"])]
+        source: String,
         file: PathBuf,
     },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum EventSource {
-    Argocd,
-    Alertmanager,
-    Github,
 }
 
 #[derive(Subcommand)]
@@ -787,15 +781,10 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
         Command::Events(EventsCmd::Ingest { source, file }) => {
             let who = principal(&cli, &p)?;
             let payload = read_payload(file)?;
-            let source = match source {
-                EventSource::Argocd => "argocd",
-                EventSource::Alertmanager => "alertmanager",
-                EventSource::Github => "github",
-            };
             let r = p.ingest_events(
                 &who,
                 &idp_core::platform::insights::IngestRequest {
-                    source: source.into(),
+                    source: source.clone(),
                     payload,
                 },
             )?;

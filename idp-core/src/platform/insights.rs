@@ -421,7 +421,7 @@ impl Platform {
         let mut edits = Vec::new();
         let mut by_team: BTreeMap<String, TeamDrift> = BTreeMap::new();
         for s in services {
-            let Some(row) = self.fleet_row(s).await? else {
+            let Some(row) = self.fleet_row(s, false).await? else {
                 continue;
             };
             let t = by_team.entry(s.owner.clone()).or_insert(TeamDrift {

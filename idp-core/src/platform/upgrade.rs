@@ -923,7 +923,7 @@ impl Platform {
             if !scope.service(&rec.name) {
                 continue;
             }
-            if let Some(row) = self.fleet_row(&rec).await? {
+            if let Some(row) = self.fleet_row(&rec, true).await? {
                 out.push(row);
             }
         }
@@ -932,8 +932,13 @@ impl Platform {
     }
 
     /// One service's row of [`Platform::fleet`], read from its repos; `None` when its golden
-    /// path is no longer defined.
-    pub(crate) async fn fleet_row(&self, rec: &ServiceRecord) -> Result<Option<FleetRow>> {
+    /// path is no longer defined. `merged_drift` also compares each merged file with what idp
+    /// renders for the current parameters (a render per file: insights do without it).
+    pub(crate) async fn fleet_row(
+        &self,
+        rec: &ServiceRecord,
+        merged_drift: bool,
+    ) -> Result<Option<FleetRow>> {
         let Some(versions) = self.def.golden_paths.get(&rec.golden_path) else {
             return Ok(None);
         };
@@ -955,7 +960,7 @@ impl Platform {
                 .get(&Version::parse(&stamp.scaffold_version).unwrap_or(latest.version))
                 .map_or(&latest.merge_keys, |gp| &gp.merge_keys);
             for ((path, entry), cur) in stamp.files.iter().zip(current) {
-                if entry.ownership == Ownership::Merged {
+                if merged_drift && entry.ownership == Ownership::Merged {
                     let at =
                         super::explain::file_drift(self, path, entry, cur.as_deref(), keys).await?;
                     if !at.is_empty() {
