@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use cedar_policy::{
     ActionConstraint, Authorizer, Context, Decision, Entities, Entity, EntityTypeName, EntityUid,
@@ -259,6 +260,8 @@ struct Memos {
     environments: Memo<Entity>,
     /// environment + flags -> the context.
     contexts: Memo<Context>,
+    /// action + principal + resource + environment -> the request's entities.
+    subjects: Memo<Arc<Subjects>>,
 }
 
 /// Cedar type names, parsed once (parsing one is a run of Cedar's parser).
@@ -474,12 +477,12 @@ impl Authz {
             return Ok(decided(&[self.authorizer.is_authorized(
                 &built.request,
                 &self.all,
-                &built.entities,
+                &built.subjects.entities,
             )]));
         }
         // The policies of `any`, and those of every scope entity that can match, each once.
-        let mut sets: Vec<&PolicySet> = Vec::with_capacity(built.scope.len());
-        for e in &built.scope {
+        let mut sets: Vec<&PolicySet> = Vec::with_capacity(built.subjects.scope.len());
+        for e in &built.subjects.scope {
             if let Some(scoped) = bucket.by_scope.get(e) {
                 sets.push(if sets.is_empty() {
                     &scoped.with_any
@@ -495,7 +498,7 @@ impl Authz {
             .into_iter()
             .map(|set| {
                 self.authorizer
-                    .is_authorized(&built.request, set, &built.entities)
+                    .is_authorized(&built.request, set, &built.subjects.entities)
             })
             .collect();
         Ok(decided(&parts))
@@ -512,20 +515,44 @@ impl Authz {
         memos: &Memos,
     ) -> Result<Built> {
         let ty = types();
-        let mut b = EntityBag::default();
-        let (resource, kind) = self.resource_entities(req, dir, env, memos, &mut b)?;
-        let principal = self.principal_entity(&req.principal, dir, memos, &mut b)?;
-        if let Some(a) = self.actions.get(req.action.as_str()) {
-            b.push(a.clone());
-        }
-        // The entities a scope may name and still match: the principal, its teams, the resource.
-        let mut scope = Vec::with_capacity(req.principal.groups.len() + 2);
-        scope.push(principal.clone());
-        scope.extend(b.principal_teams.iter().cloned());
-        scope.push(resource.clone());
-        let entities = Entities::empty()
-            .add_entities(b.entities, None)
-            .map_err(|e| Error::invalid(format!("authorization input is not valid: {e}")))?;
+        // The same principal acts on the same resource in the same environment again and again
+        // (every environment of a run, every run of a service): the entities of a request, and
+        // the hierarchy Cedar computes over them, are built once per such triple.
+        let build = || -> Result<Arc<Subjects>> {
+            let mut b = EntityBag::default();
+            let (resource, kind) = self.resource_entities(req, dir, env, memos, &mut b)?;
+            let principal = self.principal_entity(&req.principal, dir, memos, &mut b)?;
+            if let Some(a) = self.actions.get(req.action.as_str()) {
+                b.push(a.clone());
+            }
+            // The entities a scope may name and still match: the principal, its teams, the
+            // resource.
+            let mut scope = Vec::with_capacity(req.principal.groups.len() + 2);
+            scope.push(principal.clone());
+            scope.extend(b.principal_teams.iter().cloned());
+            scope.push(resource.clone());
+            let entities = Entities::empty()
+                .add_entities(b.entities, None)
+                .map_err(|e| Error::invalid(format!("authorization input is not valid: {e}")))?;
+            Ok(Arc::new(Subjects {
+                entities,
+                scope,
+                principal,
+                resource,
+                kind,
+            }))
+        };
+        // Only with a bound directory: unbound, the teams come from whatever `dir` is passed.
+        let subjects = if self.bound {
+            memos.subjects.get_or(subjects_key(req, env), build)?
+        } else {
+            build()?
+        };
+        let (principal, resource, kind) = (
+            subjects.principal.clone(),
+            subjects.resource.clone(),
+            subjects.kind,
+        );
         let c = &req.context;
         let context = if kind == ResKind::Service {
             let time = c
@@ -642,12 +669,40 @@ impl Authz {
                 req.action
             ))
         })?;
-        Ok(Built {
-            request,
-            entities,
-            scope,
-        })
+        Ok(Built { request, subjects })
     }
+}
+
+/// The memo key of a request's [`Subjects`]: everything they are built from.
+fn subjects_key(req: &AuthzRequest, env: Option<&EnvFacts>) -> String {
+    let p = &req.principal;
+    let groups = p.groups.len().to_string();
+    let mut parts: Vec<&str> = vec![&req.action, &p.user, &groups];
+    parts.extend(p.groups.iter().map(String::as_str));
+    match &req.resource {
+        AuthzResource::Service {
+            name,
+            owner,
+            golden_path,
+        } => parts.extend(["service", name, owner, golden_path]),
+        AuthzResource::Waiver {
+            id,
+            rule,
+            service,
+            service_owner,
+            requested_by,
+        } => parts.extend(["waiver", id, rule, service, service_owner, requested_by]),
+    }
+    // The environment entity is built only when the request names one and its facts are known.
+    match (&req.context.environment, env) {
+        (Some(name), Some(f)) => parts.extend([
+            name.as_str(),
+            if f.protected { "protected" } else { "open" },
+            &f.kind,
+        ]),
+        _ => parts.push("-"),
+    }
+    memo_key(parts)
 }
 
 /// Plain Cedar on one request: the whole policy set, over every entity there is (every action
@@ -687,7 +742,7 @@ impl Authz {
             .chain(self.teams.values().map(|(e, _)| e))
             .map(|e| (e.uid(), e.clone()))
             .collect();
-        for e in built.entities.iter() {
+        for e in built.subjects.entities.iter() {
             everything.insert(e.uid(), e.clone());
         }
         Ok(PlainCedar {
@@ -703,9 +758,17 @@ impl Authz {
 /// A request ready for Cedar.
 struct Built {
     request: Request,
+    subjects: Arc<Subjects>,
+}
+
+/// The entities of a request.
+struct Subjects {
     entities: Entities,
     /// The entities a policy's scope may name and still match.
     scope: Vec<EntityUid>,
+    principal: EntityUid,
+    resource: EntityUid,
+    kind: ResKind,
 }
 
 /// Cedar's combination of the responses of disjoint parts of one policy set.
@@ -1540,10 +1603,12 @@ spec: {type: team, members: []}
                 a.bind_directory(&dir).unwrap();
                 // Each case again with only its weekday, its hour, its operation or its
                 // intent changed, right after it: a memoized context must not answer for another.
+                // Likewise with one team fewer, another owner, or the environment's facts known
+                // or not: memoized entities must not answer for another request.
                 let cases = cases.iter().flat_map(|c| {
                     let (d, h, o, i) = c.when;
                     let toggle = |x: Option<usize>| x.map_or(Some(0), |_| None);
-                    [
+                    let mut variants: Vec<Case> = [
                         (d, h, o, i),
                         ((d + 4) % 7, h, o, i),
                         (d, (h + 12) % 24, o, i),
@@ -1551,6 +1616,16 @@ spec: {type: team, members: []}
                         (d, h, o, toggle(i)),
                     ]
                     .map(|when| Case { when, ..c.clone() })
+                    .into();
+                    let mut fewer = c.clone();
+                    fewer.groups.pop();
+                    variants.push(fewer);
+                    variants.push(Case { owner: (c.owner + 1) % 5, ..c.clone() });
+                    variants.push(Case {
+                        environment: c.environment.map(|(p, known)| (p, !known)),
+                        ..c.clone()
+                    });
+                    variants
                 });
                 for c in &cases.collect::<Vec<_>>() {
                     let (req, facts) = request(c);
