@@ -248,7 +248,7 @@ fn main() {
     let s2 = sample(500, 50, || {
         for f in &files {
             std::hint::black_box(
-                idp_core::policy::guardrails::parse_documents(f.path, f.content).unwrap(),
+                idp_core::policy::guardrails::read_documents(f.path, f.content).unwrap(),
             );
         }
     });

@@ -11,10 +11,14 @@
 //! same rules (null, bool, int, float, else string), and a differential test holds the two
 //! readers together.
 
-use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+
+use serde_json::Number;
+
+use super::doc::Node;
 
 /// Every document of `text` that holds something, or `None` when `text` leaves the subset.
-pub fn parse(text: &str) -> Option<Vec<Value>> {
+pub fn parse(text: &str) -> Option<Vec<Node<'_>>> {
     if !printable(text) {
         return None;
     }
@@ -67,7 +71,7 @@ fn printable(text: &str) -> bool {
 }
 
 /// One document: `Some(None)` when it holds nothing but comments.
-fn document(lines: &[&str], indents: &[usize]) -> Option<Option<Value>> {
+fn document<'a>(lines: &[&'a str], indents: &[usize]) -> Option<Option<Node<'a>>> {
     let mut p = Reader {
         lines,
         indents,
@@ -126,7 +130,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A block node starting at the next significant line, at indentation `ind`.
-    fn node(&mut self, ind: usize) -> Option<Value> {
+    fn node(&mut self, ind: usize) -> Option<Node<'a>> {
         self.skip();
         let l = self.lines[self.i];
         let t = &l[ind..];
@@ -138,7 +142,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// `read` one level deeper; beyond serde_norway's limit, the file is left to it.
-    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<Value>) -> Option<Value> {
+    fn nested(&mut self, read: impl FnOnce(&mut Self) -> Option<Node<'a>>) -> Option<Node<'a>> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             return None;
@@ -149,7 +153,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A block sequence whose `- ` sit at column `ind`.
-    fn seq(&mut self, ind: usize) -> Option<Value> {
+    fn seq(&mut self, ind: usize) -> Option<Node<'a>> {
         let mut out = Vec::new();
         while self.peek_indent() == Some(ind) {
             let l = self.lines[self.i];
@@ -163,7 +167,7 @@ impl<'a> Reader<'a, '_> {
             let v = if item.is_empty() || item.starts_with('#') {
                 match self.peek_indent() {
                     Some(n) if n > ind => self.node(n)?,
-                    _ => Value::Null,
+                    _ => Node::Null,
                 }
             } else if is_item(item) {
                 return None;
@@ -176,16 +180,14 @@ impl<'a> Reader<'a, '_> {
         }
         match self.peek_indent() {
             Some(n) if n > ind => None,
-            _ => Some(Value::Array(out)),
+            _ => Some(Node::Seq(out)),
         }
     }
 
     /// A block mapping whose keys sit at column `ind`; `first` is its first entry when it
     /// starts on a sequence item's line.
-    fn map(&mut self, ind: usize, first: Option<&'a str>) -> Option<Value> {
-        // Entries first, the map built once at its size: most mappings are small, and growing
-        // an index map entry by entry rehashes it.
-        let mut out: Vec<(String, Value)> = Vec::new();
+    fn map(&mut self, ind: usize, first: Option<&'a str>) -> Option<Node<'a>> {
+        let mut out: Vec<(Cow<'a, str>, Node<'a>)> = Vec::new();
         let mut pending = first;
         loop {
             let text = match pending.take() {
@@ -207,7 +209,7 @@ impl<'a> Reader<'a, '_> {
                 match self.peek_indent() {
                     Some(n) if n > ind => self.node(n)?,
                     Some(n) if n == ind && is_item(&self.lines[self.i][ind..]) => self.seq(ind)?,
-                    _ => Value::Null,
+                    _ => Node::Null,
                 }
             } else {
                 self.scalar(rest, ind)?
@@ -217,28 +219,24 @@ impl<'a> Reader<'a, '_> {
         match self.peek_indent() {
             // Deeper than its keys, or a `- ` beside them: not a mapping this reader knows.
             Some(n) if n >= ind => None,
-            _ => {
-                let n = out.len();
-                let map: Map<String, Value> = out.into_iter().collect();
-                // A duplicate key (serde_norway refuses it).
-                (map.len() == n).then_some(Value::Object(map))
-            }
+            // A duplicate key (serde_norway refuses it).
+            _ => (!has_duplicate(&out)).then_some(Node::Map(out)),
         }
     }
 
     /// An inline value (after `key: ` or `- `) of a node at column `ind`.
-    fn scalar(&mut self, rest: &str, ind: usize) -> Option<Value> {
+    fn scalar(&mut self, rest: &'a str, ind: usize) -> Option<Node<'a>> {
         let v = match rest.as_bytes()[0] {
             b'|' => return self.literal(rest, ind),
             b'"' => {
                 let (s, after) = double_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(s)
+                Node::String(s)
             }
             b'\'' => {
                 let (s, after) = single_quoted(rest)?;
                 end_of_line(after)?;
-                Value::String(s)
+                Node::String(s)
             }
             b'[' | b'{' => flow(rest)?,
             b'>' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b']' | b'}' | b',' | b'?' | b'#' => {
@@ -250,7 +248,7 @@ impl<'a> Reader<'a, '_> {
                     None => rest,
                 }
                 .trim_end_matches(' ');
-                if s.contains(": ") || s.ends_with(':') || is_item(s) || s.starts_with(": ") {
+                if has_pair(s, b": ") || s.ends_with(':') || is_item(s) {
                     return None;
                 }
                 plain(s)?
@@ -264,7 +262,7 @@ impl<'a> Reader<'a, '_> {
     }
 
     /// A literal block scalar (`|` or `|-`) under a node at column `ind`.
-    fn literal(&mut self, header: &str, ind: usize) -> Option<Value> {
+    fn literal(&mut self, header: &str, ind: usize) -> Option<Node<'a>> {
         let strip = match end_of_line(&header[1..]) {
             Some(()) => false,
             None if header[1..].starts_with('-') => {
@@ -300,8 +298,23 @@ impl<'a> Reader<'a, '_> {
         if !strip {
             s.push('\n');
         }
-        Some(Value::String(s))
+        Some(Node::String(Cow::Owned(s)))
     }
+}
+
+/// Whether `s` holds the two bytes `pair` side by side (scalars are short: a plain loop beats
+/// setting up a substring search).
+fn has_pair(s: &str, pair: &[u8; 2]) -> bool {
+    s.as_bytes().windows(2).any(|w| w == pair)
+}
+
+/// Whether two entries of a mapping have the same key.
+fn has_duplicate(entries: &[(Cow<'_, str>, Node<'_>)]) -> bool {
+    if entries.len() <= 16 {
+        return (1..entries.len()).any(|i| entries[..i].iter().any(|(k, _)| *k == entries[i].0));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(entries.len());
+    !entries.iter().all(|(k, _)| seen.insert(k.as_ref()))
 }
 
 /// Where ` #` (a comment after a plain scalar) starts in `text`.
@@ -320,7 +333,7 @@ fn end_of_line(after: &str) -> Option<()> {
 
 /// `key: rest` -> `Some(Some((key, rest)))`; a scalar that is no entry -> `Some(None)`;
 /// outside the subset -> `None`.
-fn split_key(text: &str) -> Option<Option<(String, &str)>> {
+fn split_key(text: &str) -> Option<Option<(Cow<'_, str>, &str)>> {
     let (key, after) = match text.as_bytes()[0] {
         b'"' => {
             let (k, after) = double_quoted(text)?;
@@ -364,7 +377,7 @@ fn split_key(text: &str) -> Option<Option<(String, &str)>> {
             }
             // A key must read as a string (not `1`, `true` or `null`).
             match plain(k)? {
-                Value::String(s) => (s, &text[c..]),
+                Node::String(s) => (s, &text[c..]),
                 _ => return None,
             }
         }
@@ -384,19 +397,19 @@ fn split_key(text: &str) -> Option<Option<(String, &str)>> {
 }
 
 /// `"..."` at the start of `text`: the string and what follows the closing quote.
-fn double_quoted(text: &str) -> Option<(String, &str)> {
+fn double_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
     let body = &text[1..];
     // Most strings have no escape: one search and one copy.
     if let Some(end) = memchr::memchr2(b'"', b'\\', body.as_bytes())
         && body.as_bytes()[end] == b'"'
     {
-        return Some((body[..end].to_string(), &body[end + 1..]));
+        return Some((Cow::Borrowed(&body[..end]), &body[end + 1..]));
     }
     let mut out = String::new();
     let mut chars = body.char_indices();
     while let Some((i, c)) = chars.next() {
         match c {
-            '"' => return Some((out, &text[i + 2..])),
+            '"' => return Some((Cow::Owned(out), &text[i + 2..])),
             '\\' => {
                 let (_, e) = chars.next()?;
                 match e {
@@ -423,7 +436,13 @@ fn double_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// `'...'` at the start of `text` (`''` is a quote).
-fn single_quoted(text: &str) -> Option<(String, &str)> {
+fn single_quoted(text: &str) -> Option<(Cow<'_, str>, &str)> {
+    // Most strings hold no quote: borrowed.
+    if let Some(end) = memchr::memchr(b'\'', &text.as_bytes()[1..])
+        && text.as_bytes().get(end + 2) != Some(&b'\'')
+    {
+        return Some((Cow::Borrowed(&text[1..end + 1]), &text[end + 2..]));
+    }
     let mut out = String::new();
     let b = text.as_bytes();
     let mut i = 1;
@@ -437,7 +456,7 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
                 from = i;
                 continue;
             }
-            return Some((out, &text[i + 1..]));
+            return Some((Cow::Owned(out), &text[i + 1..]));
         }
         i += 1;
     }
@@ -445,17 +464,17 @@ fn single_quoted(text: &str) -> Option<(String, &str)> {
 }
 
 /// `[]`, `{}`, or a flow sequence of scalars such as `[a, "b", 1]`.
-fn flow(text: &str) -> Option<Value> {
+fn flow(text: &str) -> Option<Node<'_>> {
     if let Some(after) = text.strip_prefix("{}") {
         end_of_line(after)?;
-        return Some(Value::Object(Map::new()));
+        return Some(Node::Map(Vec::new()));
     }
     let close = text.find(']')?;
     end_of_line(&text[close + 1..])?;
     let inner = text[1..close].trim_matches(' ');
     let mut out = Vec::new();
     if inner.is_empty() {
-        return Some(Value::Array(out));
+        return Some(Node::Seq(out));
     }
     for item in inner.split(',') {
         let item = item.trim_matches(' ');
@@ -468,14 +487,14 @@ fn flow(text: &str) -> Option<Value> {
                 if !after.is_empty() {
                     return None;
                 }
-                Value::String(s)
+                Node::String(s)
             }
             b'\'' => {
                 let (s, after) = single_quoted(item)?;
                 if !after.is_empty() {
                     return None;
                 }
-                Value::String(s)
+                Node::String(s)
             }
             _ => {
                 if item.contains([
@@ -488,25 +507,25 @@ fn flow(text: &str) -> Option<Value> {
             }
         });
     }
-    Some(Value::Array(out))
+    Some(Node::Seq(out))
 }
 
 /// A plain scalar, resolved as serde_norway resolves it: null, bool, integer, float, else a
 /// string. `None` for forms this reader leaves to serde_norway (`+1`, `0x1f`, `.inf`, integers
 /// beyond 64 bits).
-fn plain(s: &str) -> Option<Value> {
+fn plain(s: &str) -> Option<Node<'_>> {
     match s {
-        "" | "~" | "null" | "Null" | "NULL" => return Some(Value::Null),
-        "true" | "True" | "TRUE" => return Some(Value::Bool(true)),
-        "false" | "False" | "FALSE" => return Some(Value::Bool(false)),
+        "" | "~" | "null" | "Null" | "NULL" => return Some(Node::Null),
+        "true" | "True" | "TRUE" => return Some(Node::Bool(true)),
+        "false" | "False" | "FALSE" => return Some(Node::Bool(false)),
         _ => {}
     }
     let b = s.as_bytes();
     let numeric_start = b[0].is_ascii_digit() || matches!(b[0], b'-' | b'+' | b'.');
     if !numeric_start {
-        return Some(Value::String(s.to_string()));
+        return Some(Node::String(Cow::Borrowed(s)));
     }
-    if b[0] == b'+' || s.contains("0x") || s.contains("0o") || s.contains("0b") {
+    if b[0] == b'+' || has_pair(s, b"0x") || has_pair(s, b"0o") || has_pair(s, b"0b") {
         return None;
     }
     let digits = s.strip_prefix('-').unwrap_or(s);
@@ -515,18 +534,18 @@ fn plain(s: &str) -> Option<Value> {
     }
     // Leading zeros followed by digits: a string (YAML 1.2).
     if digits.len() > 1 && digits.starts_with('0') && digits.bytes().all(|c| c.is_ascii_digit()) {
-        return Some(Value::String(s.to_string()));
+        return Some(Node::String(Cow::Borrowed(s)));
     }
     if !digits.is_empty() && digits.bytes().all(|c| c.is_ascii_digit()) {
         return if s.starts_with('-') {
-            s.parse::<i64>().ok().map(|i| Value::Number(i.into()))
+            s.parse::<i64>().ok().map(|i| Node::Number(i.into()))
         } else {
-            s.parse::<u64>().ok().map(|u| Value::Number(u.into()))
+            s.parse::<u64>().ok().map(|u| Node::Number(u.into()))
         };
     }
     match s.parse::<f64>() {
-        Ok(f) if f.is_finite() => Some(Value::Number(Number::from_f64(f)?)),
-        _ => Some(Value::String(s.to_string())),
+        Ok(f) if f.is_finite() => Some(Node::Number(Number::from_f64(f)?)),
+        _ => Some(Node::String(Cow::Borrowed(s))),
     }
 }
 
@@ -534,6 +553,12 @@ fn plain(s: &str) -> Option<Value> {
 mod tests {
     use super::*;
     use serde::Deserialize;
+    use serde_json::Value;
+
+    /// The fast reader's documents as `serde_json` values.
+    fn fast(text: &str) -> Option<Vec<Value>> {
+        parse(text).map(|docs| docs.iter().map(Node::to_json).collect())
+    }
 
     /// serde_norway's documents (nulls dropped, as the guardrails drop them).
     fn reference(text: &str) -> Option<Vec<Value>> {
@@ -549,7 +574,7 @@ mod tests {
 
     /// Where the fast reader answers, it answers as serde_norway does (panics otherwise).
     fn assert_same(text: &str) {
-        if let Some(docs) = parse(text) {
+        if let Some(docs) = fast(text) {
             assert_eq!(Some(docs), reference(text), "{text}");
         }
     }
@@ -608,7 +633,7 @@ data:
 - b: c
   d: e
 "#;
-        let docs = parse(text).expect("in the subset");
+        let docs = fast(text).expect("in the subset");
         assert_eq!(docs.len(), 2);
         assert_same(text);
         let d = &docs[0];
@@ -700,8 +725,8 @@ data:
             "a: \"unterminated\n",
             "a: [1, 2\n",
         ] {
-            let fast = parse(text);
-            assert!(fast.is_none() || reference(text).is_some(), "{text}");
+            let read = fast(text);
+            assert!(read.is_none() || reference(text).is_some(), "{text}");
             assert_same(text);
         }
     }

@@ -2,6 +2,7 @@
 //! conftest-compatible Rego), and waivers — explicit, approved, expiring exceptions.
 
 pub mod authz;
+pub mod doc;
 mod fastyaml;
 pub mod guardrails;
 
