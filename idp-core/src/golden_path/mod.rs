@@ -5,7 +5,7 @@ mod context;
 pub mod params;
 mod version;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -293,6 +293,9 @@ pub struct GoldenPath {
     /// How its structured files merge: the built-in list keys plus `merge_keys`.
     pub merge_keys: crate::scaffold::MergeKeys,
     tera: tera::Tera,
+    /// The repos whose stamp path template reads no variable but `service`: their stamp paths
+    /// render without a service's whole context (a fleet upgrade reads a thousand stamps).
+    stamp_by_name: BTreeSet<RepoRole>,
 }
 
 impl std::fmt::Debug for GoldenPath {
@@ -498,12 +501,22 @@ impl GoldenPath {
                 "the templates do not compile together".into(),
             ));
         }
+        let stamp_by_name = def
+            .repos
+            .keys()
+            .copied()
+            .filter(|role| {
+                tera.get_template_variables(&stamp_tpl_name(*role))
+                    .is_ok_and(|vars| vars.iter().all(|v| *v == "service"))
+            })
+            .collect();
         Ok(GoldenPath {
             def,
             version,
             schema,
             merge_keys,
             tera,
+            stamp_by_name,
         })
     }
 
@@ -667,10 +680,28 @@ impl GoldenPath {
         if !self.def.repos.contains_key(&role) {
             return Ok(None);
         }
-        let p = self.render(&stamp_tpl_name(role), &ctx.tera_context(None))?;
-        check_repo_path(&p)
-            .map(Some)
-            .map_err(|m| Error::invalid(format!("stamp path {} {m}", crate::naming::shown(&p))))
+        checked_stamp(self.render(&stamp_tpl_name(role), &ctx.tera_context(None))?)
+    }
+
+    /// [`Self::stamp_path`] of `service` when the template reads nothing but its name; `None`
+    /// when it needs the service's whole context.
+    pub fn stamp_path_by_name(
+        &self,
+        role: RepoRole,
+        service: &str,
+    ) -> Option<Result<Option<String>>> {
+        if !self.def.repos.contains_key(&role) {
+            return Some(Ok(None));
+        }
+        if !self.stamp_by_name.contains(&role) {
+            return None;
+        }
+        let mut ctx = tera::Context::new();
+        ctx.insert("service", service);
+        Some(
+            self.render(&stamp_tpl_name(role), &ctx)
+                .and_then(checked_stamp),
+        )
     }
 
     fn render(&self, name: &str, ctx: &tera::Context) -> Result<String> {
@@ -690,6 +721,13 @@ impl GoldenPath {
             }
         })
     }
+}
+
+/// A rendered stamp path, if it is a safe path inside the repo.
+fn checked_stamp(p: String) -> Result<Option<String>> {
+    check_repo_path(&p)
+        .map(Some)
+        .map_err(|m| Error::invalid(format!("stamp path {} {m}", crate::naming::shown(&p))))
 }
 
 /// A Tera instance with idp's filters and no HTML escaping (we write YAML, Python, TOML...).
@@ -923,6 +961,71 @@ mod tests {
         assert!(
             msg.contains("steps.bootstrap_service.files[0].path") && !msg.contains("__path__"),
             "{msg}"
+        );
+    }
+
+    #[test]
+    fn a_stamp_path_of_the_name_alone_renders_as_with_the_whole_context() {
+        let path = |gitops: &str| {
+            format!(
+                "apiVersion: idp.dev/v1\nkind: GoldenPath\nid: p\nversion: 1.0.0\n\
+                 parameters: {{type: object}}\nrepos:\n  service: {{stamp: .idp/s.json}}\n  \
+                 gitops: {{stamp: '{gitops}'}}\nsteps: {{}}\n"
+            )
+        };
+        let ws = tempfile::tempdir().unwrap();
+        let platform = crate::blocking::Platform::builtin(ws.path()).unwrap();
+        let cfg = &platform.definition().config;
+        let team = crate::org::Team {
+            name: "team-payments".into(),
+            entity_ref: "group:default/team-payments".into(),
+            cost_center: None,
+            platform_admin: false,
+            members: Default::default(),
+        };
+        for (stamp, by_name) in [
+            ("apps/{{ service }}/.idp/scaffold.json", true),
+            ("apps/{{ service | upper }}/s.json", true),
+            ("apps/{{ module }}/s.json", false),
+            (
+                "apps/{% if owner %}{{ owner }}{% else %}none{% endif %}/s.json",
+                false,
+            ),
+        ] {
+            let gp = GoldenPath::compile("path.yaml", &path(stamp), &BTreeMap::new()).unwrap();
+            let ctx = build_context(
+                cfg,
+                &team,
+                &gp,
+                "payments-api",
+                &Default::default(),
+                &Default::default(),
+                &[],
+                &Default::default(),
+            );
+            for role in [RepoRole::Service, RepoRole::Gitops] {
+                let whole = gp.stamp_path(role, &ctx).unwrap();
+                match gp.stamp_path_by_name(role, "payments-api") {
+                    Some(fast) => {
+                        assert!(by_name || role == RepoRole::Service, "{stamp}");
+                        assert_eq!(fast.unwrap(), whole, "{stamp}");
+                    }
+                    None => assert!(!by_name && role == RepoRole::Gitops, "{stamp}"),
+                }
+            }
+        }
+        // A repo the golden path does not use has no stamp either way.
+        let gp = GoldenPath::compile(
+            "path.yaml",
+            &path("a/{{ service }}").replace("  gitops: {stamp: 'a/{{ service }}'}\n", ""),
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            gp.stamp_path_by_name(RepoRole::Gitops, "x")
+                .unwrap()
+                .unwrap(),
+            None
         );
     }
 }

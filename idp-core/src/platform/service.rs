@@ -25,7 +25,10 @@ pub(crate) fn stamp_path_for(
     role: RepoRole,
     service: &str,
 ) -> Option<String> {
-    // Stamp paths only depend on the service name; render them with a minimal context.
+    if let Some(path) = gp.stamp_path_by_name(role, service) {
+        return path.ok().flatten();
+    }
+    // Otherwise with a context of the service alone (no team, parameters or repos).
     let team = Team {
         name: String::new(),
         entity_ref: String::new(),
