@@ -148,7 +148,20 @@ pub struct Guardrails {
     rego: Option<Rego>,
     /// Threads that help the calling thread check a large change set: started at the first
     /// one and kept, since starting a thread costs about as much as checking a golden path.
-    helpers: std::sync::OnceLock<Option<rayon_core::ThreadPool>>,
+    /// With the process that started them: a child forked after that has none of them.
+    helpers: std::sync::OnceLock<Option<(u32, rayon_core::ThreadPool)>>,
+}
+
+impl Drop for Guardrails {
+    fn drop(&mut self) {
+        // In a forked child the helper threads do not exist, and telling them to stop would
+        // take locks the parent may have held at the fork: the pool is left as it is.
+        if let Some(Some((owner, _))) = self.helpers.get()
+            && *owner != std::process::id()
+        {
+            std::mem::forget(self.helpers.take());
+        }
+    }
 }
 
 fn rule_names(text: &str) -> Vec<String> {
@@ -322,7 +335,8 @@ impl Guardrails {
                 done.push((i, self.check_with(ctx, &data, one, w, &memo)?));
             }
         };
-        let Some(helpers) = self
+        let pid = std::process::id();
+        let Some((_, helpers)) = self
             .helpers
             .get_or_init(|| {
                 rayon_core::ThreadPoolBuilder::new()
@@ -330,8 +344,11 @@ impl Guardrails {
                     .thread_name(|i| format!("idp-guardrails-{i}"))
                     .build()
                     .ok()
+                    .map(|pool| (pid, pool))
             })
             .as_ref()
+            // A forked child waiting on its parent's threads would wait forever.
+            .filter(|(owner, _)| *owner == pid)
         else {
             return self.check_with(ctx, &data, files, 0, &memo);
         };
@@ -1544,9 +1561,11 @@ exception[rules] {
         let paths = |text: &str| {
             let g = g(&[("policies/p.rego", text)]);
             g.rego
+                .as_ref()
                 .unwrap()
                 .reads
-                .map(|p| p.into_iter().map(|p| p.join(".")).collect::<Vec<String>>())
+                .as_ref()
+                .map(|p| p.iter().map(|p| p.join(".")).collect::<Vec<String>>())
         };
         assert_eq!(
             paths(BUILTIN_REGO).unwrap(),
@@ -1672,5 +1691,31 @@ exception[rules] {
         let found = g.check(&parallel, &files).unwrap();
         assert!(found.len() >= 400 * 3, "{}", found.len());
         assert_eq!(found, g.check(&one, &files).unwrap());
+
+        // Helper threads another process started (a forked child's parent) are never waited
+        // on: here the only helper is busy until the check is over, which it could not be if
+        // the check handed it work.
+        let g2 = self::g(&[("policies/k.rego", BUILTIN_REGO)]);
+        let pool = rayon_core::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        pool.spawn(move || {
+            let _ = wait.recv();
+        });
+        let _ = g2.helpers.set(Some((std::process::id() + 1, pool)));
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::scope(|s| {
+            s.spawn(|| done.send(g2.check(&parallel, &files).unwrap()).unwrap());
+            let got = finished.recv_timeout(std::time::Duration::from_secs(120));
+            release.send(()).unwrap();
+            assert_eq!(
+                got.expect("the check waited on another process's threads"),
+                found
+            );
+        });
+        // Dropping it leaves the pool alone (as in a forked child, where it has no threads).
+        drop(g2);
     }
 }
