@@ -134,3 +134,9 @@ export interface PlatformOptions {
   /** The default principal of every call (see `CallOptions.as`). */
   as?: string | api.Principal
 }
+
+/**
+ * idp's version (`0.1.0`): the workspace's, as `idp --version`, this package's package.json and
+ * the Python package give it.
+ */
+export declare function version(): string

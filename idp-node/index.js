@@ -839,3 +839,4 @@ module.exports.Platform = nativeBinding.Platform
 module.exports.errorKinds = nativeBinding.errorKinds
 module.exports.init = nativeBinding.init
 module.exports.methods = nativeBinding.methods
+module.exports.version = nativeBinding.version

@@ -1502,3 +1502,76 @@ fn a_released_golden_path_is_frozen_until_a_new_version_is_released() {
     let out = with_platform().args(["-q"]).args(RUN).output().unwrap();
     assert!(out.status.success(), "{out:?}");
 }
+
+/// One version, set in the workspace's Cargo.toml: `idp --version`, both npm packages and their
+/// locks agree with it (the Python package reads it from Cargo.toml through maturin, and the
+/// addon and the extension report the crate's), and `scripts/set-version.mjs` moves them all.
+#[test]
+fn one_version_everywhere() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let want = env!("CARGO_PKG_VERSION");
+    let out = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!("idp {want}\n")
+    );
+    let versions = |root: &Path| -> Vec<(String, String)> {
+        let mut found = Vec::new();
+        let cargo = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+        let package = cargo.split("[workspace.package]").nth(1).unwrap();
+        let line = package
+            .lines()
+            .find(|l| l.starts_with("version = "))
+            .unwrap();
+        found.push(("Cargo.toml".into(), line[11..line.len() - 1].to_string()));
+        for dir in ["idp-node", "idp-node/backstage"] {
+            for file in ["package.json", "package-lock.json"] {
+                let path = format!("{dir}/{file}");
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(root.join(&path)).unwrap())
+                        .unwrap();
+                found.push((path.clone(), v["version"].as_str().unwrap().to_string()));
+                if file == "package-lock.json" {
+                    for entry in ["", ".."] {
+                        if let Some(e) = v["packages"][entry]["version"].as_str() {
+                            found.push((format!("{path} packages[{entry:?}]"), e.to_string()));
+                        }
+                    }
+                }
+            }
+        }
+        found
+    };
+    for (file, v) in versions(root) {
+        assert_eq!(
+            v, want,
+            "{file} says {v}; run node scripts/set-version.mjs {want}"
+        );
+    }
+    // The script moves every one of them, in a copy of those files.
+    let copy = tempfile::tempdir().unwrap();
+    for file in [
+        "Cargo.toml",
+        "idp-node/package.json",
+        "idp-node/package-lock.json",
+        "idp-node/backstage/package.json",
+        "idp-node/backstage/package-lock.json",
+    ] {
+        let to = copy.path().join(file);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(root.join(file), to).unwrap();
+    }
+    let set = Command::new("node")
+        .arg(root.join("scripts/set-version.mjs"))
+        .args(["9.8.7", "--root"])
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(set.status.success(), "{set:?}");
+    let moved = versions(copy.path());
+    assert_eq!(moved.len(), versions(root).len());
+    assert!(moved.iter().all(|(_, v)| v == "9.8.7"), "{moved:?}");
+}

@@ -17,6 +17,13 @@ pub fn methods() -> Vec<&'static str> {
     idp_core::api::METHODS.to_vec()
 }
 
+/// idp's version (`0.1.0`): the workspace's, as `idp --version`, this package's package.json and
+/// the Python package give it.
+#[napi]
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
 /// Every error kind: the values of `error.code`.
 #[napi]
 pub fn error_kinds() -> Vec<&'static str> {

@@ -14,6 +14,14 @@ function platform() {
   return { ws, p: idp.Platform.builtin(ws, { as: ALICE }) }
 }
 
+test('one version: the addon, this package, the Backstage module and idp --version', () => {
+  const v = idp.version()
+  assert.match(v, /^\d+\.\d+\.\d+/)
+  assert.equal(v, require('../package.json').version)
+  assert.equal(v, require('../backstage/package.json').version)
+  assert.equal(execFileSync(cliBinary(), ['--version'], { encoding: 'utf8' }), `idp ${v}\n`)
+})
+
 test('every core method is a camelCase method of Platform that returns a Promise', async () => {
   const { p } = platform()
   for (const m of idp.methods()) {

@@ -36,6 +36,18 @@ def test_native_stub_names_every_public_name_of_the_module():
     assert _native.__version__ == idp.__version__
 
 
+def test_one_version_for_the_extension_the_package_and_the_workspace():
+    import importlib.metadata
+    import pathlib
+    import re
+
+    cargo = (pathlib.Path(__file__).resolve().parents[2] / "Cargo.toml").read_text()
+    package = cargo.split("[workspace.package]")[1]
+    workspace = re.search(r'^version = "([^"]+)"$', package, re.M).group(1)
+    assert idp.__version__ == workspace
+    assert importlib.metadata.version("idp") == workspace
+
+
 def test_native_stub_names_every_member_of_platform_with_its_parameters():
     cls = stub_class("Platform")
     stubbed = {f.name: f for f in cls.body if isinstance(f, ast.FunctionDef)}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Sets idp's one version everywhere it is written. The version lives in the workspace's
+// Cargo.toml ([workspace.package] version): the crates, the CLI (`idp --version`) and the Python
+// package (maturin reads it) take it from there. npm needs it in each package.json and its lock,
+// so this writes it there too; a test (idp-cli/tests/cli.rs, one_version_everywhere) fails when
+// they drift.
+//
+//   node scripts/set-version.mjs 0.2.0            # in this checkout
+//   node scripts/set-version.mjs 0.2.0 --root DIR # in another copy of it
+//
+// Then `cargo update --workspace` (Cargo.lock names the crates' version) and a section for the
+// version in CHANGELOG.md.
+
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+
+const args = process.argv.slice(2)
+const at = args.indexOf('--root')
+const root = at >= 0 ? args.splice(at, 2)[1] : join(import.meta.dirname, '..')
+const [version] = args
+if (!version || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version) || args.length !== 1) {
+  console.error('usage: node scripts/set-version.mjs X.Y.Z [--root DIR]')
+  process.exit(2)
+}
+
+// Cargo.toml: the `version` line of [workspace.package], and nothing else.
+const cargoPath = join(root, 'Cargo.toml')
+const cargo = readFileSync(cargoPath, 'utf8')
+const section = /^\[workspace\.package\]\n(?:(?!\[)[^\n]*\n)*?version = "[^"]*"/m
+if (!section.test(cargo)) {
+  console.error(`${cargoPath}: no version in [workspace.package]`)
+  process.exit(1)
+}
+writeFileSync(
+  cargoPath,
+  cargo.replace(section, (s) => s.replace(/version = "[^"]*"$/, `version = "${version}"`)),
+)
+
+// Each npm package, its lock's own entries, and the Backstage module's lock entry of @idp/node.
+const json = (file, edit) => {
+  const path = join(root, file)
+  const value = JSON.parse(readFileSync(path, 'utf8'))
+  edit(value)
+  writeFileSync(path, JSON.stringify(value, null, 2) + '\n')
+}
+for (const dir of ['idp-node', 'idp-node/backstage']) {
+  json(`${dir}/package.json`, (p) => {
+    p.version = version
+  })
+  json(`${dir}/package-lock.json`, (lock) => {
+    lock.version = version
+    lock.packages[''].version = version
+    if (lock.packages['..']?.name === '@idp/node') lock.packages['..'].version = version
+  })
+}
+console.log(`idp ${version}: Cargo.toml, idp-node and idp-node/backstage (package.json and lock)`)
