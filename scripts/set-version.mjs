@@ -23,6 +23,9 @@ if (!version || !/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version) || args.lengt
   process.exit(2)
 }
 
+// Every file is read and edited first, and written only when all of them could be.
+const writes = []
+
 // Cargo.toml: the `version` line of [workspace.package], and nothing else.
 const cargoPath = join(root, 'Cargo.toml')
 const cargo = readFileSync(cargoPath, 'utf8')
@@ -31,17 +34,17 @@ if (!section.test(cargo)) {
   console.error(`${cargoPath}: no version in [workspace.package]`)
   process.exit(1)
 }
-writeFileSync(
+writes.push([
   cargoPath,
   cargo.replace(section, (s) => s.replace(/version = "[^"]*"$/, `version = "${version}"`)),
-)
+])
 
 // Each npm package, its lock's own entries, and the Backstage module's lock entry of @idp/node.
 const json = (file, edit) => {
   const path = join(root, file)
   const value = JSON.parse(readFileSync(path, 'utf8'))
   edit(value)
-  writeFileSync(path, JSON.stringify(value, null, 2) + '\n')
+  writes.push([path, JSON.stringify(value, null, 2) + '\n'])
 }
 for (const dir of ['idp-node', 'idp-node/backstage']) {
   json(`${dir}/package.json`, (p) => {
@@ -53,4 +56,5 @@ for (const dir of ['idp-node', 'idp-node/backstage']) {
     if (lock.packages['..']?.name === '@idp/node') lock.packages['..'].version = version
   })
 }
+for (const [path, text] of writes) writeFileSync(path, text)
 console.log(`idp ${version}: Cargo.toml, idp-node and idp-node/backstage (package.json and lock)`)

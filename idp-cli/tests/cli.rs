@@ -1574,4 +1574,24 @@ fn one_version_everywhere() {
     let moved = versions(copy.path());
     assert_eq!(moved.len(), versions(root).len());
     assert!(moved.iter().all(|(_, v)| v == "9.8.7"), "{moved:?}");
+    // A bad version, or a file it cannot read, changes nothing.
+    let cargo_before = std::fs::read(copy.path().join("Cargo.toml")).unwrap();
+    std::fs::write(
+        copy.path().join("idp-node/backstage/package-lock.json"),
+        "{",
+    )
+    .unwrap();
+    for v in ["1.2.3", "not-a-version"] {
+        let set = Command::new("node")
+            .arg(root.join("scripts/set-version.mjs"))
+            .args([v, "--root"])
+            .arg(copy.path())
+            .output()
+            .unwrap();
+        assert!(!set.status.success(), "{set:?}");
+        assert_eq!(
+            std::fs::read(copy.path().join("Cargo.toml")).unwrap(),
+            cargo_before
+        );
+    }
 }

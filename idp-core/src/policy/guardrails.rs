@@ -491,14 +491,13 @@ impl Guardrails {
             }
             let name = meta.get("name").and_then(Node::as_str).unwrap_or("");
             let what = format!("{kind} {name}");
-            let labels = meta.get("labels").and_then(Node::as_map);
+            let labels = meta.get("labels");
             let missing: Vec<&str> = self
                 .required_labels
                 .iter()
                 .filter(|k| {
                     labels
-                        .and_then(|l| l.iter().find(|(name, _)| name == k.as_str()))
-                        .map(|(_, v)| v)
+                        .and_then(|l| l.get(k))
                         .and_then(Node::as_str)
                         .is_none_or(str::is_empty)
                 })
@@ -619,20 +618,16 @@ impl Guardrails {
         if rego.rules.is_empty() {
             return Ok(());
         }
+        // Evaluated on the parts the policies read, memoized by them.
         let projected;
-        let doc = match &rego.reads {
+        let (doc, key) = match &rego.reads {
             Some(paths) => {
                 projected = project(doc, paths);
-                &projected
+                let key = serde_json::to_string(&projected)
+                    .map_err(|e| Error::internal(format!("Rego input from {}: {e}", f.path)))?;
+                (&projected, Some(key))
             }
-            None => doc,
-        };
-        let key = match rego.reads {
-            Some(_) => Some(
-                serde_json::to_string(doc)
-                    .map_err(|e| Error::internal(format!("Rego input from {}: {e}", f.path)))?,
-            ),
-            None => None,
+            None => (doc, None),
         };
         if let Some(key) = &key {
             let known = memo
