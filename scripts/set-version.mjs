@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Sets idp's one version everywhere it is written. The version lives in the workspace's
 // Cargo.toml ([workspace.package] version): the crates, the CLI (`idp --version`) and the Python
-// package (maturin reads it) take it from there. npm needs it in each package.json and its lock,
-// so this writes it there too; a test (idp-cli/tests/cli.rs, one_version_everywhere) fails when
+// package (maturin reads it) take it from there. npm needs it in each package.json and its lock
+// (the platform packages under idp-node/npm too), so this writes it there; a test (idp-cli/tests/cli.rs, one_version_everywhere) fails when
 // they drift.
 //
 //   node scripts/set-version.mjs 0.2.0            # in this checkout
@@ -11,7 +11,7 @@
 // Then `cargo update --workspace` (Cargo.lock names the crates' version) and a section for the
 // version in CHANGELOG.md.
 
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const args = process.argv.slice(2)
@@ -56,5 +56,15 @@ for (const dir of ['idp-node', 'idp-node/backstage']) {
     if (lock.packages['..']?.name === '@idp/node') lock.packages['..'].version = version
   })
 }
+// The prebuilt platform packages (napi-rs layout): idp-node/npm/<platform>/package.json.
+const platforms = readdirSync(join(root, 'idp-node/npm'))
+for (const dir of platforms) {
+  json(`idp-node/npm/${dir}/package.json`, (p) => {
+    p.version = version
+  })
+}
 for (const [path, text] of writes) writeFileSync(path, text)
-console.log(`idp ${version}: Cargo.toml, idp-node and idp-node/backstage (package.json and lock)`)
+console.log(
+  `idp ${version}: Cargo.toml, idp-node and idp-node/backstage (package.json and lock), ` +
+    `${platforms.length} platform packages`,
+)

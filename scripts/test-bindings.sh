@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# Builds the Python and Node bindings from source and runs their tests and examples, then the
-# Backstage module's tests; on a fresh machine (Python >= 3.9 with pip, Node >= 20 with npm,
-# Rust). Tools go to a venv under .ci/tools (gitignored) and the packages' node_modules.
+# Builds the Python and Node bindings from source, packs them, installs the packages with Rust
+# hidden and runs their tests and examples, then the Backstage module's tests; on a fresh machine
+# (Python >= 3.9 with pip, Node >= 20 with npm, Rust). Tools go to a venv under .ci/tools
+# (gitignored) and the packages' node_modules.
 #
-#   pip install ./idp-python   -> pytest idp-python/tests, examples/python/golden_path.py
-#   npm ci in idp-node         -> node --test idp-node/test, examples/node/golden_path.mjs
-#                                 (npm's install script builds the addon; index.d.ts must not drift)
-#   npm ci in idp-node/backstage -> jest (createMockActionContext, startTestBackend)
-#   tests/parity/run.py          -> the request vectors through Rust, Python, Node and the CLI:
-#                                   byte-identical results
+#   npm install ./idp-node from an app -> the source-checkout install docs/install.md describes
+#   npm ci in idp-node                 -> napi builds the addon; index.d.ts must not drift
+#   scripts/package.sh                 -> the abi3 wheel, the sdist, the npm tarballs
+#   scripts/test-packages.sh           -> each installed with Rust hidden: pytest idp-python/tests
+#                                         and the examples against the wheel, a wheel from the
+#                                         sdist, the tarballs in a fresh app
+#   node --test idp-node/test, examples/node/golden_path.mjs
+#   npm ci in idp-node/backstage       -> jest (createMockActionContext, startTestBackend)
+#   tests/parity/run.py                -> the request vectors through Rust, Python (the installed
+#                                         wheel), Node and the CLI: byte-identical results
 #
 # Usage: scripts/test-bindings.sh   (CARGO_TARGET_DIR and TOOLS_DIR are honoured)
 # IDP_BINDINGS_PROFILE=release builds the bindings as users get them (default: dev, which
@@ -18,7 +23,6 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 TOOLS_DIR="${TOOLS_DIR:-$ROOT/.ci/tools}"
 PROFILE="${IDP_BINDINGS_PROFILE:-dev}"
-VENV="$TOOLS_DIR/venv"
 START=$SECONDS
 step() { printf '\n=== [%4ds] %s\n' "$((SECONDS - START))" "$*"; }
 
@@ -36,34 +40,34 @@ BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TA
 for b in idp idp-parity-rust; do cp "$BIN_DIR/$b" "$TOOLS_DIR/bin/$b"; done
 export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust"
 
-step "python: venv with maturin and pytest in $VENV"
-[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q "maturin>=1.16,<2" "pytest>=8"
-export PATH="$VENV/bin:$PATH"
+step "node-source (docs/install.md): npm install /path/to/idp/idp-node in a fresh app builds it from this checkout"
+# On a clean clone idp-node has no node_modules yet: this is the cargo-only build a linked
+# install gets.
+. scripts/doc-commands.sh
+APP="$(mktemp -d)"
+(cd "$APP" && npm init -y >/dev/null \
+  && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" run_doc node-source \
+  && node -e "const {Platform, methods} = require('@idp/node'); Platform.builtin('ws'); console.log('installed @idp/node:', methods().length, 'methods')")
+rm -rf "$APP"
 
-step "python: pip install ./idp-python (maturin, profile $PROFILE)"
-MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}${BINDING_FEATURES:+ --features $BINDING_FEATURES}" pip install -q --no-build-isolation --no-cache-dir \
-  --force-reinstall --no-deps ./idp-python
-
-step "python: pytest"
-(cd idp-python && python -m pytest -q)
-
-step "python: example"
-python examples/python/golden_path.py
-
-step "node: npm ci in idp-node (builds the addon from source, profile $PROFILE)"
+step "node: npm ci in idp-node (builds the addon from source with napi, profile $PROFILE)"
 (cd idp-node && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" npm ci --no-audit --no-fund)
 if git rev-parse --git-dir >/dev/null 2>&1; then
   git diff --exit-code --stat -- idp-node/index.d.ts idp-node/index.js idp-node/api.d.ts ||
     { echo "idp-node/index.d.ts, index.js or api.d.ts differs from what the build generates: commit the generated files" >&2; exit 1; }
 fi
 
-step "node: npm install ./idp-node from an app (the package builds itself on install)"
-APP="$(mktemp -d)"
-(cd "$APP" && npm init -y >/dev/null \
-  && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" npm install --no-audit --no-fund --loglevel=error "$ROOT/idp-node" \
-  && node -e "const {Platform, methods} = require('@idp/node'); Platform.builtin('ws'); console.log('installed @idp/node:', methods().length, 'methods')")
-rm -rf "$APP"
+step "packages: scripts/package.sh (profile $PROFILE): the wheel, the sdist, the npm tarballs"
+DIST="$TOOLS_DIR/dist"
+IDP_PACKAGE_FEATURES="$BINDING_FEATURES" bash scripts/package.sh --out "$DIST" --profile "$PROFILE"
+
+step "packages: installed with Rust hidden; idp-python's tests against the wheel"
+# The sdist's build shares this checkout's target dir and build settings.
+MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}${BINDING_FEATURES:+ --features $BINDING_FEATURES}" \
+  CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}" \
+  bash scripts/test-packages.sh "$DIST" "$TOOLS_DIR/installed"
+# The parity suite's Python face is the installed wheel.
+PYTHON="$TOOLS_DIR/installed/python-wheel/.venv/bin/python"
 
 step "node: node --test"
 (cd idp-node && node --test test/)
@@ -78,6 +82,6 @@ step "backstage: npm ci in idp-node/backstage, jest"
   && npx jest --ci)
 
 step "parity: every request vector through Rust, Python, Node and the CLI"
-python tests/parity/run.py
+"$PYTHON" tests/parity/run.py
 
 step "bindings: all green in $((SECONDS - START))s"

@@ -1543,6 +1543,22 @@ fn one_version_everywhere() {
                 }
             }
         }
+        // The prebuilt platform packages (idp-node/npm/<platform>), one per napi target.
+        let mut platforms: Vec<_> = std::fs::read_dir(root.join("idp-node/npm"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        platforms.sort();
+        assert!(
+            platforms.contains(&"linux-x64-gnu".to_string()),
+            "{platforms:?}"
+        );
+        for p in platforms {
+            let path = format!("idp-node/npm/{p}/package.json");
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(root.join(&path)).unwrap()).unwrap();
+            found.push((path, v["version"].as_str().unwrap().to_string()));
+        }
         found
     };
     for (file, v) in versions(root) {
@@ -1559,10 +1575,22 @@ fn one_version_everywhere() {
         "idp-node/package-lock.json",
         "idp-node/backstage/package.json",
         "idp-node/backstage/package-lock.json",
-    ] {
-        let to = copy.path().join(file);
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(
+        std::fs::read_dir(root.join("idp-node/npm"))
+            .unwrap()
+            .map(|e| {
+                format!(
+                    "idp-node/npm/{}/package.json",
+                    e.unwrap().file_name().to_string_lossy()
+                )
+            }),
+    ) {
+        let to = copy.path().join(&file);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(root.join(file), to).unwrap();
+        std::fs::copy(root.join(&file), to).unwrap();
     }
     let set = Command::new("node")
         .arg(root.join("scripts/set-version.mjs"))

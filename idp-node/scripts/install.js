@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `npm install` of @idp/node.
+//
+// - From a source checkout of idp (this folder inside the Cargo workspace), it builds the native
+//   module from source: with `napi build` when the package's dev dependencies are installed (it
+//   also regenerates index.js and index.d.ts), otherwise with cargo alone, copying the library
+//   to idp.<platform>.node. Either way it needs Rust and a C compiler.
+//   IDP_NODE_BUILD_PROFILE=dev builds the debug profile: about a third of the build time, several
+//   times slower at run time; fine for tests, wrong for a Backstage backend in production.
+// - From a packed or published package (no Cargo workspace around it), it builds nothing: the
+//   binary comes from the platform package npm chose among the optional dependencies
+//   (@idp/node-linux-x64-gnu, ...). It only checks that the binary loads, so that a platform
+//   without a prebuilt package fails here, with what to do, instead of at the first require.
+'use strict'
+const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.join(__dirname, '..')
+
+function inSourceCheckout() {
+  try {
+    const own = fs.readFileSync(path.join(root, 'Cargo.toml'), 'utf8')
+    const workspace = fs.readFileSync(path.join(root, '..', 'Cargo.toml'), 'utf8')
+    return /^name = "idp-node"$/m.test(own) && /^\[workspace\]$/m.test(workspace)
+  } catch {
+    return false
+  }
+}
+
+// The suffix napi-rs gives this platform's binary (index.js loads `idp.<suffix>.node`).
+function platformSuffix() {
+  const { platform, arch } = process
+  if (platform === 'linux') {
+    const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
+    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
+  }
+  if (platform === 'win32') return `win32-${arch}-msvc`
+  return `${platform}-${arch}`
+}
+
+function fail(message) {
+  console.error(`@idp/node: ${message}`)
+  process.exit(1)
+}
+
+function buildFromSource() {
+  const release = (process.env.IDP_NODE_BUILD_PROFILE || 'release') !== 'dev'
+  // Test builds only (scripts/test-bindings.sh): e.g. `test-build`, the crash-test hooks.
+  const features = process.env.IDP_NODE_FEATURES ? ['--features', process.env.IDP_NODE_FEATURES] : []
+  let napi = null
+  try {
+    const cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] })
+    napi = path.join(path.dirname(cli), require(cli).bin.napi)
+  } catch {
+    // Linked from an app (`npm install /path/to/idp/idp-node`): npm does not install a linked
+    // folder's dev dependencies, and cargo alone is enough (index.js and index.d.ts are committed).
+  }
+  if (napi) {
+    const args = ['build', '--platform', ...(release ? ['--release'] : []), ...features]
+    const r = spawnSync(process.execPath, [napi, ...args], { cwd: root, stdio: 'inherit' })
+    if (r.status !== 0) fail(`napi ${args.join(' ')} failed; building from source needs Rust (https://rustup.rs) and a C compiler`)
+    return
+  }
+  const args = ['build', '-p', 'idp-node', '--lib', '--message-format=json-render-diagnostics',
+    ...(release ? ['--release'] : []), ...features]
+  const r = spawnSync('cargo', args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 256 << 20 })
+  if (r.error || r.status !== 0) {
+    fail(`cargo ${args.join(' ')} failed${r.error ? ` (${r.error.message})` : ''}; building from source needs Rust (https://rustup.rs) and a C compiler`)
+  }
+  const lib = r.stdout.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l))
+    .filter((m) => m.reason === 'compiler-artifact' && m.target?.name === 'idp_node' && m.target.kind.includes('cdylib'))
+    .flatMap((m) => m.filenames)
+    .find((f) => /\.(so|dylib|dll)$/.test(f))
+  if (!lib) fail('cargo built no library for idp-node')
+  fs.copyFileSync(lib, path.join(root, `idp.${platformSuffix()}.node`))
+}
+
+if (inSourceCheckout()) {
+  buildFromSource()
+} else {
+  try {
+    require(root)
+  } catch (e) {
+    fail(`no prebuilt binary loads on ${platformSuffix()} (${e.message.split('\n')[0]}).\n` +
+      `Install the matching platform package (@idp/node-${platformSuffix()}; npm skips it with ` +
+      '--omit=optional or --no-optional), or build from a source checkout of idp: see docs/install.md')
+  }
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Packs idp's npm packages, in the napi-rs distribution layout, from a source checkout whose
+// native module is built (idp-node/idp.<platform>.node: `npm ci` in idp-node, or
+// scripts/package.sh, builds it):
+//
+//   @idp/node-<platform>   the prebuilt binary for this platform (idp-node/npm/<platform>/)
+//   @idp/node              the JS loader and types; every platform package in
+//                          optionalDependencies, so npm installs only the one that matches
+//   @idp/plugin-scaffolder-backend-module-idp
+//                          the Backstage module, depending on @idp/node at this version
+//
+// Each is packed from a staged copy, so that the checkout keeps its development manifests (the
+// Backstage module's `file:..` link to ../). Nothing in the packages needs Rust to install.
+//
+//   node scripts/pack-npm.mjs --out DIR
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+
+const args = process.argv.slice(2)
+const at = args.indexOf('--out')
+if (at < 0 || !args[at + 1] || args.length !== 2) {
+  console.error('usage: node scripts/pack-npm.mjs --out DIR')
+  process.exit(2)
+}
+const out = resolve(args[at + 1])
+const root = join(import.meta.dirname, '..')
+const node = join(root, 'idp-node')
+const read = (p) => JSON.parse(readFileSync(p, 'utf8'))
+const main = read(join(node, 'package.json'))
+const version = main.version
+
+// napi-rs names a platform package after the binary's suffix: linux-x64-gnu, darwin-arm64, ...
+function suffix() {
+  const { platform, arch } = process
+  if (platform === 'linux') {
+    return `linux-${arch}-${process.report.getReport().header.glibcVersionRuntime ? 'gnu' : 'musl'}`
+  }
+  return platform === 'win32' ? `win32-${arch}-msvc` : `${platform}-${arch}`
+}
+const platform = suffix()
+const binary = `${main.napi.binaryName}.${platform}.node`
+if (!existsSync(join(node, binary))) {
+  console.error(`idp-node/${binary} is not built: run scripts/package.sh (or npm ci in idp-node) first`)
+  process.exit(1)
+}
+
+const stage = mkdtempSync(join(tmpdir(), 'idp-pack-'))
+const pack = (dir) => {
+  const [{ filename }] = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' }),
+  )
+  console.log(join(out, filename))
+}
+const write = (p, value) => writeFileSync(p, JSON.stringify(value, null, 2) + '\n')
+try {
+  // The platform package: its manifest (napi create-npm-dirs) and the binary.
+  const platformDir = join(stage, platform)
+  cpSync(join(node, 'npm', platform), platformDir, { recursive: true })
+  copyFileSync(join(node, binary), join(platformDir, binary))
+  const platformManifest = read(join(platformDir, 'package.json'))
+  if (platformManifest.version !== version) {
+    console.error(`idp-node/npm/${platform}: version ${platformManifest.version}, not ${version}`)
+    process.exit(1)
+  }
+  pack(platformDir)
+
+  // @idp/node: what `files` names, and the platform packages as optional dependencies (what
+  // `napi prepublish` adds when publishing).
+  const mainDir = join(stage, 'node')
+  const platforms = readdirSync(join(node, 'npm'))
+  if (platforms.length !== main.napi.targets.length) {
+    console.error('idp-node/npm has a folder per napi target: run `npx napi create-npm-dirs` in idp-node')
+    process.exit(1)
+  }
+  const optionalDependencies = {}
+  for (const dir of platforms) optionalDependencies[read(join(node, 'npm', dir, 'package.json')).name] = version
+  // No install script: the package builds nothing (install.js builds only in a source checkout),
+  // and index.js says which platform package is missing when none loads.
+  const { install, ...scripts } = main.scripts
+  const files = main.files.filter((f) => f !== 'scripts/install.js')
+  for (const f of files) cpSync(join(node, f), join(mainDir, f), { recursive: true })
+  write(join(mainDir, 'package.json'), { ...main, files, scripts, optionalDependencies })
+  pack(mainDir)
+
+  // The Backstage module, depending on @idp/node at this version instead of the link.
+  const bs = join(node, 'backstage')
+  const bsManifest = read(join(bs, 'package.json'))
+  const bsDir = join(stage, 'backstage')
+  for (const f of [...bsManifest.files, 'package.json']) cpSync(join(bs, f), join(bsDir, f), { recursive: true })
+  bsManifest.dependencies['@idp/node'] = version
+  write(join(bsDir, 'package.json'), bsManifest)
+  pack(bsDir)
+} finally {
+  rmSync(stage, { recursive: true, force: true })
+}
+
