@@ -7,10 +7,12 @@
 //   @idp/node              the JS loader and types; every platform package in
 //                          optionalDependencies, so npm installs only the one that matches
 //   @idp/plugin-scaffolder-backend-module-idp
-//                          the Backstage module, depending on @idp/node at this version
+//                          the Backstage module (built with Backstage's CLI), depending on
+//                          @idp/node at this version
 //
-// Each is packed from a staged copy, so that the checkout keeps its development manifests (the
-// Backstage module's `file:..` link to ../). Nothing in the packages needs Rust to install.
+// The checkout keeps its development manifests (the Backstage module's `file:..` link to ../):
+// the Node packages are packed from staged copies, the module in place with its manifest
+// restored after. Nothing in the packages needs Rust to install.
 //
 //   node scripts/pack-npm.mjs --out DIR
 import { execFileSync } from 'node:child_process'
@@ -84,14 +86,24 @@ try {
   write(join(mainDir, 'package.json'), { ...main, files, scripts, optionalDependencies })
   pack(mainDir)
 
-  // The Backstage module, depending on @idp/node at this version instead of the link.
+  // The Backstage module (built: `npm run build` in idp-node/backstage), packed in place so that
+  // Backstage's CLI prepares its manifest (prepack/postpack: main and types from publishConfig,
+  // the feature it exports), depending on @idp/node at this version instead of the link.
   const bs = join(node, 'backstage')
-  const bsManifest = read(join(bs, 'package.json'))
-  const bsDir = join(stage, 'backstage')
-  for (const f of [...bsManifest.files, 'package.json']) cpSync(join(bs, f), join(bsDir, f), { recursive: true })
+  const bsManifestPath = join(bs, 'package.json')
+  const bsText = readFileSync(bsManifestPath, 'utf8')
+  const bsManifest = JSON.parse(bsText)
+  if (!existsSync(join(bs, 'dist', 'index.cjs.js'))) {
+    console.error('idp-node/backstage is not built: run `npm ci && npm run build` there first')
+    process.exit(1)
+  }
   bsManifest.dependencies['@idp/node'] = version
-  write(join(bsDir, 'package.json'), bsManifest)
-  pack(bsDir)
+  try {
+    write(bsManifestPath, bsManifest)
+    pack(bs)
+  } finally {
+    writeFileSync(bsManifestPath, bsText)
+  }
 } finally {
   rmSync(stage, { recursive: true, force: true })
 }

@@ -54,8 +54,19 @@ MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BU
 step "python: sdist"
 "$VENV/bin/maturin" sdist -m idp-python/Cargo.toml -o "$OUT"
 
-step "node: the native module (profile $PROFILE), then npm pack"
+step "node: the native module (profile $PROFILE)"
 IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$FEATURES" node idp-node/scripts/install.js
+
+step "backstage: the module, built with Backstage's CLI (tsc, backstage-cli package build)"
+# IDP_PACKAGE_REUSE_NODE_MODULES=1: the caller has just run `npm ci` there (scripts/test-bindings.sh).
+# --ignore-scripts: nothing the build uses needs an install script (better-sqlite3, which the test
+# utilities pull in, would compile from source).
+if [ -z "${IDP_PACKAGE_REUSE_NODE_MODULES:-}" ]; then
+  (cd idp-node/backstage && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+fi
+(cd idp-node/backstage && npm run -s build)
+
+step "npm pack"
 node scripts/pack-npm.mjs --out "$OUT" >/dev/null
 
 step "idp $VERSION packages in $OUT"

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Builds the Python and Node bindings from source, packs them, installs the packages with Rust
-# hidden and runs their tests and examples, then the Backstage module's tests; on a fresh machine
+# hidden and runs their tests and examples, and builds and tests the Backstage module; on a fresh machine
 # (Python >= 3.9 with pip, Node >= 20 with npm, Rust). Tools go to a venv under .ci/tools
 # (gitignored) and the packages' node_modules.
 #
 #   npm install ./idp-node from an app -> the source-checkout install docs/install.md describes
 #   npm ci in idp-node                 -> napi builds the addon; index.d.ts must not drift
+#   npm ci in idp-node/backstage       -> tsc, backstage-cli package lint, build and test (jest:
+#                                         createMockActionContext, startTestBackend)
 #   scripts/package.sh                 -> the abi3 wheel, the sdist, the npm tarballs
 #   scripts/test-packages.sh           -> each installed with Rust hidden: pytest idp-python/tests
 #                                         and the examples against the wheel, a wheel from the
 #                                         sdist, the tarballs in a fresh app
 #   node --test idp-node/test, examples/node/golden_path.mjs
-#   npm ci in idp-node/backstage       -> jest (createMockActionContext, startTestBackend)
 #   tests/parity/run.py                -> the request vectors through Rust, Python (the installed
 #                                         wheel), Node and the CLI: byte-identical results
 #
@@ -57,9 +58,15 @@ if git rev-parse --git-dir >/dev/null 2>&1; then
     { echo "idp-node/index.d.ts, index.js or api.d.ts differs from what the build generates: commit the generated files" >&2; exit 1; }
 fi
 
+step "backstage: npm ci in idp-node/backstage; tsc, lint, build and test with Backstage's CLI"
+# --ignore-scripts: @idp/node (a link to ../) was built above; nothing else the module's build
+# and tests load needs an install script (better-sqlite3 would compile from source).
+(cd idp-node/backstage && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
+  && npm run -s tsc && npm run -s lint && npm run -s build && npm test -s)
+
 step "packages: scripts/package.sh (profile $PROFILE): the wheel, the sdist, the npm tarballs"
 DIST="$TOOLS_DIR/dist"
-IDP_PACKAGE_FEATURES="$BINDING_FEATURES" bash scripts/package.sh --out "$DIST" --profile "$PROFILE"
+IDP_PACKAGE_FEATURES="$BINDING_FEATURES" IDP_PACKAGE_REUSE_NODE_MODULES=1 bash scripts/package.sh --out "$DIST" --profile "$PROFILE"
 
 step "packages: installed with Rust hidden; idp-python's tests against the wheel"
 # The sdist's build shares this checkout's target dir and build settings.
@@ -74,12 +81,6 @@ step "node: node --test"
 
 step "node: example"
 node examples/node/golden_path.mjs
-
-step "backstage: npm ci in idp-node/backstage, jest"
-# --ignore-scripts: @idp/node (a link to ../) was built above; nothing else the tests load
-# needs an install script.
-(cd idp-node/backstage && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error \
-  && npx jest --ci)
 
 step "parity: every request vector through Rust, Python, Node and the CLI"
 "$PYTHON" tests/parity/run.py

@@ -1,20 +1,22 @@
 // The backend module registers the actions with the scaffolder, configured from app-config.
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const { mockServices, startTestBackend } = require('@backstage/backend-test-utils')
-const { scaffolderActionsExtensionPoint } = require('@backstage/plugin-scaffolder-node')
-const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils'
+import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node'
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils'
+import * as module from '.'
 
 test('backend.add(module) registers the seven idp actions on the configured workspace', async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
-  const added = []
+  const added: any[] = []
   const backend = await startTestBackend({
-    extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a) => added.push(...a) }]],
+    extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => added.push(...a) }]],
     features: [
-      // What `backend.add(import('@idp/plugin-scaffolder-backend-module-idp'))` passes (jest
-      // runs CommonJS without --experimental-vm-modules, so the module namespace is required).
-      Promise.resolve(require('../src/index.js')),
+      // What `backend.add(import('@idp/plugin-scaffolder-backend-module-idp'))` passes: the
+      // module namespace (jest runs CommonJS without --experimental-vm-modules, so a static
+      // import stands in for the dynamic one).
+      Promise.resolve(module),
       mockServices.rootConfig.factory({ data: { idp: { workspace } } }),
     ],
   })

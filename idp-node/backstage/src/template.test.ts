@@ -1,19 +1,19 @@
 // The example Software Template (examples/backstage/template.yaml) runs as written: every idp
 // step through the module's real actions as a team member, with its `${{ }}` inputs filled the
 // way the scaffolder fills them, and every output it reads from a step is one that step sets.
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const YAML = require('yaml')
-const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
-const { Platform } = require('@idp/node')
-const { createIdpActions } = require('../src')
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import YAML from 'yaml'
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils'
+import { Platform } from '@idp/node'
+import { createIdpActions } from '.'
 
 const TEMPLATE = path.join(__dirname, '../../../examples/backstage/template.yaml')
 const ALICE = { ref: 'user:default/alice' }
 
 // `${{ parameters.x }}` and `${{ steps['id'].output.a.b }}`: the two forms the template uses.
-function lookup(expr, scope) {
+function lookup(expr: string, scope: any): any {
   const m = /^\s*(parameters|steps\['([^']+)'\]\.output)((?:\.[A-Za-z_][\w-]*)*)\s*$/.exec(expr)
   if (!m) throw new Error(`unsupported template expression: ${expr}`)
   let v = m[1] === 'parameters' ? scope.parameters : scope.steps[m[2]]
@@ -25,30 +25,30 @@ function lookup(expr, scope) {
   return v
 }
 
-function fill(value, scope) {
+function fill(value: any, scope: any): any {
   if (typeof value === 'string') {
     const whole = /^\$\{\{(.*)\}\}$/.exec(value)
     if (whole && !whole[1].includes('}}')) return lookup(whole[1], scope)
-    return value.replace(/\$\{\{(.*?)\}\}/g, (_, e) => String(lookup(e, scope)))
+    return value.replace(/\$\{\{(.*?)\}\}/g, (_: string, e: string) => String(lookup(e, scope)))
   }
-  if (Array.isArray(value)) return value.map((v) => fill(v, scope))
+  if (Array.isArray(value)) return value.map((v: any) => fill(v, scope))
   if (value && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v, scope)]))
   }
   return value
 }
 
-let workspace
+let workspace: string
 beforeEach(() => { workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-template-')) })
 afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
-async function runTemplate(parameters, { isDryRun = false } = {}) {
+async function runTemplate(parameters: Record<string, unknown>, { isDryRun = false } = {}) {
   const template = YAML.parse(fs.readFileSync(TEMPLATE, 'utf8'))
-  const actions = Object.fromEntries(
+  const actions: Record<string, any> = Object.fromEntries(
     createIdpActions({ platform: Platform.builtin(workspace) }).map((a) => [a.id, a]),
   )
-  const scope = { parameters, steps: {} }
-  const ran = []
+  const scope: { parameters: Record<string, unknown>; steps: Record<string, any> } = { parameters, steps: {} }
+  const ran: string[] = []
   for (const step of template.spec.steps) {
     if (step.if !== undefined && !fill(step.if, scope)) continue
     if (!step.action.startsWith('idp:')) {
@@ -58,10 +58,10 @@ async function runTemplate(parameters, { isDryRun = false } = {}) {
       continue
     }
     expect(Object.keys(actions)).toContain(step.action)
-    const ctx = createMockActionContext({ input: fill(step.input, scope), user: ALICE })
+    const ctx: any = createMockActionContext({ input: fill(step.input, scope), user: ALICE })
     ctx.isDryRun = isDryRun
-    const outputs = {}
-    ctx.output = (name, value) => { outputs[name] = value }
+    const outputs: Record<string, unknown> = {}
+    ctx.output = (name: string, value: unknown) => { outputs[name] = value }
     await actions[step.action].handler(ctx)
     scope.steps[step.id] = outputs
     ran.push(step.id)
@@ -76,8 +76,8 @@ test('the example template runs as written, as a member of the owning team', asy
   expect(ran).toEqual(['golden-path', 'infra'])
   expect(scope.steps['golden-path'].receipt.status).toBe('completed')
   expect(scope.steps.infra.receipt.status).toBe('completed')
-  expect(filledOutput.links[0].url).toMatch(/tmpl-svc\.git$/)
-  expect(filledOutput.text[0].content).toContain('idp explain tmpl-svc')
+  expect(filledOutput!.links[0].url).toMatch(/tmpl-svc\.git$/)
+  expect(filledOutput!.text[0].content).toContain('idp explain tmpl-svc')
 })
 
 test('the template skips the infrastructure step when not asked, and a dry run writes nothing', async () => {
@@ -97,13 +97,13 @@ test('the template creates a Node service when its language is picked', async ()
   expect(ran).toEqual(['golden-path'])
   const receipt = scope.steps['golden-path'].receipt
   expect([receipt.status, receipt.golden_path]).toEqual(['completed', 'node-express-service'])
-  const files = receipt.steps.flatMap((s) => s.artifacts.map((a) => a.path))
+  const files = receipt.steps.flatMap((s: any) => s.artifacts.map((a: any) => a.path))
   expect(files).toEqual(expect.arrayContaining(['package.json', 'src/observability.ts']))
 })
 
 test("the template's language choices are the built-in golden paths", async () => {
   const template = YAML.parse(fs.readFileSync(TEMPLATE, 'utf8'))
-  const ids = (await Platform.builtin(workspace).goldenPaths()).map((g) => g.id)
+  const ids = (await Platform.builtin(workspace).goldenPaths()).map((g: any) => g.id)
   expect([...template.spec.parameters[0].properties.goldenPath.enum].sort()).toEqual([...new Set(ids)].sort())
 })
 

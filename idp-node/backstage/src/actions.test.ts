@@ -1,14 +1,14 @@
 // The idp scaffolder actions run against a real idp (the @idp/node package) in a temp
 // workspace, through Backstage's own mock action context.
-const fs = require('node:fs')
-const os = require('node:os')
-const path = require('node:path')
-const { createMockActionContext } = require('@backstage/plugin-scaffolder-node-test-utils')
-const { Platform } = require('@idp/node')
-const { ConflictError, InputError, NotAllowedError } = require('@backstage/errors')
-const { createIdpActions, ACTIONS } = require('../src')
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils'
+import { Platform } from '@idp/node'
+import { ConflictError, InputError, NotAllowedError } from '@backstage/errors'
+import { createIdpActions, ACTIONS } from '.'
 
-const ALICE = {
+const ALICE: any = {
   ref: 'user:default/alice',
   entity: {
     apiVersion: 'backstage.io/v1alpha1',
@@ -19,8 +19,8 @@ const ALICE = {
   },
 }
 
-let workspace
-let actions
+let workspace: string
+let actions: Record<string, any>
 
 beforeEach(() => {
   workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
@@ -31,17 +31,17 @@ beforeEach(() => {
 
 afterEach(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
-function context(input, extra = {}) {
+function context(input: Record<string, any>, extra: Record<string, any> = {}) {
   const { isDryRun, signal, ...options } = extra
   // A task folder of our own: the default mock directory adds a process listener per context.
-  const ctx = createMockActionContext({
+  const ctx: any = createMockActionContext({
     input, user: ALICE, workspacePath: path.join(workspace, 'task'), ...options,
   })
   // createMockActionContext (test-utils 0.3.14) passes neither isDryRun nor signal through.
   if (isDryRun !== undefined) ctx.isDryRun = isDryRun
   if (signal !== undefined) ctx.signal = signal
-  const outputs = {}
-  ctx.output = jest.fn((name, value) => { outputs[name] = value })
+  const outputs: Record<string, any> = {}
+  ctx.output = jest.fn((name: string, value: unknown) => { outputs[name] = value })
   return { ctx, outputs }
 }
 
@@ -53,10 +53,16 @@ test('the seven actions are registered with dry-run support and a JSON schema in
     'idp:provision-gitops', 'idp:request-infra-resource', 'idp:wire-ci',
   ])
   expect(actions['idp:insights'].supportsDryRun).toBe(true)
+  // What the scaffolder's action catalog (/create/actions) lists for each.
+  for (const a of Object.values(actions)) {
+    expect(a.description).toMatch(/^[A-Z].+\.$/)
+    expect(a.examples.length).toBeGreaterThan(0)
+    expect(a.examples[0].example).toContain(`action: ${a.id}`)
+  }
   for (const [id, a] of Object.entries(actions)) {
     if (id === 'idp:insights') continue
     expect(a.supportsDryRun).toBe(true)
-    const schema = a.schema.input
+    const schema = a.schema.input as any
     expect(Object.keys(schema.properties).sort()).toEqual(
       ['changeWindow', 'environments', 'goldenPath', 'intents', 'owner', 'parameters', 'service', 'version'],
     )
@@ -68,14 +74,14 @@ test('idp:golden-path runs the golden path as the Backstage user and outputs lin
   const { ctx, outputs } = context(input)
   await actions['idp:golden-path'].handler(ctx)
   expect(outputs.receipt.status).toBe('completed')
-  expect(outputs.receipt.steps.map((s) => s.step)).toEqual(
+  expect(outputs.receipt.steps.map((s: any) => s.step)).toEqual(
     ['bootstrap_service', 'wire_ci', 'provision_gitops', 'attach_observability'],
   )
   expect(outputs.repoUrl).toBe(outputs.receipt.links.service_repo)
   expect(outputs.links.gitops_repo).toMatch(/gitops/)
   expect(outputs.runId).toBe(outputs.receipt.run_id)
   const [record] = (await Platform.builtin(workspace, { as: 'user:default/alice' }).auditList({ service: 'payments-api' }))
-    .filter((r) => r.event.operation === 'run_golden_path')
+    .filter((r: any) => r.event.operation === 'run_golden_path')
   expect(record.event.principal).toBe('user:default/alice')
   // Adoption insights count the run as started from Backstage.
   const report = await Platform.builtin(workspace, { as: 'user:default/pat' }).insights()
@@ -124,7 +130,7 @@ test('a template picks the Node golden path by its id', async () => {
   const { ctx, outputs } = context({ ...input, goldenPath: 'node-express-service' }, { isDryRun: true })
   await actions['idp:golden-path'].handler(ctx)
   expect(outputs.plan.golden_path).toBe('node-express-service')
-  const files = outputs.plan.change_sets.flatMap((c) => c.files.map((f) => f.path))
+  const files = outputs.plan.change_sets.flatMap((c: any) => c.files.map((f: any) => f.path))
   expect(files).toEqual(expect.arrayContaining(['package.json', 'src/observability.ts', `apps/${input.service}/prod/dashboard.yaml`]))
 })
 
@@ -134,16 +140,16 @@ test('environments map to the core request: values for one environment', async (
   )
   await actions['idp:golden-path'].handler(ctx)
   const dev = outputs.plan.change_sets
-    .flatMap((cs) => cs.files)
-    .find((f) => f.path === 'apps/payments-api/dev/deployment.yaml')
-  expect(dev.diff).toContain('memory: "1024Mi"')
+    .flatMap((cs: any) => cs.files)
+    .find((f: any) => f.path === 'apps/payments-api/dev/deployment.yaml')
+  expect(dev!.diff).toContain('memory: "1024Mi"')
 })
 
 test('a user outside the owning team is denied with a NotAllowedError (403) carrying the core error code', async () => {
   const mallory = { ref: 'user:default/mallory' }
   for (const isDryRun of [false, true]) {
     const { ctx } = context(input, { user: mallory, isDryRun })
-    const e = await actions['idp:golden-path'].handler(ctx).then(() => null, (err) => err)
+    const e = await actions['idp:golden-path'].handler(ctx).then(() => null, (err: any) => err)
     expect(e).toBeInstanceOf(NotAllowedError)
     expect(e).toMatchObject({ name: 'NotAllowedError', code: 'Denied', retryable: false })
     expect(e.message).toMatch(/mallory/)
@@ -156,7 +162,7 @@ test('bad input is an InputError (400), another owner\'s name a ConflictError (4
   await actions['idp:golden-path'].handler(context(input).ctx)
   // The same name for another team: taken.
   const taken = context({ ...input, owner: 'platform-team' }, { user: { ref: 'user:default/pat' } })
-  const e = await actions['idp:golden-path'].handler(taken.ctx).then(() => null, (err) => err)
+  const e = await actions['idp:golden-path'].handler(taken.ctx).then(() => null, (err: any) => err)
   expect(e).toBeInstanceOf(ConflictError)
   expect(e.code).toBe('Conflict')
 })
@@ -173,16 +179,16 @@ test('Backstage group memberships are the principal groups', async () => {
 })
 
 test('a task without a user is refused', async () => {
-  const ctx = createMockActionContext({ input })
+  const ctx: any = createMockActionContext({ input })
   delete ctx.user
   await expect(actions['idp:golden-path'].handler(ctx)).rejects.toMatchObject({ code: 'Denied' })
 })
 
 test('each step is logged as it happens, not after the run', async () => {
   const { ctx } = context(input)
-  const lines = []
-  ctx.logger.info = jest.fn((line) => lines.push(line))
-  ctx.output = jest.fn((name) => { if (name === 'runId') lines.push('<outputs>') })
+  const lines: string[] = []
+  ctx.logger.info = jest.fn((line: string) => lines.push(line))
+  ctx.output = jest.fn((name: string) => { if (name === 'runId') lines.push('<outputs>') })
   await actions['idp:golden-path'].handler(ctx)
   const started = lines.findIndex((l) => /run .* started/.test(l))
   const provisioning = lines.findIndex((l) => /provision_gitops: writing/.test(l))
@@ -214,7 +220,7 @@ test('idp:insights reports what the user may read and writes the HTML report int
   const { ctx, outputs } = context({ team: 'team-payments', htmlPath: 'reports/insights.html' })
   await actions['idp:insights'].handler(ctx)
   expect(outputs.report.adoption.runs_by_face).toEqual({ backstage: 1 })
-  expect(outputs.report.services.map((s) => s.service)).toEqual(['payments-api'])
+  expect(outputs.report.services.map((s: any) => s.service)).toEqual(['payments-api'])
   expect(outputs.htmlPath).toBe(path.join(workspace, 'task', 'reports', 'insights.html'))
   expect(fs.readFileSync(outputs.htmlPath, 'utf8')).toMatch(/^<!DOCTYPE html>/)
   // A path out of the task workspace is refused, and nothing is written there.
