@@ -6,6 +6,7 @@ import { mockServices, startTestBackend } from '@backstage/backend-test-utils'
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node'
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils'
 import * as module from '.'
+import { resolveConfigPath } from './configPaths'
 
 test('backend.add(module) registers the seven idp actions on the configured workspace', async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
@@ -34,5 +35,55 @@ test('backend.add(module) registers the seven idp actions on the configured work
   } finally {
     await backend.stop()
     fs.rmSync(workspace, { recursive: true, force: true })
+  }
+})
+
+test('a relative idp.workspace resolves from the config file that sets it, not the working directory', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-config-'))
+  const file = path.join(root, 'app-config.yaml')
+  fs.writeFileSync(file, 'idp:\n  workspace: ./idp-state\n')
+  const added: any[] = []
+  // The backend was started as `backstage-cli package start --config <file>` from elsewhere.
+  const argv = process.argv
+  process.argv = ['node', 'backend', '--config', file]
+  const backend = await startTestBackend({
+    extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => added.push(...a) }]],
+    features: [
+      Promise.resolve(module),
+      mockServices.rootConfig.factory({ data: { idp: { workspace: './idp-state' } } }),
+    ],
+  })
+  try {
+    const ctx = createMockActionContext({
+      input: { service: 'payments-api', owner: 'team-payments' },
+      user: { ref: 'user:default/alice' },
+    })
+    await added.find((a) => a.id === 'idp:bootstrap-service').handler(ctx)
+    expect(fs.existsSync(path.join(root, 'idp-state', 'repos', 'payments-api.git'))).toBe(true)
+    expect(fs.existsSync(path.join(process.cwd(), 'idp-state'))).toBe(false)
+  } finally {
+    process.argv = argv
+    await backend.stop()
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('resolveConfigPath: the last config file that sets the value wins; absolute paths stay', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-config-'))
+  fs.mkdirSync(path.join(root, 'a'))
+  fs.mkdirSync(path.join(root, 'b'))
+  fs.writeFileSync(path.join(root, 'a', 'app-config.yaml'), 'idp:\n  workspace: ws\n')
+  fs.writeFileSync(path.join(root, 'b', 'app-config.local.yaml'), 'idp:\n  workspace: ws\n')
+  const argv = ['node', 'backend', '--config', path.join(root, 'a', 'app-config.yaml'),
+    '--config', path.join(root, 'b', 'app-config.local.yaml')]
+  try {
+    expect((await resolveConfigPath('idp.workspace', 'ws', argv)).path).toBe(path.join(root, 'b', 'ws'))
+    expect((await resolveConfigPath('idp.workspace', '/abs/ws', argv)).path).toBe('/abs/ws')
+    // Set by no file (an APP_CONFIG_ variable): the working directory.
+    const other = await resolveConfigPath('idp.workspace', 'elsewhere', argv)
+    expect(other.path).toBe(path.resolve('elsewhere'))
+    expect(other.from).toMatch(/working directory/)
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true })
   }
 })

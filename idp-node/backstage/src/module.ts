@@ -3,6 +3,8 @@
 //   idp:
 //     platform: ./platform     # a platform folder (`idp init`); default: the built-in platform
 //     workspace: ./.idp        # where repos, state and audit live; default: .idp
+//
+// Relative paths are relative to the config file that sets them.
 import {
   coreServices,
   createBackendModule,
@@ -10,6 +12,7 @@ import {
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { Platform } from '@idp/node';
 import { createIdpActions } from './actions';
+import { resolveConfigPath } from './configPaths';
 
 /**
  * The backend module registering the idp scaffolder actions:
@@ -27,13 +30,21 @@ export const scaffolderModuleIdp = createBackendModule({
         logger: coreServices.logger,
       },
       async init({ scaffolder, config, logger }) {
-        const dir = config.getOptionalString('idp.platform');
-        const workspace = config.getOptionalString('idp.workspace') ?? '.idp';
+        // Relative paths resolve from the config file that sets them (configPaths.ts).
+        const dirValue = config.getOptionalString('idp.platform');
+        const dir = dirValue
+          ? await resolveConfigPath('idp.platform', dirValue)
+          : undefined;
+        const workspace = await resolveConfigPath(
+          'idp.workspace',
+          config.getOptionalString('idp.workspace') ?? '.idp',
+        );
         const platform = dir
-          ? Platform.fromDir(dir, workspace)
-          : Platform.builtin(workspace);
+          ? Platform.fromDir(dir.path, workspace.path)
+          : Platform.builtin(workspace.path);
         logger.info(
-          `idp: platform ${dir ?? 'built-in'}, workspace ${platform.workspace}`,
+          `idp: platform ${dir ? `${dir.path} (${dir.from})` : 'built-in'}, ` +
+            `workspace ${platform.workspace} (${workspace.from})`,
         );
         scaffolder.addActions(...createIdpActions({ platform }));
       },
