@@ -6,12 +6,15 @@
 #   NO_RUST=1 run_doc NAME  with cargo, rustc and rustup hidden from the PATH ($NO_RUST_PATH)
 
 doc_block() {
-  awk -v marker="<!-- tested: $1 -->" '
+  local cmds dist="${DIST:-$ROOT/dist}"
+  cmds="$(awk -v marker="<!-- tested: $1 -->" '
     $0 == marker { found = 1; next }
     found && !inblock && /^```sh$/ { inblock = 1; next }
     inblock && /^```$/ { exit }
     inblock { print }
-  ' "$ROOT/docs/install.md" | sed -e "s|/path/to/idp/dist|${DIST:-$ROOT/dist}|g" -e "s|/path/to/idp|$ROOT|g"
+  ' "$ROOT/docs/install.md")"
+  cmds="${cmds//\/path\/to\/idp\/dist/"$dist"}"
+  printf '%s\n' "${cmds//\/path\/to\/idp/"$ROOT"}"
 }
 
 run_doc() {
@@ -26,9 +29,22 @@ run_doc() {
   fi
 }
 
-# The PATH less every folder that holds a Rust toolchain binary.
-NO_RUST_PATH="$(printf '%s' "$PATH" | tr ':' '\n' | while IFS= read -r d; do
-  [ -n "$d" ] && [ ! -e "$d/cargo" ] && [ ! -e "$d/rustc" ] && [ ! -e "$d/rustup" ] && printf '%s\n' "$d"
-done | paste -sd:)"
+# The PATH less every folder that holds a Rust toolchain binary. A folder that also holds the
+# tools the tests need (a distribution's cargo in /usr/bin) cannot be dropped: then fail, rather
+# than test something else.
+NO_RUST_PATH=""
+while IFS= read -r d; do
+  [ -n "$d" ] || continue
+  if [ -e "$d/cargo" ] || [ -e "$d/rustc" ] || [ -e "$d/rustup" ]; then
+    for tool in bash node npm python3; do
+      if [ -e "$d/$tool" ]; then
+        echo "cannot hide Rust from the PATH: $d holds cargo or rustc and $tool" >&2
+        return 1 2>/dev/null || exit 1
+      fi
+    done
+  else
+    NO_RUST_PATH="${NO_RUST_PATH:+$NO_RUST_PATH:}$d"
+  fi
+done < <(printf '%s\n' "$PATH" | tr ':' '\n')
 NO_RUST_ENV=(env PATH="$NO_RUST_PATH" RUSTUP_HOME=/nonexistent CARGO_HOME=/nonexistent)
 without_rust() { "${NO_RUST_ENV[@]}" "$@"; }

@@ -16,9 +16,12 @@
 //
 //   node scripts/pack-npm.mjs --out DIR
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const args = process.argv.slice(2)
 const at = args.indexOf('--out')
@@ -27,7 +30,7 @@ if (at < 0 || !args[at + 1] || args.length !== 2) {
   process.exit(2)
 }
 const out = resolve(args[at + 1])
-const root = join(import.meta.dirname, '..')
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const node = join(root, 'idp-node')
 const read = (p) => JSON.parse(readFileSync(p, 'utf8'))
 const main = read(join(node, 'package.json'))
@@ -49,10 +52,12 @@ if (!existsSync(join(node, binary))) {
 }
 
 const stage = mkdtempSync(join(tmpdir(), 'idp-pack-'))
+// Inside the try below, a failure throws (process.exit would skip the staging folder's removal).
+class PackError extends Error {}
 const pack = (dir) => {
-  const [{ filename }] = JSON.parse(
-    execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' }),
-  )
+  const stdout = execFileSync('npm', ['pack', '--json', '--pack-destination', out], { cwd: dir, encoding: 'utf8' })
+  // The JSON array, whatever lifecycle output some npm versions print before it.
+  const [{ filename }] = JSON.parse(stdout.slice(stdout.indexOf('[')))
   console.log(join(out, filename))
 }
 const write = (p, value) => writeFileSync(p, JSON.stringify(value, null, 2) + '\n')
@@ -63,8 +68,7 @@ try {
   copyFileSync(join(node, binary), join(platformDir, binary))
   const platformManifest = read(join(platformDir, 'package.json'))
   if (platformManifest.version !== version) {
-    console.error(`idp-node/npm/${platform}: version ${platformManifest.version}, not ${version}`)
-    process.exit(1)
+    throw new PackError(`idp-node/npm/${platform}: version ${platformManifest.version}, not ${version}`)
   }
   pack(platformDir)
 
@@ -73,14 +77,14 @@ try {
   const mainDir = join(stage, 'node')
   const platforms = readdirSync(join(node, 'npm'))
   if (platforms.length !== main.napi.targets.length) {
-    console.error('idp-node/npm has a folder per napi target: run `npx napi create-npm-dirs` in idp-node')
-    process.exit(1)
+    throw new PackError('idp-node/npm has a folder per napi target: run `npx napi create-npm-dirs` in idp-node')
   }
   const optionalDependencies = {}
   for (const dir of platforms) optionalDependencies[read(join(node, 'npm', dir, 'package.json')).name] = version
   // No install script: the package builds nothing (install.js builds only in a source checkout),
   // and index.js says which platform package is missing when none loads.
-  const { install, ...scripts } = main.scripts
+  const scripts = { ...main.scripts }
+  delete scripts.install
   const files = main.files.filter((f) => f !== 'scripts/install.js')
   for (const f of files) cpSync(join(node, f), join(mainDir, f), { recursive: true })
   write(join(mainDir, 'package.json'), { ...main, files, scripts, optionalDependencies })
@@ -93,9 +97,11 @@ try {
   const bsManifestPath = join(bs, 'package.json')
   const bsText = readFileSync(bsManifestPath, 'utf8')
   const bsManifest = JSON.parse(bsText)
-  if (!existsSync(join(bs, 'dist', 'index.cjs.js'))) {
-    console.error('idp-node/backstage is not built: run `npm ci && npm run build` there first')
-    process.exit(1)
+  // Built, and from the current sources (scripts/package.sh builds it).
+  const built = join(bs, 'dist', 'index.cjs.js')
+  const newest = Math.max(...readdirSync(join(bs, 'src')).map((f) => statSync(join(bs, 'src', f)).mtimeMs))
+  if (!existsSync(built) || statSync(built).mtimeMs < newest) {
+    throw new PackError('idp-node/backstage is not built from its current sources: `npm run build` there')
   }
   bsManifest.dependencies['@idp/node'] = version
   try {
@@ -104,6 +110,10 @@ try {
   } finally {
     writeFileSync(bsManifestPath, bsText)
   }
+} catch (e) {
+  if (!(e instanceof PackError)) throw e
+  console.error(e.message)
+  process.exitCode = 1
 } finally {
   rmSync(stage, { recursive: true, force: true })
 }

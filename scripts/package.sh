@@ -45,7 +45,8 @@ step "maturin in $VENV"
 export PATH="$VENV/bin:$PATH"  # the PEP 517 backend runs `maturin`
 
 # A package of another version left in OUT would be installed beside this one.
-rm -f "$OUT"/idp-*.whl "$OUT"/idp-*.tar.gz "$OUT"/idp-*.tgz
+rm -f "$OUT"/idp-*-cp39-abi3-*.whl "$OUT"/idp-[0-9]*.tar.gz "$OUT"/idp-node-*.tgz \
+  "$OUT"/idp-plugin-scaffolder-backend-module-idp-*.tgz
 
 step "python: pip wheel ./idp-python (profile $PROFILE)"
 MATURIN_PEP517_ARGS="--profile $PROFILE${CARGO_BUILD_TARGET:+ --target $CARGO_BUILD_TARGET}${FEATURES:+ --features $FEATURES}" \
@@ -70,8 +71,9 @@ step "npm pack"
 node scripts/pack-npm.mjs --out "$OUT" >/dev/null
 
 step "idp $VERSION packages in $OUT"
-ls -l "$OUT" | sed -n 's/^.* \([0-9][0-9]*\) [A-Z][a-z][a-z] .* \(idp-.*\)$/  \2  (\1 bytes)/p'
+for f in "$OUT"/idp-*; do printf '  %s  (%s bytes)\n' "$(basename "$f")" "$(wc -c < "$f")"; done
 for f in "idp-$VERSION.tar.gz" "idp-node-$VERSION.tgz" "idp-plugin-scaffolder-backend-module-idp-$VERSION.tgz"; do
   [ -f "$OUT/$f" ] || { echo "missing $OUT/$f" >&2; exit 1; }
 done
 ls "$OUT"/idp-"$VERSION"-cp39-abi3-*.whl >/dev/null || { echo "no abi3 wheel in $OUT" >&2; exit 1; }
+ls "$OUT"/idp-node-*-"$VERSION".tgz >/dev/null || { echo "no platform package in $OUT" >&2; exit 1; }

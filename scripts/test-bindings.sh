@@ -42,12 +42,13 @@ for b in idp idp-parity-rust; do cp "$BIN_DIR/$b" "$TOOLS_DIR/bin/$b"; done
 export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust"
 
 step "node-source (docs/install.md): npm install /path/to/idp/idp-node in a fresh app builds it from this checkout"
-# On a clean clone idp-node has no node_modules yet: this is the cargo-only build a linked
-# install gets.
 . scripts/doc-commands.sh
+# IDP_NODE_BUILD_WITH=cargo: the cargo-only build a linked install gets on a clean clone (before
+# idp-node has node_modules), on every run.
 APP="$(mktemp -d)"
+trap 'rm -rf "$APP"' EXIT
 (cd "$APP" && npm init -y >/dev/null \
-  && IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" run_doc node-source \
+  && IDP_NODE_BUILD_WITH=cargo IDP_NODE_BUILD_PROFILE="$PROFILE" IDP_NODE_FEATURES="$BINDING_FEATURES" run_doc node-source \
   && node -e "const {Platform, methods} = require('@idp/node'); Platform.builtin('ws'); console.log('installed @idp/node:', methods().length, 'methods')")
 rm -rf "$APP"
 

@@ -8,9 +8,9 @@
 #                       idp-python's tests and the Python example against it
 #   python-sdist        the sdist builds from source (pip fetches maturin); the example runs
 #   python-source       pip install of the checkout's idp-python; the example runs
-#   backstage-packages  the three tarballs into a fresh app (timed): npm picks the platform
-#                       package, nothing compiles, require('@idp/node') runs the golden path and
-#                       the Backstage module loads with its actions
+#   backstage-packages  the three tarballs into a fresh app (timed): no Rust build, and
+#                       require('@idp/node') runs the golden path from the platform package's
+#                       binary; the Backstage module loads with its actions
 #   node-packages       @idp/node alone into another fresh app
 #
 # Usage: scripts/test-packages.sh DIR [WORK]
@@ -22,7 +22,20 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIST="$(cd "${1:?usage: scripts/test-packages.sh DIR [WORK]}" && pwd)"
-if [ -n "${2:-}" ]; then WORK="$2"; rm -rf "$WORK"; mkdir -p "$WORK"; else WORK="$(mktemp -d)"; trap 'rm -rf "$WORK"' EXIT; fi
+if [ -n "${2:-}" ]; then
+  WORK="$2"
+  # Only a folder this script made (its marker) or an empty one is replaced.
+  if [ -d "$WORK" ] && [ -n "$(ls -A "$WORK")" ] && [ ! -e "$WORK/.idp-test-packages" ]; then
+    echo "$WORK is not empty and not one of this script's folders: not removing it" >&2
+    exit 2
+  fi
+  rm -rf "$WORK"
+  mkdir -p "$WORK"
+  touch "$WORK/.idp-test-packages"
+else
+  WORK="$(mktemp -d)"
+  trap 'rm -rf "$WORK"' EXIT
+fi
 WORK="$(cd "$WORK" && pwd)"
 . "$ROOT/scripts/doc-commands.sh"
 START=$SECONDS

@@ -4,13 +4,14 @@
 // - From a source checkout of idp (this folder inside the Cargo workspace), it builds the native
 //   module from source: with `napi build` when the package's dev dependencies are installed (it
 //   also regenerates index.js and index.d.ts), otherwise with cargo alone, copying the library
-//   to idp.<platform>.node. Either way it needs Rust and a C compiler.
-//   IDP_NODE_BUILD_PROFILE=dev builds the debug profile: about a third of the build time, several
-//   times slower at run time; fine for tests, wrong for a Backstage backend in production.
-// - From a packed or published package (no Cargo workspace around it), it builds nothing: the
-//   binary comes from the platform package npm chose among the optional dependencies
-//   (@idp/node-linux-x64-gnu, ...). It only checks that the binary loads, so that a platform
-//   without a prebuilt package fails here, with what to do, instead of at the first require.
+//   to idp.<platform>.node (IDP_NODE_BUILD_WITH=cargo always does). Either way it needs Rust and
+//   a C compiler. IDP_NODE_BUILD_PROFILE=dev builds the debug profile: about a third of the build
+//   time, several times slower at run time; fine for tests, wrong for a Backstage backend in
+//   production.
+// - Anywhere else it builds nothing and only checks that a binary loads, failing with what to do.
+//   The packages scripts/pack-npm.mjs makes carry no install script (the binary comes from the
+//   platform package npm picks among the optional dependencies); this branch is what a packed
+//   copy of the source folder gets (`npm install --install-links /path/to/idp/idp-node`).
 'use strict'
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -44,18 +45,24 @@ function fail(message) {
   process.exit(1)
 }
 
+// The napi CLI of idp-node's dev dependencies, or null. Linked from an app (`npm install
+// /path/to/idp/idp-node`), npm does not install a linked folder's dev dependencies, and cargo
+// alone is enough (index.js and index.d.ts are committed).
+function napiCli() {
+  if (process.env.IDP_NODE_BUILD_WITH === 'cargo') return null
+  try {
+    const cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] })
+    return path.join(path.dirname(cli), require(cli).bin.napi)
+  } catch {
+    return null
+  }
+}
+
 function buildFromSource() {
   const release = (process.env.IDP_NODE_BUILD_PROFILE || 'release') !== 'dev'
   // Test builds only (scripts/test-bindings.sh): e.g. `test-build`, the crash-test hooks.
   const features = process.env.IDP_NODE_FEATURES ? ['--features', process.env.IDP_NODE_FEATURES] : []
-  let napi = null
-  try {
-    const cli = require.resolve('@napi-rs/cli/package.json', { paths: [root] })
-    napi = path.join(path.dirname(cli), require(cli).bin.napi)
-  } catch {
-    // Linked from an app (`npm install /path/to/idp/idp-node`): npm does not install a linked
-    // folder's dev dependencies, and cargo alone is enough (index.js and index.d.ts are committed).
-  }
+  const napi = napiCli()
   if (napi) {
     const args = ['build', '--platform', ...(release ? ['--release'] : []), ...features]
     const r = spawnSync(process.execPath, [napi, ...args], { cwd: root, stdio: 'inherit' })
@@ -82,8 +89,9 @@ if (inSourceCheckout()) {
   try {
     require(root)
   } catch (e) {
-    fail(`no prebuilt binary loads on ${platformSuffix()} (${e.message.split('\n')[0]}).\n` +
-      `Install the matching platform package (@idp/node-${platformSuffix()}; npm skips it with ` +
-      '--omit=optional or --no-optional), or build from a source checkout of idp: see docs/install.md')
+    fail(`no native module loads on ${platformSuffix()} (${e.message.split('\n')[0]}).\n` +
+      'This is a copy of the source folder without its Rust sources (npm --install-links?). ' +
+      'Install the packages scripts/package.sh builds, or link the source checkout itself: ' +
+      'see docs/install.md')
   }
 }

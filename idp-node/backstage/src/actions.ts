@@ -106,8 +106,8 @@ export function principalOf(ctx: Pick<ActionContext<any, any>, 'user'>): Princip
   }
   const entity = user.entity;
   const ref =
-    user.ref ??
-    `user:${entity?.metadata.namespace ?? 'default'}/${entity?.metadata.name}`;
+    user.ref ||
+    `user:${entity?.metadata.namespace || 'default'}/${entity?.metadata.name}`;
   const groups = (entity?.relations ?? [])
     .filter(r => r.type === 'memberOf' && typeof r.targetRef === 'string')
     .map(r => r.targetRef);
@@ -130,9 +130,13 @@ const ERROR_CLASSES: Record<string, new (message?: string, cause?: unknown) => E
  */
 export function backstageError(e: unknown): unknown {
   const idp = e as Record<string, unknown> | null;
-  const Class = idp && typeof idp.code === 'string' ? ERROR_CLASSES[idp.code] : undefined;
+  const code = idp?.code;
+  const Class =
+    typeof code === 'string' && Object.hasOwn(ERROR_CLASSES, code)
+      ? ERROR_CLASSES[code]
+      : undefined;
   if (!Class || !idp) return e;
-  const err = new Class(String(idp.message), e) as Error & Record<string, unknown>;
+  const err = new Class(String(idp.message ?? ''), e) as Error & Record<string, unknown>;
   for (const k of ['code', 'retryable', 'context', 'details']) {
     if (idp[k] !== undefined) err[k] = idp[k];
   }

@@ -9,9 +9,14 @@ import { ConfigSources, ConfigSourceData } from '@backstage/config-loader';
  * else app-config.yaml and app-config.local.yaml in the repo root), in the order it merges them.
  */
 async function configFiles(argv: string[]): Promise<ConfigSourceData[]> {
+  const targets = ConfigSources.parseArgs(argv);
+  const files = targets.filter(t => t.type === 'path');
+  // Only remote configs (`--config https://...`): no file, and not the default files either.
+  if (targets.length > 0 && files.length === 0) return [];
   const source = ConfigSources.defaultForTargets({
-    targets: ConfigSources.parseArgs(argv).filter(t => t.type === 'path'),
+    targets: files,
     allowMissingDefaultConfig: true,
+    watch: false,
   });
   const controller = new AbortController();
   const it = source.readConfigData({ signal: controller.signal })[Symbol.asyncIterator]();
@@ -34,27 +39,35 @@ function lookup(data: unknown, keys: string[]): unknown {
 /**
  * `value`, read from config `key` (`idp.workspace`), as an absolute path: a relative one from the
  * folder of the last config file that sets `key` to `value` (the one Backstage's merge took it
- * from), else from the working directory (an APP_CONFIG_ variable, or a config without files).
+ * from); a default (`key` unset) from the folder of the first config file, where app-config.yaml
+ * is; else from the working directory (an APP_CONFIG_ variable, or a config without files).
  * Returns the path and where it was resolved from.
  */
 export async function resolveConfigPath(
   key: string,
   value: string,
-  argv: string[] = process.argv,
+  options: { argv?: string[]; isDefault?: boolean } = {},
 ): Promise<{ path: string; from: string }> {
-  if (path.isAbsolute(value)) return { path: value, from: key };
+  const what = options.isDefault ? `${key} (default ${value})` : key;
+  if (path.isAbsolute(value)) return { path: value, from: what };
   let files: ConfigSourceData[] = [];
+  let unreadable = '';
   try {
-    files = await configFiles(argv);
-  } catch {
-    // A config the loader cannot read here (a remote one): the working directory.
+    files = await configFiles(options.argv ?? process.argv);
+  } catch (e) {
+    unreadable = `; the config files could not be read again: ${(e as Error).message}`;
   }
-  const file = files
-    .filter(c => c.path && lookup(c.data, key.split('.')) === value)
-    .pop();
-  const base = file?.path ? path.dirname(file.path) : process.cwd();
+  const file = options.isDefault
+    ? files.find(c => c.path)
+    : files.filter(c => c.path && lookup(c.data, key.split('.')) === value).pop();
+  if (file?.path) {
+    return {
+      path: path.resolve(path.dirname(file.path), value),
+      from: `${what}, relative to ${file.path}`,
+    };
+  }
   return {
-    path: path.resolve(base, value),
-    from: file?.path ? `${key} in ${file.path}` : `${key}, from the working directory`,
+    path: path.resolve(value),
+    from: `${what}, relative to the working directory${unreadable}`,
   };
 }

@@ -68,7 +68,7 @@ test('a relative idp.workspace resolves from the config file that sets it, not t
   }
 })
 
-test('resolveConfigPath: the last config file that sets the value wins; absolute paths stay', async () => {
+test('resolveConfigPath: the last config file that sets the value wins; defaults, absolute paths, remote and broken configs', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-config-'))
   fs.mkdirSync(path.join(root, 'a'))
   fs.mkdirSync(path.join(root, 'b'))
@@ -77,12 +77,24 @@ test('resolveConfigPath: the last config file that sets the value wins; absolute
   const argv = ['node', 'backend', '--config', path.join(root, 'a', 'app-config.yaml'),
     '--config', path.join(root, 'b', 'app-config.local.yaml')]
   try {
-    expect((await resolveConfigPath('idp.workspace', 'ws', argv)).path).toBe(path.join(root, 'b', 'ws'))
-    expect((await resolveConfigPath('idp.workspace', '/abs/ws', argv)).path).toBe('/abs/ws')
+    expect((await resolveConfigPath('idp.workspace', 'ws', { argv })).path).toBe(path.join(root, 'b', 'ws'))
+    expect((await resolveConfigPath('idp.workspace', '/abs/ws', { argv })).path).toBe('/abs/ws')
+    // Unset: the default beside the first config file (app-config.yaml).
+    expect((await resolveConfigPath('idp.workspace', '.idp', { argv, isDefault: true })).path)
+      .toBe(path.join(root, 'a', '.idp'))
     // Set by no file (an APP_CONFIG_ variable): the working directory.
-    const other = await resolveConfigPath('idp.workspace', 'elsewhere', argv)
+    const other = await resolveConfigPath('idp.workspace', 'elsewhere', { argv })
     expect(other.path).toBe(path.resolve('elsewhere'))
     expect(other.from).toMatch(/working directory/)
+    // Only a remote config: not the default files of the working directory.
+    const remote = await resolveConfigPath('idp.workspace', 'ws', { argv: ['node', 'backend', '--config', 'https://config.example/app-config.yaml'] })
+    expect(remote.path).toBe(path.resolve('ws'))
+    // A config file that cannot be read again: the working directory, and why.
+    const broken = path.join(root, 'broken.yaml')
+    fs.writeFileSync(broken, 'idp: [\n')
+    const unreadable = await resolveConfigPath('idp.workspace', 'ws', { argv: ['node', 'backend', '--config', broken] })
+    expect(unreadable.path).toBe(path.resolve('ws'))
+    expect(unreadable.from).toMatch(/could not be read/)
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
   }

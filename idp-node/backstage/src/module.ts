@@ -35,9 +35,11 @@ export const scaffolderModuleIdp = createBackendModule({
         const dir = dirValue
           ? await resolveConfigPath('idp.platform', dirValue)
           : undefined;
+        const workspaceValue = config.getOptionalString('idp.workspace');
         const workspace = await resolveConfigPath(
           'idp.workspace',
-          config.getOptionalString('idp.workspace') ?? '.idp',
+          workspaceValue ?? '.idp',
+          { isDefault: workspaceValue === undefined },
         );
         const platform = dir
           ? Platform.fromDir(dir.path, workspace.path)
