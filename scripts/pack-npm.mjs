@@ -21,6 +21,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
+import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
 const args = process.argv.slice(2)
@@ -36,15 +37,8 @@ const read = (p) => JSON.parse(readFileSync(p, 'utf8'))
 const main = read(join(node, 'package.json'))
 const version = main.version
 
-// napi-rs names a platform package after the binary's suffix: linux-x64-gnu, darwin-arm64, ...
-function suffix() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    return `linux-${arch}-${process.report.getReport().header.glibcVersionRuntime ? 'gnu' : 'musl'}`
-  }
-  return platform === 'win32' ? `win32-${arch}-msvc` : `${platform}-${arch}`
-}
-const platform = suffix()
+const { platformSuffix } = createRequire(import.meta.url)(join(node, 'scripts', 'platform.js'))
+const platform = platformSuffix()
 const binary = `${main.napi.binaryName}.${platform}.node`
 if (!existsSync(join(node, binary))) {
   console.error(`idp-node/${binary} is not built: run scripts/package.sh (or npm ci in idp-node) first`)
@@ -85,7 +79,7 @@ try {
   // and index.js says which platform package is missing when none loads.
   const scripts = { ...main.scripts }
   delete scripts.install
-  const files = main.files.filter((f) => f !== 'scripts/install.js')
+  const files = main.files.filter((f) => !f.startsWith('scripts/'))
   for (const f of files) cpSync(join(node, f), join(mainDir, f), { recursive: true })
   write(join(mainDir, 'package.json'), { ...main, files, scripts, optionalDependencies })
   pack(mainDir)

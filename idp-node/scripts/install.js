@@ -16,6 +16,7 @@
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
+const { platformSuffix } = require('./platform')
 
 const root = path.join(__dirname, '..')
 
@@ -27,17 +28,6 @@ function inSourceCheckout() {
   } catch {
     return false
   }
-}
-
-// The suffix napi-rs gives this platform's binary (index.js loads `idp.<suffix>.node`).
-function platformSuffix() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report?.getReport?.().header?.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
 }
 
 function fail(message) {
