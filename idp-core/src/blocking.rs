@@ -45,7 +45,7 @@ impl std::fmt::Debug for Platform {
 /// pool for git and SQLite.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
-        .enable_time()
+        .enable_all()
         .thread_name("idp")
         .build()
         .map_err(|e| Error::internal(format!("cannot start a runtime: {e}")))

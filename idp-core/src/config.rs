@@ -322,6 +322,9 @@ pub struct SourceControlConfig {
 pub enum SourceControlProvider {
     /// Bare git repositories under the workspace (`repos/`): the embedded default.
     LocalGit {},
+    /// GitHub (github.com or GitHub Enterprise Server) over its REST API v3; needs idp built
+    /// with the `github` feature (the CLI and the bindings are).
+    Github(ForgeConfig),
 }
 
 impl SourceControlProvider {
@@ -329,8 +332,82 @@ impl SourceControlProvider {
     pub fn kind(&self) -> &'static str {
         match self {
             SourceControlProvider::LocalGit {} => "local-git",
+            SourceControlProvider::Github(_) => "github",
         }
     }
+}
+
+/// Where a forge is and how idp works with it (`kind: github`).
+///
+/// ```yaml
+/// providers:
+///   source_control:
+///     kind: github
+///     api_url: https://api.github.com   # GitHub Enterprise: https://HOST/api/v3
+///     owner: acme                       # the organization (or user) the repos live in
+///     token: { env: IDP_GITHUB_TOKEN }  # or { file: /run/secrets/github-token }
+///     auto_merge: true
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeConfig {
+    /// The API root.
+    pub api_url: String,
+    /// The organization or user that owns the repositories.
+    pub owner: String,
+    /// A personal access token or an installation token (never written in idp.yaml).
+    pub token: SecretRef,
+    /// The forge's web address, when it is not derived from `api_url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
+    /// How pull requests are merged.
+    #[serde(default)]
+    pub merge_method: MergeMethod,
+    /// Labels put on every pull request idp opens.
+    #[serde(default = "default_labels")]
+    pub labels: Vec<String>,
+    /// Requests in flight at once, per provider (keep it within the forge's rate limits).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Attempts per request (5xx, 429, secondary rate limits, timeouts, dropped connections).
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+    /// The longest single wait before a retry; a rate limit that resets later fails the call
+    /// with a retryable error instead.
+    #[serde(default = "default_max_wait")]
+    pub max_retry_wait_secs: u64,
+    /// Per-request timeout.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_labels() -> Vec<String> {
+    vec!["idp".into()]
+}
+fn default_concurrency() -> usize {
+    8
+}
+fn default_attempts() -> u32 {
+    6
+}
+fn default_max_wait() -> u64 {
+    60
+}
+fn default_timeout() -> u64 {
+    30
+}
+
+/// `merge_method:` how a forge merges idp's pull requests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeMethod {
+    /// A merge commit (the forges' default).
+    #[default]
+    Merge,
+    /// One commit on the default branch.
+    Squash,
+    /// Fast-forward when the branch already contains the default branch.
+    Rebase,
 }
 
 impl Default for SourceControlConfig {

@@ -41,6 +41,63 @@ async fn memory_keeps_the_source_control_contract() {
     .await;
 }
 
+/// A GitHub provider on the test forge (real HTTP, real git underneath), with `auto_merge`.
+#[cfg(feature = "github")]
+fn github_on(
+    forge: &idp_testforge::Running,
+    token_file: &std::path::Path,
+    auto_merge: bool,
+) -> Arc<dyn SourceControl> {
+    let cfg: idp_core::config::SourceControlConfig = serde_json::from_value(serde_json::json!({
+        "kind": "github",
+        "api_url": forge.github_api(),
+        "owner": "acme",
+        "token": { "file": token_file },
+        "auto_merge": auto_merge,
+    }))
+    .unwrap();
+    let idp_core::config::SourceControlProvider::Github(f) = &cfg.provider else {
+        unreachable!()
+    };
+    Arc::new(idp_core::providers::forge::GitHub::new(f, &cfg).unwrap())
+}
+
+#[cfg(feature = "github")]
+fn test_forge(dir: &std::path::Path) -> (idp_testforge::Running, std::path::PathBuf) {
+    let token = dir.join("token");
+    std::fs::write(&token, "contract-token\n").unwrap();
+    let forge = idp_testforge::spawn(idp_testforge::Config::new(
+        dir.join("forge"),
+        "contract-token",
+    ))
+    .unwrap();
+    (forge, token)
+}
+
+#[cfg(feature = "github")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_keeps_the_source_control_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forge, token) = test_forge(dir.path());
+    source_control_contract(|| {
+        let scm = github_on(&forge, &token, true);
+        async move { scm }
+    })
+    .await;
+}
+
+#[cfg(feature = "github")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_without_auto_merge_keeps_the_source_control_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forge, token) = test_forge(dir.path());
+    source_control_contract(|| {
+        let scm = github_on(&forge, &token, false);
+        async move { scm }
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_keeps_the_state_store_contract() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ pub fn runtime() -> Result<Arc<tokio::runtime::Runtime>> {
     }
     let rt = Arc::new(
         tokio::runtime::Builder::new_multi_thread()
-            .enable_time()
+            .enable_all()
             .thread_name("idp")
             .build()
             .map_err(|e| Error::internal(format!("cannot start a runtime: {e}")))?,

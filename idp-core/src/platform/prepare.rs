@@ -576,6 +576,12 @@ async fn check_repo_not_taken(
     if files.is_empty() {
         return Ok(());
     }
+    // A forge starts the repositories idp creates with its own README commit: one that holds
+    // nothing else is ours when a run of this service was started here before (it was killed
+    // between creating the repo and its first pull request). Before any run, it is not.
+    if files == ["README.md"] && !p.state.list_runs(Some(repo), 1).await?.is_empty() {
+        return Ok(());
+    }
     let stamp = p
         .scm
         .read_files(repo, None, std::slice::from_ref(&stamp_path))

@@ -17,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::receipt::ChangeRequestState;
 use crate::runtime::unblock;
 
-const KEY_TRAILER: &str = "Idp-Change-Request-Key";
 const ID_TRAILER: &str = "Idp-Change-Request";
 
 /// Bare git repositories under one folder: the blocking implementation behind [`LocalGit`].
@@ -509,14 +508,7 @@ impl Inner {
 
         let n = self.next_number(&spec.repo, &repo)?;
         let id = format!("{}#{n}", spec.repo);
-        let mut msg = format!("{}\n\n{}\n\n", spec.title.trim(), spec.body.trim());
-        for (k, v) in &spec.trailers {
-            msg.push_str(&format!("{k}: {v}\n"));
-        }
-        msg.push_str(&format!(
-            "Idp-Branch: {}\n{ID_TRAILER}: {id}\n{KEY_TRAILER}: {}\n",
-            spec.branch, spec.key
-        ));
+        let msg = spec.commit_message(&[(ID_TRAILER, &id)]);
         let author = git2::Signature::now(&spec.author.name, &spec.author.email)?;
         let committer = git2::Signature::now(&spec.committer.name, &spec.committer.email)?;
         let parents: Vec<Oid> = base.iter().map(|c| c.id()).collect();

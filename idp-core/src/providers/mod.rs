@@ -1,6 +1,8 @@
 //! The periphery: where repos live. [`SourceControl`] is the trait; each implementation is
 //! selected by the `kind:` of `providers.source_control` in idp.yaml.
 
+#[cfg(feature = "github")]
+pub mod forge;
 mod git_objects;
 mod local_git;
 mod memory;
@@ -104,7 +106,7 @@ pub trait SourceControl: Send + Sync {
 }
 
 /// Known `providers.source_control.kind` values.
-pub const SOURCE_CONTROL_KINDS: [&str; 1] = ["local-git"];
+pub const SOURCE_CONTROL_KINDS: [&str; 2] = ["local-git", "github"];
 
 /// Builds the source-control provider `cfg` selects, with local repos under `workspace`.
 pub async fn source_control(
@@ -117,6 +119,30 @@ pub async fn source_control(
             &cfg.default_branch,
             cfg.auto_merge,
         )?)),
+        #[cfg(feature = "github")]
+        SourceControlProvider::Github(forge) => Ok(Arc::new(forge::GitHub::new(forge, cfg)?)),
+        #[cfg(not(feature = "github"))]
+        SourceControlProvider::Github(_) => Err(crate::Error::invalid(
+            "providers.source_control.kind `github` needs idp built with the `github` feature (the idp CLI and the Python and Node packages are)",
+        )
+        .with("field", "providers.source_control.kind")),
+    }
+}
+
+impl ChangeRequestSpec {
+    /// The commit message: title, body, and the trailers (the spec's, the branch, `extra`, and
+    /// the key last) that tie the commit to its change request.
+    pub fn commit_message(&self, extra: &[(&str, &str)]) -> String {
+        let mut msg = format!("{}\n\n{}\n\n", self.title.trim(), self.body.trim());
+        for (k, v) in &self.trailers {
+            msg.push_str(&format!("{k}: {v}\n"));
+        }
+        msg.push_str(&format!("Idp-Branch: {}\n", self.branch));
+        for (k, v) in extra {
+            msg.push_str(&format!("{k}: {v}\n"));
+        }
+        msg.push_str(&format!("Idp-Change-Request-Key: {}\n", self.key));
+        msg
     }
 }
 

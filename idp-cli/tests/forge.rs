@@ -1,0 +1,457 @@
+//! The `idp` binary against a forge (`kind: github`) on the test forge: real HTTP, real git smart
+//! HTTP underneath. What idp did is checked with other clients: the git CLI (clone over HTTP)
+//! and plain HTTP requests to the forge's API.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TOKEN: &str = "cli-forge-token";
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    forge: idp_testforge::Running,
+    platform: PathBuf,
+    ws: PathBuf,
+    root: PathBuf,
+}
+
+/// A test forge and a platform folder whose source control is that forge.
+fn setup(auto_merge: bool) -> Setup {
+    setup_with(auto_merge, 0, "")
+}
+
+/// A setup whose forge adds `latency_ms` to every request, with `extra` lines appended to
+/// `providers.source_control`.
+fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = idp_testforge::Config::new(dir.path().join("forge"), TOKEN);
+    cfg.latency_ms = latency_ms;
+    let forge = idp_testforge::spawn(cfg).unwrap();
+    let platform = dir.path().join("platform");
+    let out = Command::new(env!("CARGO_BIN_EXE_idp"))
+        .arg("init")
+        .arg(&platform)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let yaml = std::fs::read_to_string(platform.join("idp.yaml")).unwrap();
+    let yaml = yaml
+        .replace(
+            "    kind: local-git\n",
+            &format!(
+                "    kind: github\n    api_url: {}\n    owner: acme\n    token: {{ env: IDP_GITHUB_TOKEN }}\n{extra}",
+                forge.github_api()
+            ),
+        )
+        .replace(
+            "    auto_merge: true\n",
+            &format!("    auto_merge: {auto_merge}\n"),
+        );
+    assert!(yaml.contains("kind: github"));
+    std::fs::write(platform.join("idp.yaml"), yaml).unwrap();
+    Setup {
+        ws: dir.path().join("ws"),
+        root: dir.path().to_path_buf(),
+        _dir: dir,
+        forge,
+        platform,
+    }
+}
+
+impl Setup {
+    fn idp(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
+        c.arg("--workspace")
+            .arg(&self.ws)
+            .arg("--platform")
+            .arg(&self.platform)
+            .arg("--as")
+            .arg("user:default/alice")
+            .env("IDP_GITHUB_TOKEN", TOKEN)
+            .env_remove("IDP_FAILPOINT");
+        c
+    }
+
+    /// `METHOD path` on the forge, from a client that shares no code with idp.
+    fn http(&self, method: &str, path: &str, body: &str) -> idp_testforge::Reply {
+        self.forge.request(TOKEN, method, path, body)
+    }
+
+    /// Queues faults on the forge (`POST /_forge/faults`).
+    fn faults(&self, json: &str) {
+        let r = self.http("POST", "/_forge/faults", json);
+        assert_eq!(r.status, 204, "{r:?}");
+    }
+
+    /// The repo's pull requests (none when it does not exist).
+    fn pulls(&self, repo: &str) -> Vec<serde_json::Value> {
+        let path = format!("/api/v3/repos/acme/{repo}/pulls?state=all&per_page=100");
+        let r = self.http("GET", &path, "");
+        if r.status == 404 {
+            return Vec::new();
+        }
+        assert_eq!(r.status, 200, "{path}: {r:?}");
+        r.json().as_array().unwrap().clone()
+    }
+
+    /// The pull requests of `service` in its repo and in the GitOps repo.
+    fn pulls_of(&self, service: &str) -> Vec<serde_json::Value> {
+        let mut all = self.pulls(service);
+        all.extend(self.pulls("gitops").into_iter().filter(|p| {
+            p["head"]["ref"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("idp/{service}/"))
+        }));
+        all
+    }
+
+    fn runs(&self) -> Vec<serde_json::Value> {
+        let out = self.idp().args(["--json", "-q", "runs"]).output().unwrap();
+        json_of(&out).as_array().unwrap().clone()
+    }
+
+    /// Clones `repo` with the git CLI over smart HTTP.
+    fn clone(&self, repo: &str) -> PathBuf {
+        let dest = self.root.join(format!("clone-{repo}"));
+        let url = self.forge.git_base(TOKEN);
+        let ok = Command::new("git")
+            .args(["clone", "-q", &format!("{url}/acme/{repo}.git")])
+            .arg(&dest)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git clone {repo}");
+        dest
+    }
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+const RUN: [&str; 6] = [
+    "golden-path",
+    "run",
+    "--service",
+    "payments-api",
+    "--owner",
+    "team-payments",
+];
+
+fn file(dir: &Path, path: &str) -> String {
+    std::fs::read_to_string(dir.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn the_golden_path_lands_on_the_forge_as_merged_pull_requests_and_a_rerun_opens_none() {
+    let s = setup(true);
+    let out = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let receipt = json_of(&out);
+    assert_eq!(receipt["status"], "completed", "{receipt}");
+    let steps = receipt["steps"].as_array().unwrap();
+    for step in steps {
+        let cr = &step["change_request"];
+        assert_eq!(cr["state"], "merged", "{step}");
+        let url = cr["url"].as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{}/acme/", s.forge.base_url)) && url.contains("/pull/"),
+            "{url}"
+        );
+    }
+
+    // Each step is one pull request, merged, labelled, its body the step's plan with the key.
+    let service = s.pulls("payments-api");
+    let gitops = s.pulls("gitops");
+    assert_eq!(service.len() + gitops.len(), steps.len(), "{service:?}");
+    for p in service.iter().chain(&gitops) {
+        assert_eq!(p["merged"], true, "{p}");
+        assert_eq!(p["labels"][0]["name"], "idp");
+        let body = p["body"].as_str().unwrap();
+        assert!(body.contains("idp explain payments-api"), "{body}");
+        assert!(body.contains("<!-- idp-change-request-key: "), "{body}");
+    }
+
+    // What a team member clones is what the receipt says was created.
+    let repo = s.clone("payments-api");
+    assert!(file(&repo, "catalog-info.yaml").contains("payments-api"));
+    assert!(repo.join(".github/workflows").is_dir());
+    let gitops_clone = s.clone("gitops");
+    for env in ["dev", "staging", "prod"] {
+        assert!(
+            file(
+                &gitops_clone,
+                &format!("apps/payments-api/{env}/deployment.yaml")
+            )
+            .contains("kind: Deployment")
+        );
+        assert!(
+            gitops_clone
+                .join(format!("argocd/applications/payments-api-{env}.yaml"))
+                .is_file()
+        );
+    }
+
+    // The same request again: nothing to write, no new pull request, the same receipt.
+    let again = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(s.pulls("payments-api").len(), service.len());
+    assert_eq!(s.pulls("gitops").len(), gitops.len());
+    assert_eq!(json_of(&again)["steps"], receipt["steps"]);
+}
+
+#[test]
+fn a_token_that_is_missing_or_refused_is_a_clear_error_that_never_shows_the_token() {
+    let s = setup(true);
+    let out = s
+        .idp()
+        .env_remove("IDP_GITHUB_TOKEN")
+        .args(["-q"])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("IDP_GITHUB_TOKEN"), "{err}");
+
+    let wrong = "ghp_wrong-token-that-must-not-leak";
+    let out = s
+        .idp()
+        .env("IDP_GITHUB_TOKEN", wrong)
+        .args(["--json", "-q"])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(all.contains("token was refused"), "{all}");
+    assert!(!all.contains(wrong), "the token leaked: {all}");
+    let audit = s
+        .idp()
+        .args(["--json", "audit", "export"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&audit.stdout).contains(wrong));
+}
+
+/// Every step's pull request, exactly once, merged.
+fn assert_one_merged_pull_per_step(s: &Setup, service: &str) {
+    let pulls = s.pulls_of(service);
+    let heads: Vec<&str> = pulls
+        .iter()
+        .map(|p| p["head"]["ref"].as_str().unwrap())
+        .collect();
+    let mut want: Vec<String> = [
+        "bootstrap-service",
+        "wire-ci",
+        "provision-gitops",
+        "attach-observability",
+    ]
+    .iter()
+    .map(|s| format!("idp/{service}/{s}"))
+    .collect();
+    let mut got: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "one pull request per step");
+    for p in &pulls {
+        assert_eq!(p["merged"], true, "{}", p["html_url"]);
+    }
+}
+
+#[test]
+fn five_hundreds_rate_limits_and_dropped_connections_are_survived_without_a_duplicate() {
+    let s = setup(true);
+    s.faults(
+        r#"[
+        {"kind": "status", "status": 503, "count": 3},
+        {"kind": "status", "status": 502, "path_contains": "/git/trees", "count": 1},
+        {"kind": "status", "status": 429, "retry_after": 1, "path_contains": "/pulls", "method": "POST", "count": 1},
+        {"kind": "status", "status": 403, "retry_after": 1, "path_contains": "/merge", "count": 1},
+        {"kind": "drop_after", "path_contains": "/pulls", "method": "POST", "count": 2},
+        {"kind": "drop_after", "path_contains": "/git/refs", "method": "POST", "count": 1},
+        {"kind": "drop_after", "path_contains": "/merge", "count": 1},
+        {"kind": "drop_before", "path_contains": "/git/commits", "method": "POST", "count": 1},
+        {"kind": "drop_after", "path_contains": "/orgs/acme/repos", "count": 1}
+    ]"#,
+    );
+    let out = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json_of(&out)["status"], "completed");
+    let left = s.http("GET", "/_forge/faults", "");
+    assert_eq!(left.json(), serde_json::json!([]), "every fault was met");
+    assert_one_merged_pull_per_step(&s, "payments-api");
+}
+
+#[test]
+fn a_storm_past_the_retry_budget_fails_retryably_and_a_resume_finishes_with_one_pull_per_step() {
+    let s = setup_with(true, 0, "    attempts: 3\n");
+    // Fine until the second step's pull request, then every call fails.
+    s.faults(r#"[{"kind": "status", "status": 503, "path_contains": "/payments-api/git/trees", "count": 1000}]"#);
+    let out = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err: serde_json::Value = serde_json::from_slice(&out.stderr)
+        .or_else(|_| serde_json::from_slice(&out.stdout))
+        .unwrap_or_else(|_| panic!("{out:?}"));
+    let text = err.to_string();
+    assert!(
+        text.contains("failed after 3 attempt(s)") && text.contains("503"),
+        "{text}"
+    );
+    assert_eq!(err["error"]["retryable"], true, "{err}");
+    assert!(s.pulls_of("payments-api").is_empty());
+
+    assert_eq!(s.http("DELETE", "/_forge/faults", "").status, 204);
+    let run = s
+        .runs()
+        .into_iter()
+        .find(|r| r["status"] != "completed")
+        .expect("the failed run is listed");
+    let resumed = s
+        .idp()
+        .args(["--json", "-q", "resume", run["run_id"].as_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert_one_merged_pull_per_step(&s, "payments-api");
+}
+
+/// A small deterministic generator: the "random" moments are the same on every run, and the
+/// seed is in the failure message.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
+impl Setup {
+    /// Starts the golden path for `service` in the background and returns once its run is
+    /// recorded (the forge work is all after that).
+    fn start_run(&self, service: &str) -> (std::process::Child, std::time::Instant) {
+        let child = self
+            .idp()
+            .args([
+                "-q",
+                "golden-path",
+                "run",
+                "--service",
+                service,
+                "--owner",
+                "team-payments",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let begun = std::time::Instant::now();
+        while !self.runs().iter().any(|r| r["service"] == service) {
+            assert!(
+                begun.elapsed().as_secs() < 60,
+                "the run of {service} never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        (child, std::time::Instant::now())
+    }
+}
+
+#[test]
+fn a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_pull_per_step() {
+    // 20 ms per request stretches a run's forge work to about a second.
+    let s = setup_with(true, 20, "");
+    let (mut reference, started) = s.start_run("payments-api");
+    assert!(reference.wait().unwrap().success());
+    let span = started.elapsed().as_millis() as u64;
+    assert_one_merged_pull_per_step(&s, "payments-api");
+
+    let seed = 0x1d9_2026;
+    let mut rng = Lcg(seed);
+    let (mut interrupted, mut between_pulls) = (0, 0);
+    for i in 0..8 {
+        let service = format!("svc-{i}");
+        let run = [
+            "golden-path",
+            "run",
+            "--service",
+            &service,
+            "--owner",
+            "team-payments",
+        ];
+        let delay = rng.next(span.max(1));
+        let (mut child, started) = s.start_run(&service);
+        std::thread::sleep(
+            std::time::Duration::from_millis(delay).saturating_sub(started.elapsed()),
+        );
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let pending = s
+            .runs()
+            .into_iter()
+            .find(|r| r["service"] == service.as_str() && r["status"] != "completed");
+        let opened = s.pulls_of(&service).len();
+        if pending.is_some() {
+            interrupted += 1;
+            between_pulls += usize::from(opened > 0);
+        }
+        let finish = match &pending {
+            Some(r) => s
+                .idp()
+                .args(["-q", "resume", r["run_id"].as_str().unwrap()])
+                .output()
+                .unwrap(),
+            None => s.idp().args(["-q"]).args(run).output().unwrap(),
+        };
+        assert!(
+            finish.status.success(),
+            "seed {seed:#x}, kill {delay} ms into the run ({opened} pull requests open): {}",
+            String::from_utf8_lossy(&finish.stderr)
+        );
+        // And the same request once more changes nothing.
+        let again = s.idp().args(["-q"]).args(run).output().unwrap();
+        assert!(again.status.success());
+        assert_one_merged_pull_per_step(&s, &service);
+    }
+    // The test proves something only if most kills landed inside a run.
+    assert!(
+        interrupted >= 5 && between_pulls >= 2,
+        "only {interrupted} of 8 kills interrupted a run, {between_pulls} after a pull request (span {span} ms)"
+    );
+}

@@ -1,0 +1,535 @@
+//! Pull requests: open, list, merge (with conflicts and required reviews), close, reviews and
+//! labels.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::{Extension, Json, Router};
+use git2::Repository;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Api, ApiError, ok, repo, repo_json, user_json};
+use crate::store::{Meta, Pull, Review, branch_head, now, trial_merge};
+use crate::{JsonBody, Login, Shared};
+
+fn find_pull(m: &Meta, n: u64) -> Result<usize, ApiError> {
+    m.pulls
+        .iter()
+        .position(|p| p.number == n)
+        .ok_or_else(ApiError::not_found)
+}
+
+/// Why a pull request cannot merge now, if it cannot: conflicts, or missing approvals.
+fn blocker(m: &Meta, git: &Repository, p: &Pull) -> Result<Option<(bool, String)>, ApiError> {
+    let (Some(base), Some(head)) = (branch_head(git, &p.base), branch_head(git, &p.head)) else {
+        return Ok(Some((false, "Base or head branch is missing".into())));
+    };
+    if let Err(paths) = trial_merge(git, base, head)? {
+        return Ok(Some((
+            true,
+            format!(
+                "Pull Request is not mergeable: conflicts in {}",
+                paths.join(", ")
+            ),
+        )));
+    }
+    if let Some(prot) = m.protection.get(&p.base) {
+        let head = head.to_string();
+        // The latest review of each reviewer on the current head counts.
+        let mut latest: BTreeMap<&str, &str> = BTreeMap::new();
+        for r in p.reviews.iter().filter(|r| r.commit == head) {
+            latest.insert(&r.user, &r.state);
+        }
+        let approvals = latest.values().filter(|s| **s == "APPROVED").count() as u32;
+        if approvals < prot.required_approving_review_count {
+            return Ok(Some((
+                false,
+                format!(
+                    "At least {} approving review{} required by reviewers with write access.",
+                    prot.required_approving_review_count,
+                    if prot.required_approving_review_count == 1 {
+                        " is"
+                    } else {
+                        "s are"
+                    }
+                ),
+            )));
+        }
+    }
+    Ok(None)
+}
+
+fn pull_json(f: &Shared, m: &Meta, git: &Repository, p: &Pull) -> Result<Value, ApiError> {
+    let full = m.full_name();
+    let head_sha = p
+        .closed_head
+        .clone()
+        .or_else(|| branch_head(git, &p.head).map(|o| o.to_string()))
+        .unwrap_or_default();
+    let base_sha = branch_head(git, &p.base)
+        .map(|o| o.to_string())
+        .unwrap_or_default();
+    let (mergeable, state) = if p.state != "open" {
+        (Value::Null, "unknown")
+    } else {
+        match blocker(m, git, p)? {
+            None => (json!(true), "clean"),
+            Some((true, _)) => (json!(false), "dirty"),
+            Some((false, _)) => (json!(true), "blocked"),
+        }
+    };
+    let side = |branch: &str, sha: &str| {
+        json!({
+            "label": format!("{}:{branch}", m.owner),
+            "ref": branch,
+            "sha": sha,
+            "user": { "login": m.owner },
+            "repo": repo_json(f, m),
+        })
+    };
+    Ok(json!({
+        "id": p.id,
+        "node_id": format!("PR_{}", p.id),
+        "number": p.number,
+        "state": p.state,
+        "locked": false,
+        "title": p.title,
+        "body": p.body,
+        "user": user_json(&p.user),
+        "labels": p.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
+        "html_url": format!("{}/{full}/pull/{}", f.base, p.number),
+        "url": format!("{}/api/v3/repos/{full}/pulls/{}", f.base, p.number),
+        "head": side(&p.head, &head_sha),
+        "base": side(&p.base, &base_sha),
+        "merged": p.merged,
+        "merged_at": p.merged_at,
+        "closed_at": p.closed_at,
+        "merge_commit_sha": p.merge_commit_sha,
+        "mergeable": mergeable,
+        "mergeable_state": state,
+        "draft": false,
+        "created_at": p.created_at,
+        "updated_at": p.updated_at,
+    }))
+}
+
+#[derive(Deserialize)]
+struct NewPull {
+    title: String,
+    head: String,
+    base: String,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+async fn create_pull(
+    State(f): State<Shared>,
+    Extension(l): Extension<Login>,
+    Path((o, r)): Path<(String, String)>,
+    JsonBody(body): JsonBody<NewPull>,
+) -> Api {
+    let full = format!("{o}/{r}");
+    let head = body
+        .head
+        .split_once(':')
+        .map(|(_, b)| b.to_string())
+        .unwrap_or(body.head.clone());
+    let v = f.store.update(&full, |m, git| {
+        let (Some(h), Some(b)) = (branch_head(git, &head), branch_head(git, &body.base)) else {
+            return Err(ApiError::invalid(
+                "Validation Failed: head or base does not exist",
+            ));
+        };
+        if m.pulls
+            .iter()
+            .any(|p| p.state == "open" && p.head == head && p.base == body.base)
+        {
+            return Err(ApiError::invalid(format!(
+                "A pull request already exists for {}:{head}.",
+                m.owner
+            )));
+        }
+        if h == b || git.graph_descendant_of(b, h)? {
+            return Err(ApiError::invalid(format!(
+                "No commits between {} and {head}",
+                body.base
+            )));
+        }
+        let number = m.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
+        let t = now();
+        let p = Pull {
+            id: m.id * 100_000 + number,
+            number,
+            title: body.title.clone(),
+            body: body.body.clone().unwrap_or_default(),
+            user: l.0.clone(),
+            head: head.clone(),
+            base: body.base.clone(),
+            state: "open".into(),
+            merged: false,
+            merge_commit_sha: None,
+            closed_head: None,
+            labels: Vec::new(),
+            reviews: Vec::new(),
+            created_at: t.clone(),
+            updated_at: t,
+            closed_at: None,
+            merged_at: None,
+        };
+        m.pulls.push(p.clone());
+        pull_json(&f, m, git, &p)
+    })?;
+    ok(StatusCode::CREATED, v)
+}
+
+#[derive(Deserialize)]
+struct PullQuery {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    head: Option<String>,
+    #[serde(default)]
+    base: Option<String>,
+    #[serde(default)]
+    per_page: Option<usize>,
+    #[serde(default)]
+    page: Option<usize>,
+}
+
+async fn list_pulls(
+    State(f): State<Shared>,
+    Path((o, r)): Path<(String, String)>,
+    Query(q): Query<PullQuery>,
+) -> Api {
+    let m = repo(&f, &o, &r)?;
+    let git = f.store.git(&m.full_name())?;
+    let state = q.state.as_deref().unwrap_or("open");
+    let head = q
+        .head
+        .as_deref()
+        .map(|h| h.split_once(':').map(|(_, b)| b).unwrap_or(h).to_string());
+    let mut matching: Vec<&Pull> = m
+        .pulls
+        .iter()
+        .filter(|p| state == "all" || p.state == state)
+        .filter(|p| head.as_ref().is_none_or(|h| &p.head == h))
+        .filter(|p| q.base.as_ref().is_none_or(|b| &p.base == b))
+        .collect();
+    matching.sort_by_key(|p| std::cmp::Reverse(p.number));
+    let per_page = q.per_page.unwrap_or(30).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let items: Vec<Value> = matching
+        .iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .map(|p| pull_json(&f, &m, &git, p))
+        .collect::<Result<_, _>>()?;
+    let mut resp = Json(Value::Array(items)).into_response();
+    if page * per_page < matching.len() {
+        let mut next = format!(
+            "{}/api/v3/repos/{}/pulls?state={state}&per_page={per_page}&page={}",
+            f.base,
+            m.full_name(),
+            page + 1
+        );
+        if let Some(h) = &q.head {
+            next.push_str(&format!("&head={h}"));
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
+            resp.headers_mut().insert("link", v);
+        }
+    }
+    Ok(resp)
+}
+
+async fn get_pull(State(f): State<Shared>, Path((o, r, n)): Path<(String, String, u64)>) -> Api {
+    let m = repo(&f, &o, &r)?;
+    let git = f.store.git(&m.full_name())?;
+    let i = find_pull(&m, n)?;
+    ok(StatusCode::OK, pull_json(&f, &m, &git, &m.pulls[i])?)
+}
+
+#[derive(Deserialize)]
+struct UpdatePull {
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+async fn update_pull(
+    State(f): State<Shared>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    JsonBody(body): JsonBody<UpdatePull>,
+) -> Api {
+    let v = f.store.update(&format!("{o}/{r}"), |m, git| {
+        let i = find_pull(m, n)?;
+        let head = branch_head(git, &m.pulls[i].head).map(|o| o.to_string());
+        let p = &mut m.pulls[i];
+        if let Some(t) = body.title {
+            p.title = t;
+        }
+        if let Some(b) = body.body {
+            p.body = b;
+        }
+        match body.state.as_deref() {
+            Some("closed") if p.state == "open" => {
+                p.state = "closed".into();
+                p.closed_at = Some(now());
+                p.closed_head = head;
+            }
+            Some("open") if p.state == "closed" && !p.merged => {
+                p.state = "open".into();
+                p.closed_at = None;
+                p.closed_head = None;
+            }
+            Some("open") | Some("closed") | None => {}
+            Some(other) => return Err(ApiError::invalid(format!("state {other} is invalid"))),
+        }
+        p.updated_at = now();
+        let p = p.clone();
+        pull_json(&f, m, git, &p)
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+#[derive(Deserialize, Default)]
+struct MergeBody {
+    #[serde(default)]
+    merge_method: Option<String>,
+    #[serde(default)]
+    sha: Option<String>,
+    #[serde(default)]
+    commit_title: Option<String>,
+    #[serde(default)]
+    commit_message: Option<String>,
+}
+
+async fn merge_pull(
+    State(f): State<Shared>,
+    Extension(l): Extension<Login>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    JsonBody(body): JsonBody<MergeBody>,
+) -> Api {
+    let method = body.merge_method.as_deref().unwrap_or("merge").to_string();
+    if !matches!(method.as_str(), "merge" | "squash" | "rebase") {
+        return Err(ApiError::invalid(format!(
+            "merge_method {method} is invalid"
+        )));
+    }
+    let v = f.store.update(&format!("{o}/{r}"), |m, git| {
+        let i = find_pull(m, n)?;
+        let p = m.pulls[i].clone();
+        if p.state != "open" {
+            return Err(ApiError(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Pull Request is not mergeable".into(),
+            ));
+        }
+        let (Some(base), Some(head)) = (branch_head(git, &p.base), branch_head(git, &p.head))
+        else {
+            return Err(ApiError(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Base or head branch is missing".into(),
+            ));
+        };
+        if let Some(sha) = &body.sha
+            && *sha != head.to_string()
+        {
+            return Err(ApiError(
+                StatusCode::CONFLICT,
+                "Head branch was modified. Review and try the merge again.".into(),
+            ));
+        }
+        if let Some((_, why)) = blocker(m, git, &p)? {
+            return Err(ApiError(StatusCode::METHOD_NOT_ALLOWED, why));
+        }
+        let tree = match trial_merge(git, base, head)? {
+            Ok(t) => git.find_tree(t)?,
+            Err(_) => unreachable!("blocker() reports conflicts"),
+        };
+        let sig = git2::Signature::now(&l.0, &format!("{}@forge.invalid", l.0))?;
+        let title = body
+            .commit_title
+            .clone()
+            .unwrap_or_else(|| format!("Merge pull request #{n} from {}/{}", m.owner, p.head));
+        let message = match &body.commit_message {
+            Some(msg) => format!("{title}\n\n{msg}"),
+            None => format!("{title}\n\n{}", p.title),
+        };
+        let base_c = git.find_commit(base)?;
+        let head_c = git.find_commit(head)?;
+        let merged = match method.as_str() {
+            "merge" => git.commit(None, &sig, &sig, &message, &tree, &[&base_c, &head_c])?,
+            "squash" => git.commit(None, &sig, &sig, &message, &tree, &[&base_c])?,
+            _ => {
+                // Rebase is offered when the head already contains the base: a fast-forward.
+                if !git.graph_descendant_of(head, base)? {
+                    return Err(ApiError(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        "This branch can't be rebased".into(),
+                    ));
+                }
+                head
+            }
+        };
+        git.reference(
+            &format!("refs/heads/{}", p.base),
+            merged,
+            true,
+            &format!("forge: merge #{n}"),
+        )?;
+        let t = now();
+        let p = &mut m.pulls[i];
+        p.state = "closed".into();
+        p.merged = true;
+        p.merge_commit_sha = Some(merged.to_string());
+        p.closed_head = Some(head.to_string());
+        p.merged_at = Some(t.clone());
+        p.closed_at = Some(t.clone());
+        p.updated_at = t;
+        Ok(json!({ "sha": merged.to_string(), "merged": true, "message": "Pull Request successfully merged" }))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn is_merged(State(f): State<Shared>, Path((o, r, n)): Path<(String, String, u64)>) -> Api {
+    let m = repo(&f, &o, &r)?;
+    let i = find_pull(&m, n)?;
+    if m.pulls[i].merged {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found())
+    }
+}
+
+#[derive(Deserialize)]
+struct NewReview {
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    body: Option<String>,
+}
+
+fn review_json(r: &Review) -> Value {
+    json!({ "id": r.id, "user": user_json(&r.user), "state": r.state, "body": r.body, "commit_id": r.commit })
+}
+
+async fn create_review(
+    State(f): State<Shared>,
+    Extension(l): Extension<Login>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    JsonBody(body): JsonBody<NewReview>,
+) -> Api {
+    let state = match body.event.as_deref() {
+        Some("APPROVE") => "APPROVED",
+        Some("REQUEST_CHANGES") => "CHANGES_REQUESTED",
+        Some("COMMENT") => "COMMENTED",
+        _ => {
+            return Err(ApiError::invalid(
+                "event must be APPROVE, REQUEST_CHANGES or COMMENT",
+            ));
+        }
+    };
+    let v = f.store.update(&format!("{o}/{r}"), |m, git| {
+        let i = find_pull(m, n)?;
+        let p = &mut m.pulls[i];
+        if p.user == l.0 && state != "COMMENTED" {
+            return Err(ApiError::invalid(
+                "Unprocessable Entity: Can not approve your own pull request",
+            ));
+        }
+        let head = branch_head(git, &p.head)
+            .map(|o| o.to_string())
+            .unwrap_or_default();
+        let review = Review {
+            id: p.id * 1000 + p.reviews.len() as u64 + 1,
+            user: l.0.clone(),
+            state: state.into(),
+            body: body.body.clone().unwrap_or_default(),
+            commit: head,
+        };
+        p.reviews.push(review.clone());
+        Ok(review_json(&review))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn list_reviews(
+    State(f): State<Shared>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+) -> Api {
+    let m = repo(&f, &o, &r)?;
+    let i = find_pull(&m, n)?;
+    ok(
+        StatusCode::OK,
+        Value::Array(m.pulls[i].reviews.iter().map(review_json).collect()),
+    )
+}
+
+#[derive(Deserialize)]
+struct Labels {
+    labels: Vec<String>,
+}
+
+async fn add_labels(
+    State(f): State<Shared>,
+    Path((o, r, n)): Path<(String, String, u64)>,
+    JsonBody(body): JsonBody<Labels>,
+) -> Api {
+    let v = f.store.update(&format!("{o}/{r}"), |m, _| {
+        let i = find_pull(m, n)?;
+        let p = &mut m.pulls[i];
+        for l in body.labels {
+            if l.trim().is_empty() || l.len() > 50 {
+                return Err(ApiError::invalid(format!("label `{l}` is invalid")));
+            }
+            if !p.labels.contains(&l) {
+                p.labels.push(l);
+            }
+        }
+        Ok(Value::Array(
+            p.labels.iter().map(|l| json!({ "name": l })).collect(),
+        ))
+    })?;
+    ok(StatusCode::OK, v)
+}
+
+async fn list_labels(State(f): State<Shared>, Path((o, r, n)): Path<(String, String, u64)>) -> Api {
+    let m = repo(&f, &o, &r)?;
+    let i = find_pull(&m, n)?;
+    ok(
+        StatusCode::OK,
+        Value::Array(
+            m.pulls[i]
+                .labels
+                .iter()
+                .map(|l| json!({ "name": l }))
+                .collect(),
+        ),
+    )
+}
+
+pub(super) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/repos/{o}/{r}/pulls", post(create_pull).get(list_pulls))
+        .route("/repos/{o}/{r}/pulls/{n}", get(get_pull).patch(update_pull))
+        .route(
+            "/repos/{o}/{r}/pulls/{n}/merge",
+            put(merge_pull).get(is_merged),
+        )
+        .route(
+            "/repos/{o}/{r}/pulls/{n}/reviews",
+            post(create_review).get(list_reviews),
+        )
+        .route(
+            "/repos/{o}/{r}/issues/{n}/labels",
+            post(add_labels).get(list_labels),
+        )
+}

@@ -1,0 +1,335 @@
+//! The test forge: what idp's forge providers talk to in tests and examples, over real HTTP.
+//!
+//! - a GitHub-shaped REST API under `BASE/api/v3` (the subset idp's `github` provider uses, plus
+//!   reviews and branch protection for the tests);
+//! - real bare repositories under `--root`, served over git smart HTTP by Debian's
+//!   `git http-backend` at `BASE/OWNER/REPO.git`, so any git client can clone and push;
+//! - real merges (merge commit, squash, fast-forward-only "rebase"), conflicts that make a pull
+//!   request unmergeable, and branch protection that requires approving reviews (also enforced on
+//!   `git push` by a pre-receive hook);
+//! - fault injection (`POST BASE/_forge/faults`): latency, 5xx, 429 with `Retry-After`, and
+//!   connections dropped before or after the request took effect; a primary rate limit with
+//!   GitHub's `x-ratelimit-*` headers; request counts at `BASE/_forge/stats`.
+//!
+//! State that git has no place for (pull requests, reviews, labels, protection) is kept in
+//! `forge.json` inside each bare repository, so a restarted forge finds its pull requests again.
+
+mod faults;
+mod github;
+mod http_backend;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use base64::Engine as _;
+
+pub use faults::{Fault, FaultKind};
+
+/// How a forge is started.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where the bare repositories live (`ROOT/OWNER/REPO.git`).
+    pub root: PathBuf,
+    /// Accounts: `(login, token)`. The first is the forge's main user (the one idp acts as).
+    pub users: Vec<(String, String)>,
+    /// Requests per token per rate-limit window before the forge answers 403 with
+    /// `x-ratelimit-remaining: 0`, as GitHub's primary rate limit does. `None`: no limit.
+    pub rate_limit: Option<u64>,
+    /// The rate-limit window.
+    pub rate_window_secs: u64,
+    /// Latency added to every API and git request.
+    pub latency_ms: u64,
+}
+
+impl Config {
+    pub fn new(root: impl Into<PathBuf>, token: &str) -> Config {
+        Config {
+            root: root.into(),
+            users: vec![("idp-bot".into(), token.into())],
+            rate_limit: None,
+            rate_window_secs: 3600,
+            latency_ms: 0,
+        }
+    }
+}
+
+pub(crate) struct Forge {
+    pub cfg: Config,
+    pub base: String,
+    pub store: store::Store,
+    pub faults: faults::Faults,
+}
+
+pub(crate) type Shared = Arc<Forge>;
+
+/// The logged-in user of a request.
+#[derive(Clone, Debug)]
+pub(crate) struct Login(pub String);
+
+impl Forge {
+    fn login_for(&self, headers: &HeaderMap) -> Option<String> {
+        let auth = headers.get("authorization")?.to_str().ok()?;
+        let token = if let Some(t) = auth
+            .strip_prefix("token ")
+            .or_else(|| auth.strip_prefix("Bearer "))
+            .or_else(|| auth.strip_prefix("bearer "))
+        {
+            t.trim().to_string()
+        } else {
+            // git sends Basic; the password is the token, the user name is ignored.
+            let b = auth.strip_prefix("Basic ")?;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()?;
+            let s = String::from_utf8(raw).ok()?;
+            s.split_once(':')?.1.to_string()
+        };
+        self.cfg
+            .users
+            .iter()
+            .find(|(_, t)| *t == token)
+            .map(|(l, _)| l.clone())
+    }
+}
+
+/// A JSON error in GitHub's shape.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({
+            "message": message.into(),
+            "documentation_url": "https://docs.github.com/rest",
+        })),
+    )
+        .into_response()
+}
+
+async fn authenticate(State(f): State<Shared>, mut req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let git = path.contains(".git/");
+    let raw = path.contains("/raw/") && !path.starts_with("/api/");
+    match f.login_for(req.headers()) {
+        Some(login) => {
+            req.extensions_mut().insert(Login(login));
+        }
+        // Raw file reads are public, as a public repository's would be: Backstage's URL reader
+        // fetches catalog files with no credentials.
+        None if raw => {}
+        None if git => {
+            let mut r = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
+            r.headers_mut().insert(
+                "www-authenticate",
+                HeaderValue::from_static("Basic realm=\"idp-testforge\""),
+            );
+            return r;
+        }
+        None => return error(StatusCode::UNAUTHORIZED, "Bad credentials"),
+    }
+    next.run(req).await
+}
+
+/// The forge's routes, over `forge`.
+fn router(forge: Shared) -> Router {
+    Router::new()
+        .nest("/api/v3", github::routes())
+        .nest("/_forge", faults::routes())
+        .fallback(any(http_backend::fallback))
+        .layer(middleware::from_fn_with_state(
+            forge.clone(),
+            faults::middleware,
+        ))
+        .layer(middleware::from_fn_with_state(forge.clone(), authenticate))
+        .with_state(forge)
+}
+
+/// A running forge.
+pub struct Running {
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    /// The GitHub-shaped API root.
+    pub fn github_api(&self) -> String {
+        format!("{}/api/v3", self.base_url)
+    }
+
+    /// `base_url` with `token` as the password, for git clone and push URLs.
+    pub fn git_base(&self, token: &str) -> String {
+        self.base_url
+            .replacen("http://", &format!("http://x-access-token:{token}@"), 1)
+    }
+
+    /// `METHOD path` (`/api/v3/...`, `/_forge/...`) with `token`, as a plain HTTP/1.1 request
+    /// over a socket: a client that shares no code with idp's. A dropped connection is
+    /// `status: 0`.
+    pub fn request(&self, token: &str, method: &str, path: &str, body: &str) -> Reply {
+        use std::io::{Read, Write};
+        let addr = self.base_url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("the forge listens");
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: token {token}\r\nAccept: application/vnd.github+json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("the request is sent");
+        let mut raw = Vec::new();
+        let _ = s.read_to_end(&mut raw);
+        let text = String::from_utf8_lossy(&raw);
+        let Some((head, body)) = text.split_once("\r\n\r\n") else {
+            return Reply {
+                status: 0,
+                headers: Vec::new(),
+                body: String::new(),
+            };
+        };
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        Reply {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+}
+
+/// An answer to [`Running::request`].
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {} {}", self.status, self.body))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Binds `listen` and serves until `shutdown` resolves. Returns the bound address through `bound`
+/// before serving.
+pub async fn serve(
+    listen: SocketAddr,
+    cfg: Config,
+    bound: impl FnOnce(SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(&cfg.root)?;
+    if cfg.users.is_empty() {
+        return Err(std::io::Error::other("the forge needs at least one token"));
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}");
+    let store = store::Store::open(&cfg.root).map_err(std::io::Error::other)?;
+    let forge = Arc::new(Forge {
+        faults: faults::Faults::new(&cfg),
+        cfg,
+        base,
+        store,
+    });
+    bound(addr);
+    axum::serve(listener, router(forge))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Starts a forge on a loopback port in a thread of its own (for Rust tests).
+pub fn spawn(cfg: Config) -> std::io::Result<Running> {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let err_tx = addr_tx.clone();
+        let r = rt.block_on(serve(
+            "127.0.0.1:0".parse().unwrap(),
+            cfg,
+            move |a| {
+                let _ = addr_tx.send(Ok(a));
+            },
+            async {
+                let _ = rx.await;
+            },
+        ));
+        if let Err(e) = r {
+            let _ = err_tx.send(Err(e));
+        }
+    });
+    let addr = addr_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the forge thread ended before it bound"))??;
+    Ok(Running {
+        base_url: format!("http://{addr}"),
+        shutdown: Some(tx),
+        thread: Some(thread),
+    })
+}
+
+/// A JSON request body, whatever its `Content-Type` (GitHub does not insist on one); a body that
+/// does not parse is a 400 in GitHub's shape, one of the wrong shape a 422.
+pub(crate) struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for JsonBody<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        let value: serde_json::Value = serde_json::from_slice(text)
+            .map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))?;
+        serde_json::from_value(value).map(JsonBody).map_err(|e| {
+            error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("Invalid request: {e}"),
+            )
+        })
+    }
+}
