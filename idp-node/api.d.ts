@@ -44,6 +44,12 @@ export interface RunArg {
   run_id: string
 }
 
+/** One webhook delivery as the forge sent it: its HTTP headers and its body, unparsed (the signature covers the exact bytes). */
+export interface WebhookDelivery {
+  headers: Record<string, string>
+  body: string
+}
+
 /** Arguments of list methods (`runs`, `list_waivers`, `audit_list`). */
 export interface ListArgs {
   /** Only this service. */
@@ -239,7 +245,7 @@ export interface Receipt {
 export type Operation = "bootstrap_service" | "wire_ci" | "provision_gitops" | "attach_observability" | "request_infra_resource" | "run_golden_path"
 
 /** How a run ended. */
-export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "superseded"
+export type RunStatus = "running" | "completed" | "failed" | "cancelled" | "superseded" | "waiting" | "rejected"
 
 /** The outcome of one step. */
 export interface StepReceipt {
@@ -264,7 +270,7 @@ export interface ChangeRequestRef {
 }
 
 /** State of a change request. */
-export type ChangeRequestState = "pending" | "open" | "merged"
+export type ChangeRequestState = "pending" | "open" | "merged" | "closed"
 
 /** One file a step produced. */
 export interface Artifact {
@@ -488,6 +494,36 @@ export interface Binding {
   module: string
   /** The output is a secret (a password, a token): the Deployment mounts it as a file and passes its path in `<name>_FILE`, instead of putting the value in the environment. */
   sensitive: boolean
+}
+
+/** What a delivery did. */
+export interface WebhookReport {
+  /** What the forge said; `null` for events about no change request (ping, push). */
+  event: ForgeEvent | null
+  /** The waiting runs the event resumed. */
+  runs: ResumedRun[]
+}
+
+/** A forge's news about a change request, from a verified webhook delivery. */
+export interface ForgeEvent {
+  /** The forge's event, e.g. `pull_request.closed`. */
+  event: string
+  repo: string
+  /** The change request's web address. */
+  url: string
+  merged: boolean
+  closed: boolean
+  /** The change request keys the pull request carries (idp's runs and steps). */
+  keys: string[]
+}
+
+/** A run a webhook resumed, and where it is now. */
+export interface ResumedRun {
+  run_id: string
+  status: RunStatus
+  receipt: Receipt | null
+  /** The error that ended it (a rejected review, a policy that now denies). */
+  error: unknown
 }
 
 /** A run as listed by `runs`. */
@@ -1022,6 +1058,8 @@ export interface IdpMethods {
   explain: { args: ServiceArg; result: Explanation }
   /** Resumes an interrupted, failed or cancelled run; a completed run returns its receipt. */
   resume: { args: RunArg; result: Receipt }
+  /** A forge's webhook delivery (headers and raw body): verified with the configured secret; a pull request merged or closed resumes the runs waiting on it. */
+  forge_webhook: { args: WebhookDelivery; result: WebhookReport }
   /** Runs, newest first. */
   runs: { args: ListArgs; result: RunSummary[] }
   /** The golden paths and their versions, with each one's parameter schema. */
@@ -1078,6 +1116,7 @@ export interface IdpMethodNames {
   plan: 'plan'
   explain: 'explain'
   resume: 'resume'
+  forge_webhook: 'forgeWebhook'
   runs: 'runs'
   golden_paths: 'goldenPaths'
   check_golden_paths: 'checkGoldenPaths'

@@ -50,6 +50,8 @@ export declare class Platform {
   explain(args: api.IdpMethods['explain']['args'], options?: CallOptions): Promise<api.IdpMethods['explain']['result']>
   /** Resumes an interrupted, failed or cancelled run to the end state an uninterrupted run reaches. */
   resume(args: api.IdpMethods['resume']['args'], options?: CallOptions): Promise<api.IdpMethods['resume']['result']>
+  /** A forge's webhook delivery (headers and raw body), verified with the configured secret: a pull request merged or closed resumes the runs waiting on it. */
+  forgeWebhook(args: api.IdpMethods['forge_webhook']['args'], options?: CallOptions): Promise<api.IdpMethods['forge_webhook']['result']>
   /** Runs, newest first. */
   runs(args?: api.IdpMethods['runs']['args'], options?: CallOptions): Promise<api.IdpMethods['runs']['result']>
   /** The golden paths and versions, with their parameter schemas. */

@@ -124,6 +124,16 @@ enum Command {
     Explain { service: String },
     /// Resume an interrupted run to the state an uninterrupted run reaches.
     Resume { run: String },
+    /// Feed a forge's webhook delivery (a pull request merged or closed): verified with
+    /// providers.source_control.webhook_secret, it resumes the runs waiting on that pull request.
+    Webhook {
+        /// A header of the delivery, as `Name: value` (repeat for each).
+        #[arg(long = "header", value_name = "NAME: VALUE")]
+        headers: Vec<String>,
+        /// The delivery's body, byte for byte (`-`: standard input).
+        #[arg(long)]
+        body: PathBuf,
+    },
     /// List runs, newest first.
     Runs {
         #[arg(long)]
@@ -544,7 +554,18 @@ fn operation(cli: &Cli, p: &Platform, op: Operation, a: &RequestArgs) -> idp_cor
     let req = build_request(p, a)?;
     let receipt = p.execute(&who, op, &req)?;
     output::receipt(&receipt, cli.json);
+    exit_if_waiting(&receipt);
     Ok(())
+}
+
+/// The exit code of a run that waits for a change request's review: not an error (nothing
+/// failed), but not done either, so scripts can tell.
+const EXIT_WAITING: i32 = 10;
+
+fn exit_if_waiting(r: &idp_core::receipt::Receipt) {
+    if r.status == idp_core::receipt::RunStatus::Waiting {
+        std::process::exit(EXIT_WAITING);
+    }
 }
 
 fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
@@ -771,6 +792,33 @@ fn run(cli: Cli, cancel: CancelToken) -> idp_core::Result<()> {
             let who = principal(&cli, &p)?;
             let receipt = p.resume(&who, run)?;
             output::receipt(&receipt, cli.json);
+            exit_if_waiting(&receipt);
+            Ok(())
+        }
+        Command::Webhook { headers, body } => {
+            let mut map = std::collections::BTreeMap::new();
+            for h in headers {
+                let (k, v) = h.split_once(':').ok_or_else(|| {
+                    Error::invalid(format!("--header {h:?} is not `Name: value`"))
+                })?;
+                map.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
+            }
+            let bytes = if body.as_os_str() == "-" {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)?;
+                b
+            } else {
+                std::fs::read(body).map_err(|e| {
+                    Error::invalid(format!("cannot read --body {}: {e}", body.display()))
+                })?
+            };
+            let body = String::from_utf8(bytes)
+                .map_err(|_| Error::invalid("the webhook body is not UTF-8 JSON"))?;
+            let report = p.forge_webhook(
+                &principal(&cli, &p)?,
+                &idp_core::platform::webhooks::WebhookDelivery { headers: map, body },
+            )?;
+            output::webhook(&report, cli.json);
             Ok(())
         }
         Command::Runs { service, limit } => {

@@ -83,6 +83,16 @@ pub fn receipt(r: &Receipt, as_json: bool) {
     for w in &r.warnings {
         say!("  warning: {w}");
     }
+    if r.status == idp_core::receipt::RunStatus::Waiting
+        && let Some(cr) = r.steps.iter().rev().find_map(|s| s.change_request.as_ref())
+    {
+        say!(
+            "waiting for review: {} ({}); once it is merged, `idp resume {}` goes on",
+            cr.url,
+            cr.id,
+            r.run_id
+        );
+    }
 }
 
 fn symbol(a: FileAction) -> &'static str {
@@ -840,5 +850,31 @@ pub fn insights(r: &idp_core::insights::InsightsReport, as_json: bool) {
     }
     for m in &r.latches.managed_edits {
         say!("  {} edited {}", m.service, m.files.join(", "));
+    }
+}
+
+pub fn webhook(r: &idp_core::platform::webhooks::WebhookReport, as_json: bool) {
+    if as_json {
+        return json(&serde_json::to_value(r).expect("report serializes"));
+    }
+    let Some(ev) = &r.event else {
+        say!("not about a change request: nothing to do");
+        return;
+    };
+    say!(
+        "{} {}{}: {} waiting run(s) resumed",
+        ev.event,
+        ev.url,
+        if ev.merged { " (merged)" } else { "" },
+        r.runs.len()
+    );
+    for run in &r.runs {
+        let why = run
+            .error
+            .as_ref()
+            .and_then(|e| e["message"].as_str())
+            .map(|m| format!(": {m}"))
+            .unwrap_or_default();
+        say!("  {} {}{why}", run.run_id, run.status.as_str());
     }
 }

@@ -324,6 +324,9 @@ fn a_killed_golden_path_resumes_to_the_same_end_state_without_duplicate_commits(
         "scm:locked:pause",
         "scm:recorded",
         "step:wire_ci:submitted",
+        // Merged to prod's manifests but not recorded: the resumed run is still the first
+        // deploy (a later step touching prod is not a change to a running environment).
+        "step:provision_gitops:submitted",
         "step:provision_gitops:recorded",
         "step:attach_observability:planned:pause",
     ];

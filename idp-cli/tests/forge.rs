@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const TOKEN: &str = "cli-forge-token";
+const REVIEWER: &str = "cli-forge-reviewer";
+const WEBHOOK_SECRET: &str = "cli-forge-webhook-secret";
 
 struct Setup {
     _dir: tempfile::TempDir,
@@ -25,6 +27,8 @@ fn setup(auto_merge: bool) -> Setup {
 fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = idp_testforge::Config::new(dir.path().join("forge"), TOKEN);
+    cfg.users.push(("reviewer".into(), REVIEWER.into()));
+    cfg.webhook_secret = Some(WEBHOOK_SECRET.into());
     cfg.latency_ms = latency_ms;
     let forge = idp_testforge::spawn(cfg).unwrap();
     let platform = dir.path().join("platform");
@@ -39,7 +43,7 @@ fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
         .replace(
             "    kind: local-git\n",
             &format!(
-                "    kind: github\n    api_url: {}\n    owner: acme\n    token: {{ env: IDP_GITHUB_TOKEN }}\n{extra}",
+                "    kind: github\n    api_url: {}\n    owner: acme\n    token: {{ env: IDP_GITHUB_TOKEN }}\n    webhook_secret: {{ env: IDP_GITHUB_WEBHOOK_SECRET }}\n{extra}",
                 forge.github_api()
             ),
         )
@@ -68,6 +72,7 @@ impl Setup {
             .arg("--as")
             .arg("user:default/alice")
             .env("IDP_GITHUB_TOKEN", TOKEN)
+            .env("IDP_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env_remove("IDP_FAILPOINT");
         c
     }
@@ -104,6 +109,16 @@ impl Setup {
                 .starts_with(&format!("idp/{service}/"))
         }));
         all
+    }
+
+    /// Every audit record.
+    fn audit(&self) -> Vec<serde_json::Value> {
+        let out = self
+            .idp()
+            .args(["--json", "-q", "audit", "list", "--limit", "100000"])
+            .output()
+            .unwrap();
+        json_of(&out).as_array().unwrap().clone()
     }
 
     fn runs(&self) -> Vec<serde_json::Value> {
@@ -245,12 +260,9 @@ fn a_token_that_is_missing_or_refused_is_a_clear_error_that_never_shows_the_toke
     );
     assert!(all.contains("token was refused"), "{all}");
     assert!(!all.contains(wrong), "the token leaked: {all}");
-    let audit = s
-        .idp()
-        .args(["--json", "audit", "export"])
-        .output()
-        .unwrap();
-    assert!(!String::from_utf8_lossy(&audit.stdout).contains(wrong));
+    let audit = s.audit();
+    assert!(!audit.is_empty());
+    assert!(!serde_json::to_string(&audit).unwrap().contains(wrong));
 }
 
 /// Every step's pull request, exactly once, merged.
@@ -454,4 +466,291 @@ fn a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_pull_per_step()
         interrupted >= 5 && between_pulls >= 2,
         "only {interrupted} of 8 kills interrupted a run, {between_pulls} after a pull request (span {span} ms)"
     );
+}
+
+/// The exit code of a run that waits for a review.
+const WAITING: i32 = 10;
+
+impl Setup {
+    /// Merges `url`'s pull request as a person would, through the API.
+    fn merge(&self, url: &str) {
+        let (repo, n) = pull_of(url);
+        let r = self.http(
+            "PUT",
+            &format!("/api/v3/repos/acme/{repo}/pulls/{n}/merge"),
+            "{}",
+        );
+        assert_eq!(r.status, 200, "{r:?}");
+    }
+}
+
+/// `(repo, number)` of a pull request's web URL.
+fn pull_of(url: &str) -> (String, String) {
+    let parts: Vec<&str> = url.rsplit('/').collect();
+    (parts[2].to_string(), parts[0].to_string())
+}
+
+/// Runs `cmd`, which must exit `code`; its JSON receipt.
+fn receipt_of(mut cmd: Command, code: i32) -> serde_json::Value {
+    let out = cmd.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_of(&out)
+}
+
+/// The open pull request a waiting receipt names.
+fn waiting_on(r: &serde_json::Value) -> String {
+    assert_eq!(r["status"], "waiting", "{r}");
+    let last = r["steps"].as_array().unwrap().last().unwrap();
+    assert_eq!(last["change_request"]["state"], "open", "{r}");
+    last["change_request"]["url"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn without_auto_merge_each_step_waits_for_its_review_and_resume_goes_on_after_the_merge() {
+    let s = setup(false);
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let r = receipt_of(cmd, WAITING);
+    let url = waiting_on(&r);
+    assert_eq!(
+        r["steps"].as_array().unwrap().len(),
+        1,
+        "nothing after the open one"
+    );
+    let run = r["run_id"].as_str().unwrap().to_string();
+    assert_eq!(s.runs()[0]["status"], "waiting");
+
+    // Still open: resuming waits again, on the same pull request.
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q", "resume", &run]);
+    assert_eq!(waiting_on(&receipt_of(cmd, WAITING)), url);
+    assert_eq!(s.pulls_of("payments-api").len(), 1);
+
+    // Merged: the next step, which starts from the merged default branch.
+    s.merge(&url);
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q", "resume", &run]);
+    let r = receipt_of(cmd, WAITING);
+    assert_eq!(r["run_id"], run.as_str());
+    assert_eq!(r["steps"][0]["change_request"]["state"], "merged");
+    let url = waiting_on(&r);
+    assert!(url.contains("/payments-api/pull/2"), "{url}");
+
+    // The same request again resumes the waiting run too (every face can do that).
+    s.merge(&url);
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let r = receipt_of(cmd, WAITING);
+    assert_eq!(r["run_id"], run.as_str());
+    s.merge(&waiting_on(&r));
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q", "resume", &run]);
+    let r = receipt_of(cmd, WAITING);
+    s.merge(&waiting_on(&r));
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q", "resume", &run]);
+    let done = receipt_of(cmd, 0);
+    assert_eq!(done["status"], "completed");
+    assert_eq!(done["steps"].as_array().unwrap().len(), 4);
+    assert_one_merged_pull_per_step(&s, "payments-api");
+    let waits = s
+        .audit()
+        .iter()
+        .filter(|r| r["event"]["outcome"] == "waiting")
+        .count();
+    assert_eq!(waits, 5, "every wait is audited");
+}
+
+#[test]
+fn a_pull_request_closed_without_merging_rejects_the_run_and_a_new_request_opens_a_new_one() {
+    let s = setup(false);
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let r = receipt_of(cmd, WAITING);
+    let url = waiting_on(&r);
+    let run = r["run_id"].as_str().unwrap().to_string();
+    let (repo, n) = pull_of(&url);
+    let closed = s.http(
+        "PATCH",
+        &format!("/api/v3/repos/acme/{repo}/pulls/{n}"),
+        r#"{"state": "closed"}"#,
+    );
+    assert_eq!(closed.status, 200);
+
+    let out = s.idp().args(["-q", "resume", &run]).output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("closed without merging") && err.contains(&url),
+        "{err}"
+    );
+    assert_eq!(s.runs()[0]["status"], "rejected");
+
+    // Rejected is final for that run; the request again starts a new run and a new review.
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let again = receipt_of(cmd, WAITING);
+    assert_ne!(again["run_id"], run.as_str());
+    assert_ne!(waiting_on(&again), url);
+    assert_eq!(s.pulls("payments-api").len(), 2);
+}
+
+#[test]
+fn a_forge_that_requires_an_approval_makes_the_run_wait_and_idp_merges_after_it() {
+    let s = setup(true);
+    // The GitOps repo exists already, with main protected by a required review.
+    let r = s.http(
+        "POST",
+        "/api/v3/orgs/acme/repos",
+        r#"{"name": "gitops", "auto_init": true, "private": true}"#,
+    );
+    assert_eq!(r.status, 201);
+    let r = s.http(
+        "PUT",
+        "/api/v3/repos/acme/gitops/branches/main/protection",
+        r#"{"required_pull_request_reviews": {"required_approving_review_count": 1}}"#,
+    );
+    assert_eq!(r.status, 200);
+
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let r = receipt_of(cmd, WAITING);
+    let run = r["run_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        r["steps"].as_array().unwrap().len(),
+        3,
+        "the service repo merged at once"
+    );
+    let mut url = waiting_on(&r);
+    assert!(url.contains("/gitops/pull/1"), "{url}");
+
+    for _ in 0..2 {
+        let (repo, n) = pull_of(&url);
+        let approve = s.forge.request(
+            REVIEWER,
+            "POST",
+            &format!("/api/v3/repos/acme/{repo}/pulls/{n}/reviews"),
+            r#"{"event": "APPROVE"}"#,
+        );
+        assert_eq!(approve.status, 200, "{approve:?}");
+        let mut cmd = s.idp();
+        cmd.args(["--json", "-q", "resume", &run]);
+        let out = cmd.output().unwrap();
+        let r = json_of(&out);
+        if r["status"] == "completed" {
+            assert_eq!(out.status.code(), Some(0));
+            assert_one_merged_pull_per_step(&s, "payments-api");
+            return;
+        }
+        assert_eq!(out.status.code(), Some(WAITING));
+        let next = waiting_on(&r);
+        assert_ne!(next, url, "idp merged the approved one and moved on");
+        url = next;
+    }
+    panic!("the run did not complete after two approvals");
+}
+
+impl Setup {
+    /// The forge's webhook deliveries so far.
+    fn deliveries(&self) -> Vec<serde_json::Value> {
+        self.http("GET", "/_forge/deliveries", "")
+            .json()
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// `idp webhook` with `delivery`'s headers and `body`.
+    fn feed(&self, delivery: &serde_json::Value, body: &str) -> Output {
+        let file = self.root.join("delivery-body.json");
+        std::fs::write(&file, body).unwrap();
+        let mut c = self.idp();
+        c.args(["--json", "-q", "webhook", "--body"]).arg(&file);
+        for (k, v) in delivery["headers"].as_object().unwrap() {
+            c.arg("--header")
+                .arg(format!("{k}: {}", v.as_str().unwrap()));
+        }
+        c.output().unwrap()
+    }
+}
+
+#[test]
+fn a_signed_webhook_resumes_the_run_waiting_on_a_merged_or_closed_pull_request() {
+    let s = setup(false);
+    let mut cmd = s.idp();
+    cmd.args(["--json", "-q"]).args(RUN);
+    let r = receipt_of(cmd, WAITING);
+    let run = r["run_id"].as_str().unwrap().to_string();
+    s.merge(&waiting_on(&r));
+    let merged = s.deliveries().pop().expect("the forge sent a delivery");
+    let body = merged["body"].as_str().unwrap();
+
+    // A body changed after signing is refused, audited, and resumes nothing.
+    let forged = s.feed(
+        &merged,
+        &body.replace("\"merged\":true", "\"merged\":false"),
+    );
+    assert_eq!(forged.status.code(), Some(3), "{forged:?}");
+    assert_eq!(s.runs()[0]["status"], "waiting");
+    assert!(s.audit().iter().any(|r| r["event"]["operation"] == "forge_webhook"
+        && r["event"]["decision"] == "deny"));
+
+    // The delivery as signed: the run goes on to the next step, which waits in turn.
+    let out = s.feed(&merged, body);
+    assert!(out.status.success(), "{out:?}");
+    let report = json_of(&out);
+    assert_eq!(report["event"]["event"], "pull_request.closed");
+    assert_eq!(report["event"]["merged"], true);
+    assert_eq!(report["runs"][0]["run_id"], run.as_str());
+    assert_eq!(report["runs"][0]["status"], "waiting");
+    let next = waiting_on(&report["runs"][0]["receipt"]);
+    assert!(next.contains("/payments-api/pull/2"), "{next}");
+    // The same delivery again (forges redeliver) resumes nothing twice.
+    let again = json_of(&s.feed(&merged, body));
+    assert_eq!(again["runs"][0]["status"], "waiting");
+    assert_eq!(s.pulls("payments-api").len(), 2);
+
+    // Closed without merging: the webhook ends the run as rejected.
+    let (repo, n) = pull_of(&next);
+    let closed = s.http(
+        "PATCH",
+        &format!("/api/v3/repos/acme/{repo}/pulls/{n}"),
+        r#"{"state": "closed"}"#,
+    );
+    assert_eq!(closed.status, 200);
+    let delivery = s.deliveries().pop().unwrap();
+    let report = json_of(&s.feed(&delivery, delivery["body"].as_str().unwrap()));
+    assert_eq!(report["event"]["merged"], false);
+    assert_eq!(report["runs"][0]["status"], "rejected");
+    assert_eq!(report["runs"][0]["error"]["kind"], "Conflict");
+    assert_eq!(s.runs()[0]["status"], "rejected");
+
+    // A ping (any event not about a pull request) is verified and changes nothing.
+    let ping = r#"{"zen":"Keep it logically awesome."}"#;
+    let sig = format!("sha256={}", hmac(WEBHOOK_SECRET, ping));
+    let ping_delivery =
+        serde_json::json!({"headers": {"x-github-event": "ping", "x-hub-signature-256": sig}});
+    let out = s.feed(&ping_delivery, ping);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_of(&out)["event"], serde_json::Value::Null);
+}
+
+/// HMAC-SHA-256 as hex, computed with Python's standard library (a third implementation).
+fn hmac(key: &str, msg: &str) -> String {
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import hmac,hashlib,sys; print(hmac.new(sys.argv[1].encode(), sys.argv[2].encode(), hashlib.sha256).hexdigest())",
+            key,
+            msg,
+        ])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

@@ -162,7 +162,8 @@ plain_args!(
     crate::policy::AuthzRequest,
     crate::platform::UpgradeRequest,
     crate::platform::insights::IngestRequest,
-    crate::platform::insights::InsightsQuery
+    crate::platform::insights::InsightsQuery,
+    crate::platform::webhooks::WebhookDelivery
 );
 
 /// Declares every call once: its variant, method name, argument type, result type, doc, and
@@ -259,6 +260,10 @@ calls! {
     /// Resumes an interrupted, failed or cancelled run; a completed run returns its receipt.
     Resume "resume" (RunArg) -> crate::Receipt =
         |p, who, a| p.resume(who, &a.run_id).await?;
+    /// A forge's webhook delivery (headers and raw body): verified with the configured secret;
+    /// a pull request merged or closed resumes the runs waiting on it.
+    ForgeWebhook "forge_webhook" (crate::platform::webhooks::WebhookDelivery) -> crate::platform::webhooks::WebhookReport =
+        |p, who, a| p.forge_webhook(who, &a).await?;
     /// Runs, newest first.
     Runs "runs" (ListArgs) -> Vec<crate::RunSummary> =
         |p, who, a| p.runs(who, a.service.as_deref(), a.limit.unwrap_or(20)).await?;

@@ -165,6 +165,12 @@ impl Platform {
         fn plan(&self, who: &Principal, op: Operation, req: &ServiceRequest) -> Plan;
         /// Resumes run `run_id`.
         fn resume(&self, who: &Principal, run_id: &str) -> Receipt;
+        /// Verifies a forge's webhook delivery; resumes the runs waiting on its pull request.
+        fn forge_webhook(
+            &self,
+            who: &Principal,
+            delivery: &crate::platform::webhooks::WebhookDelivery
+        ) -> crate::platform::webhooks::WebhookReport;
         /// Runs, newest first.
         fn runs(&self, who: &Principal, service: Option<&str>, limit: usize) -> Vec<RunSummary>;
         /// What idp created for `service`, and how to override each file safely.

@@ -379,6 +379,10 @@ pub struct ForgeConfig {
     /// Per-request timeout.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// The secret the forge signs webhook deliveries with (GitHub's `X-Hub-Signature-256`);
+    /// needed to feed deliveries to `Platform::forge_webhook`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<SecretRef>,
 }
 
 fn default_labels() -> Vec<String> {

@@ -76,6 +76,11 @@ pub fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
     )
 }
 
+/// Compares two byte strings in time that depends only on their lengths (signatures).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// A 32-byte secret kept in `path` as hex, readable by its owner only (mode 0600); created with
 /// fresh OS randomness if missing. Two processes creating it at once end up with the same key.
 pub fn load_or_create_key(path: &std::path::Path) -> crate::Result<[u8; 32]> {

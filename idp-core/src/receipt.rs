@@ -20,6 +20,12 @@ pub enum RunStatus {
     /// Left unfinished while a newer run of the service completed: never resumed, because it
     /// would write older values over newer ones.
     Superseded,
+    /// A change request is open for review (`auto_merge: false`, or the forge refused to merge
+    /// it: required reviews or checks). Once it is merged, `resume` (or the same request again)
+    /// goes on with the remaining steps.
+    Waiting,
+    /// A reviewer closed a change request without merging it: the run ends there.
+    Rejected,
 }
 
 impl RunStatus {
@@ -30,6 +36,8 @@ impl RunStatus {
             RunStatus::Failed => "failed",
             RunStatus::Cancelled => "cancelled",
             RunStatus::Superseded => "superseded",
+            RunStatus::Waiting => "waiting",
+            RunStatus::Rejected => "rejected",
         }
     }
 
@@ -39,6 +47,8 @@ impl RunStatus {
             "failed" => RunStatus::Failed,
             "cancelled" => RunStatus::Cancelled,
             "superseded" => RunStatus::Superseded,
+            "waiting" => RunStatus::Waiting,
+            "rejected" => RunStatus::Rejected,
             _ => RunStatus::Running,
         }
     }
@@ -54,6 +64,8 @@ pub enum ChangeRequestState {
     Open,
     /// Merged into the default branch.
     Merged,
+    /// Closed without merging: rejected in review.
+    Closed,
 }
 
 impl ChangeRequestState {
@@ -62,6 +74,7 @@ impl ChangeRequestState {
             ChangeRequestState::Pending => "pending",
             ChangeRequestState::Open => "open",
             ChangeRequestState::Merged => "merged",
+            ChangeRequestState::Closed => "closed",
         }
     }
 
@@ -69,6 +82,7 @@ impl ChangeRequestState {
         match s {
             "open" => ChangeRequestState::Open,
             "merged" => ChangeRequestState::Merged,
+            "closed" => ChangeRequestState::Closed,
             _ => ChangeRequestState::Pending,
         }
     }

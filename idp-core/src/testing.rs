@@ -466,6 +466,15 @@ where
     );
     ok(
         c,
+        s.finish_run("run-1", RunStatus::Waiting, None, None).await,
+    );
+    check!(
+        c,
+        ok(c, s.find_unfinished_run("key-a").await).is_some_and(|r| r.status == RunStatus::Waiting),
+        "a run waiting for a review is not found to resume"
+    );
+    ok(
+        c,
         s.finish_run("run-1", RunStatus::Superseded, None, None)
             .await,
     );

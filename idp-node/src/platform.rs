@@ -204,6 +204,10 @@ methods! {
     resume
         "args: api.IdpMethods['resume']['args'], options?: CallOptions"
         "Promise<api.IdpMethods['resume']['result']>";
+    #[doc = "A forge's webhook delivery (headers and raw body), verified with the configured secret: a pull request merged or closed resumes the runs waiting on it."]
+    forge_webhook
+        "args: api.IdpMethods['forge_webhook']['args'], options?: CallOptions"
+        "Promise<api.IdpMethods['forge_webhook']['result']>";
     #[doc = "Runs, newest first."]
     runs
         "args?: api.IdpMethods['runs']['args'], options?: CallOptions"

@@ -242,8 +242,13 @@ async fn reset_stats(State(f): State<Shared>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn deliveries(State(f): State<Shared>) -> Json<Vec<serde_json::Value>> {
+    Json(f.deliveries.lock().unwrap().clone())
+}
+
 pub fn routes() -> Router<Shared> {
     Router::new()
+        .route("/deliveries", get(deliveries))
         .route("/faults", get(list).post(add).delete(clear))
         .route("/stats", get(stats).delete(reset_stats))
 }

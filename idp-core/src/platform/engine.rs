@@ -66,15 +66,11 @@ struct Overlay {
     repos: HashSet<String>,
 }
 
-/// Branch of the change request a step opens. With auto-merge, one branch per step (merged at
-/// once); otherwise one branch per service, so that the open change requests of a service stack
-/// on each other instead of diverging from an empty default branch.
-fn branch_for(p: &Platform, service: &str, step: StepId) -> String {
-    if p.scm.auto_merges() {
-        format!("idp/{service}/{}", step.as_str().replace('_', "-"))
-    } else {
-        format!("idp/{service}")
-    }
+/// Branch of the change request a step opens: one per step. A step whose change request is not
+/// merged at once (a review) makes the run wait, so the next step always starts from a default
+/// branch that has the steps before it.
+fn branch_for(service: &str, step: StepId) -> String {
+    format!("idp/{service}/{}", step.as_str().replace('_', "-"))
 }
 
 /// Takes the service's lock from the state store (so it holds across processes and replicas),
@@ -125,13 +121,7 @@ async fn plan_step(
     if let Some(sp) = &stamp_path {
         paths.push(sp.clone());
     }
-    let branch = branch_for(p, &prep.service, step);
-    let read_branch = if !p.scm.auto_merges() && p.scm.branch_exists(&repo, &branch).await? {
-        Some(branch.as_str())
-    } else {
-        None
-    };
-    let mut current = p.scm.read_files(&repo, read_branch, &paths).await?;
+    let mut current = p.scm.read_files(&repo, None, &paths).await?;
     if let Some(o) = overlay {
         for (i, path) in paths.iter().enumerate() {
             if let Some(c) = o.files.get(&(repo.clone(), path.clone())) {
@@ -549,7 +539,7 @@ async fn apply_step(
     let cs = &plan.cs;
     let step = cs.step;
     let key = format!("{}:{step}", run.id);
-    let branch = branch_for(p, &prep.service, step);
+    let branch = branch_for(&prep.service, step);
     let mut cr: Option<ChangeRequestRecord> = None;
 
     if cs.has_changes() {
@@ -867,17 +857,18 @@ pub(crate) async fn execute(
         },
         other => other,
     };
-    let done: HashMap<StepId, StepReceipt> = match &resumed {
-        Some(r) => p
-            .state
-            .steps(&r.id)
-            .await?
-            .into_iter()
-            .filter(|s| s.status == RunStatus::Completed)
-            .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
-            .collect(),
-        None => HashMap::new(),
+    let recorded = match &resumed {
+        Some(r) => p.state.steps(&r.id).await?,
+        None => Vec::new(),
     };
+    // Every step this run started is its own: completed, waiting for a review, or cut short
+    // after its change request merged (a kill between the merge and the step's record).
+    let applied: std::collections::BTreeSet<StepId> = recorded.iter().map(|s| s.step).collect();
+    let done: HashMap<StepId, StepReceipt> = recorded
+        .into_iter()
+        .filter(|s| s.status == RunStatus::Completed)
+        .filter_map(|s| Some((s.step, serde_json::from_value(s.result?).ok()?)))
+        .collect();
     let remaining: Vec<StepId> = prep
         .steps
         .iter()
@@ -892,11 +883,10 @@ pub(crate) async fn execute(
     };
     if outcome.allowed() {
         let sets: Vec<ChangeSet> = plans.iter().map(|pl| pl.cs.clone()).collect();
-        // Steps this run already applied (before an interruption) are part of the same first
-        // deploy, not an earlier one.
-        let same_run: std::collections::BTreeSet<StepId> = done.keys().copied().collect();
+        // Steps this run already applied (before an interruption, or waiting for a review)
+        // are part of the same first deploy, not an earlier one.
         let checked =
-            policy_point::check_change_sets(p, who, &prep, &sets, false, &same_run).await?;
+            policy_point::check_change_sets(p, who, &prep, &sets, false, &applied).await?;
         outcome.decisions.extend(checked.decisions);
         outcome.violations.extend(checked.violations);
     }
@@ -1017,18 +1007,36 @@ pub(crate) async fn execute(
                 return Err(e);
             }
         };
+        // A change request left open (or closed) is not done: a resume looks at it again.
+        let review = result
+            .change_request
+            .as_ref()
+            .filter(|c| {
+                matches!(
+                    c.state,
+                    ChangeRequestState::Open | ChangeRequestState::Closed
+                )
+            })
+            .cloned();
         p.state
             .save_step(
                 &run.id,
                 &StepRecord {
                     step: *step,
-                    status: RunStatus::Completed,
+                    status: if review.is_some() {
+                        RunStatus::Waiting
+                    } else {
+                        RunStatus::Completed
+                    },
                     result: Some(serde_json::to_value(&result)?),
                 },
             )
             .await?;
         failpoint::hit(&format!("step:{step}:recorded"));
         steps.push(result);
+        if let Some(cr) = review {
+            return stop_for_review(p, who, &prep, &run, steps, &cr, &outcome).await;
+        }
     }
     let receipt = build_receipt(p, &prep, &run, steps);
     let mut ev = policy_point::service_event(&prep, op.as_str(), "completed", "allow");
@@ -1055,6 +1063,71 @@ pub(crate) async fn execute(
         )
         .await?;
     p.emit(&run.id, None, format!("run {} completed", run.id));
+    Ok(receipt)
+}
+
+/// Ends a run at a change request a person has to decide on. Open: the run waits (status
+/// `waiting`, the receipt lists the change request to review); once it is merged, `resume` or
+/// the same request again goes on from the next step. Closed without merging: the run is
+/// rejected, and the error says so.
+async fn stop_for_review(
+    p: &Platform,
+    who: &Principal,
+    prep: &Prepared,
+    run: &RunRecord,
+    steps: Vec<StepReceipt>,
+    cr: &ChangeRequestRef,
+    outcome: &PolicyOutcome,
+) -> Result<Receipt> {
+    let step = steps.last().map(|s| s.step);
+    let rejected = cr.state == ChangeRequestState::Closed;
+    let mut receipt = build_receipt(p, prep, run, steps);
+    receipt.status = if rejected {
+        RunStatus::Rejected
+    } else {
+        RunStatus::Waiting
+    };
+    let verb = if rejected { "rejected" } else { "waiting" };
+    let mut ev = policy_point::service_event(prep, &run.operation, verb, "allow");
+    ev.policies = outcome.policy_ids();
+    ev.correlation_id = run.id.clone();
+    ev.details = serde_json::json!({"step": step, "change_request": {"id": cr.id, "url": cr.url, "state": cr.state}});
+    policy_point::audit(p, &who.user, ev).await?;
+    if rejected {
+        let err = Error::conflict(format!(
+            "change request {} ({}) was closed without merging: run {} of {} for {} is rejected. \
+             Send the request again to open a new one",
+            cr.id, cr.url, run.id, run.operation, prep.service
+        ))
+        .with("run", run.id.clone())
+        .with("change_request", cr.url.clone())
+        .with_retryable(false);
+        p.state
+            .finish_run(
+                &run.id,
+                RunStatus::Rejected,
+                Some(&receipt.to_json()),
+                Some(&err.to_json()),
+            )
+            .await?;
+        p.emit(
+            &run.id,
+            step,
+            format!("run {} rejected: {} was closed", run.id, cr.url),
+        );
+        return Err(err);
+    }
+    p.state
+        .finish_run(&run.id, RunStatus::Waiting, Some(&receipt.to_json()), None)
+        .await?;
+    p.emit(
+        &run.id,
+        step,
+        format!(
+            "waiting for review: {}; once it is merged, `idp resume {}` goes on",
+            cr.url, run.id
+        ),
+    );
     Ok(receipt)
 }
 

@@ -23,6 +23,7 @@ mod service;
 mod source;
 mod upgrade;
 mod waivers;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

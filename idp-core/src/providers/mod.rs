@@ -59,6 +59,20 @@ pub struct ChangeRequestOutcome {
     pub committed: bool,
 }
 
+/// A forge's news about a change request, from a verified webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ForgeEvent {
+    /// The forge's event, e.g. `pull_request.closed`.
+    pub event: String,
+    pub repo: String,
+    /// The change request's web address.
+    pub url: String,
+    pub merged: bool,
+    pub closed: bool,
+    /// The change request keys the pull request carries (idp's runs and steps).
+    pub keys: Vec<String>,
+}
+
 /// Where repositories live. Implementations are idempotent: creating an existing repo, or
 /// submitting a change request key twice, is not an error and changes nothing. Every method that
 /// may wait on I/O is async; implementations that block (libgit2, a file system) do it off the
@@ -103,6 +117,23 @@ pub trait SourceControl: Send + Sync {
     fn default_branch(&self) -> &str;
     /// True when change requests are merged as soon as they are opened.
     fn auto_merges(&self) -> bool;
+
+    /// Verifies a webhook delivery (its signature, with the secret configured for the
+    /// provider) and reads what it says about a change request: `None` for events that are not
+    /// about one (a ping, a push). A delivery that fails verification is [`ErrorKind::Denied`].
+    ///
+    /// [`ErrorKind::Denied`]: crate::ErrorKind::Denied
+    fn parse_webhook(
+        &self,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Result<Option<ForgeEvent>> {
+        let _ = (headers, body);
+        Err(crate::Error::invalid(format!(
+            "source control `{}` takes no webhooks",
+            self.kind()
+        )))
+    }
 }
 
 /// Known `providers.source_control.kind` values.

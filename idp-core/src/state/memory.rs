@@ -71,7 +71,10 @@ impl StateStore for MemoryStateStore {
                     r.key == key
                         && matches!(
                             r.status,
-                            RunStatus::Running | RunStatus::Failed | RunStatus::Cancelled
+                            RunStatus::Running
+                                | RunStatus::Failed
+                                | RunStatus::Cancelled
+                                | RunStatus::Waiting
                         )
                 })
                 .cloned()

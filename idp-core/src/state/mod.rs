@@ -109,8 +109,8 @@ pub trait StateStore: Send + Sync {
 
     async fn create_run(&self, run: &RunRecord) -> Result<()>;
     async fn get_run(&self, id: &str) -> Result<Option<RunRecord>>;
-    /// The newest run with `key` that is running, failed or was cancelled (so the same request
-    /// again resumes it, and finds what it committed before the failure by its key).
+    /// The newest run with `key` that is running, failed, was cancelled or waits for a review
+    /// (so the same request again resumes it, and finds what it committed before by its key).
     async fn find_unfinished_run(&self, key: &str) -> Result<Option<RunRecord>>;
     /// Newest first.
     async fn list_runs(&self, service: Option<&str>, limit: usize) -> Result<Vec<RunRecord>>;

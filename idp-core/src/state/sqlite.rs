@@ -327,7 +327,7 @@ impl Db {
         self.with(|c| {
             c.query_row(
                 &format!(
-                    "SELECT {RUN_COLS} FROM runs WHERE key = ?1 AND status IN ('running', 'failed', 'cancelled') \
+                    "SELECT {RUN_COLS} FROM runs WHERE key = ?1 AND status IN ('running', 'failed', 'cancelled', 'waiting') \
                      ORDER BY created_at DESC, id DESC LIMIT 1"
                 ),
                 [key],

@@ -715,6 +715,81 @@ class Binding(Record):
         return self._data["sensitive"]  # type: ignore[no-any-return]
 
 
+class WebhookReport(Record):
+    """What a delivery did."""
+
+    __slots__ = ()
+
+    @property
+    def event(self) -> Optional[ForgeEvent]:
+        """What the forge said; `null` for events about no change request (ping, push)."""
+        v = self._data["event"]
+        return (None if v is None else ForgeEvent(v))
+
+    @property
+    def runs(self) -> List[ResumedRun]:
+        """The waiting runs the event resumed."""
+        v = self._data["runs"]
+        return [ResumedRun(x0) for x0 in v]
+
+
+class ForgeEvent(Record):
+    """A forge's news about a change request, from a verified webhook delivery."""
+
+    __slots__ = ()
+
+    @property
+    def event(self) -> str:
+        """The forge's event, e.g. `pull_request.closed`."""
+        return self._data["event"]  # type: ignore[no-any-return]
+
+    @property
+    def repo(self) -> str:
+        return self._data["repo"]  # type: ignore[no-any-return]
+
+    @property
+    def url(self) -> str:
+        """The change request's web address."""
+        return self._data["url"]  # type: ignore[no-any-return]
+
+    @property
+    def merged(self) -> bool:
+        return self._data["merged"]  # type: ignore[no-any-return]
+
+    @property
+    def closed(self) -> bool:
+        return self._data["closed"]  # type: ignore[no-any-return]
+
+    @property
+    def keys(self) -> List[str]:
+        """The change request keys the pull request carries (idp's runs and steps)."""
+        return self._data["keys"]  # type: ignore[no-any-return]
+
+
+class ResumedRun(Record):
+    """A run a webhook resumed, and where it is now."""
+
+    __slots__ = ()
+
+    @property
+    def run_id(self) -> str:
+        return self._data["run_id"]  # type: ignore[no-any-return]
+
+    @property
+    def status(self) -> RunStatus:
+        return self._data["status"]  # type: ignore[no-any-return]
+
+    @property
+    def receipt(self) -> Optional[Receipt]:
+        v = self._data["receipt"]
+        return (None if v is None else Receipt(v))
+
+    @property
+    def error(self) -> Any:
+        """The error that ended it (a rejected review, a policy that now denies)."""
+        return self._data["error"]  # type: ignore[no-any-return]
+
+
 class RunSummary(Record):
     """A run as listed by `runs`."""
 
@@ -2169,6 +2244,14 @@ class RunArg(Args):
 
 
 @dataclasses.dataclass
+class WebhookDelivery(Args):
+    """One webhook delivery as the forge sent it: its HTTP headers and its body, unparsed (the signature covers the exact bytes)."""
+
+    headers: Dict[str, str]
+    body: str
+
+
+@dataclasses.dataclass
 class ListArgs(Args):
     """Arguments of list methods (`runs`, `list_waivers`, `audit_list`)."""
 
@@ -2315,9 +2398,9 @@ StepId = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_obs
 
 Operation = Literal["bootstrap_service", "wire_ci", "provision_gitops", "attach_observability", "request_infra_resource", "run_golden_path"]
 
-RunStatus = Literal["running", "completed", "failed", "cancelled", "superseded"]
+RunStatus = Literal["running", "completed", "failed", "cancelled", "superseded", "waiting", "rejected"]
 
-ChangeRequestState = Literal["pending", "open", "merged"]
+ChangeRequestState = Literal["pending", "open", "merged", "closed"]
 
 Ownership = Literal["managed", "merged", "seeded"]
 
@@ -2357,6 +2440,7 @@ METHODS = (
     "plan",
     "explain",
     "resume",
+    "forge_webhook",
     "runs",
     "golden_paths",
     "check_golden_paths",
@@ -2509,6 +2593,19 @@ class Methods:
     ) -> Receipt:
         """Resumes an interrupted, failed or cancelled run; a completed run returns its receipt."""
         return self._invoke("resume", request, as_, progress, cancel, kwargs, lambda v: Receipt(v))  # type: ignore[attr-defined, no-any-return]
+
+    def forge_webhook(
+        self,
+        request: Optional[Union[WebhookDelivery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> WebhookReport:
+        """A forge's webhook delivery (headers and raw body): verified with the configured secret; a pull request merged or closed resumes the runs waiting on it."""
+        return self._invoke("forge_webhook", request, as_, progress, cancel, kwargs, lambda v: WebhookReport(v))  # type: ignore[attr-defined, no-any-return]
 
     def runs(
         self,
@@ -2897,6 +2994,19 @@ class AsyncMethods:
     ) -> Receipt:
         """Resumes an interrupted, failed or cancelled run; a completed run returns its receipt."""
         return await self._invoke("resume", request, as_, progress, cancel, kwargs, lambda v: Receipt(v))  # type: ignore[attr-defined, no-any-return]
+
+    async def forge_webhook(
+        self,
+        request: Optional[Union[WebhookDelivery, Any]] = None,
+        /,
+        *,
+        as_: Optional[Principal] = None,
+        progress: Optional[Callable[[Dict[str, Any]], None]] = None,
+        cancel: Any = None,
+        **kwargs: Any,
+    ) -> WebhookReport:
+        """A forge's webhook delivery (headers and raw body): verified with the configured secret; a pull request merged or closed resumes the runs waiting on it."""
+        return await self._invoke("forge_webhook", request, as_, progress, cancel, kwargs, lambda v: WebhookReport(v))  # type: ignore[attr-defined, no-any-return]
 
     async def runs(
         self,

@@ -278,11 +278,13 @@ async fn update_pull(
         if let Some(b) = body.body {
             p.body = b;
         }
+        let mut closing = false;
         match body.state.as_deref() {
             Some("closed") if p.state == "open" => {
                 p.state = "closed".into();
                 p.closed_at = Some(now());
                 p.closed_head = head;
+                closing = true;
             }
             Some("open") if p.state == "closed" && !p.merged => {
                 p.state = "open".into();
@@ -294,9 +296,24 @@ async fn update_pull(
         }
         p.updated_at = now();
         let p = p.clone();
-        pull_json(&f, m, git, &p)
+        let v = pull_json(&f, m, git, &p)?;
+        if closing {
+            f.deliver("pull_request", &event("closed", &f, m, &v));
+        }
+        Ok(v)
     })?;
     ok(StatusCode::OK, v)
+}
+
+/// A `pull_request` webhook payload, as GitHub shapes it.
+fn event(action: &str, f: &Shared, m: &Meta, pull: &Value) -> Value {
+    json!({
+        "action": action,
+        "number": pull["number"],
+        "pull_request": pull,
+        "repository": repo_json(f, m),
+        "sender": { "login": pull["user"]["login"] },
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -394,6 +411,9 @@ async fn merge_pull(
         p.merged_at = Some(t.clone());
         p.closed_at = Some(t.clone());
         p.updated_at = t;
+        let p = p.clone();
+        let pull = pull_json(&f, m, git, &p)?;
+        f.deliver("pull_request", &event("closed", &f, m, &pull));
         Ok(json!({ "sha": merged.to_string(), "merged": true, "message": "Pull Request successfully merged" }))
     })?;
     ok(StatusCode::OK, v)

@@ -16,10 +16,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::http::{self, Http, Reply, RetryPolicy};
-use super::{check_repo_name, has_key, key_marker, web_url};
+use super::{check_repo_name, has_key, key_marker, keys_in, web_url};
 use crate::config::{ForgeConfig, MergeMethod, SourceControlConfig};
 use crate::error::{Error, Result};
-use crate::providers::{ChangeRequestOutcome, ChangeRequestSpec, SourceControl};
+use crate::providers::{ChangeRequestOutcome, ChangeRequestSpec, ForgeEvent, SourceControl};
 use crate::receipt::ChangeRequestState;
 
 /// Blobs kept in memory by SHA (content-addressed, so never stale); cleared when full.
@@ -27,6 +27,7 @@ const BLOB_CACHE: usize = 4096;
 
 pub struct GitHub {
     http: Http,
+    webhook_secret: Option<crate::config::SecretRef>,
     owner: String,
     web: String,
     default_branch: String,
@@ -98,6 +99,7 @@ impl GitHub {
                 retry,
                 forge.concurrency,
             )?,
+            webhook_secret: forge.webhook_secret.clone(),
             owner: forge.owner.clone(),
             web: web_url(forge),
             default_branch: shared.default_branch.clone(),
@@ -303,6 +305,8 @@ impl GitHub {
             url: p.html_url.clone(),
             state: if p.merged {
                 ChangeRequestState::Merged
+            } else if p.state == "closed" {
+                ChangeRequestState::Closed
             } else {
                 ChangeRequestState::Open
             },
@@ -317,15 +321,8 @@ impl GitHub {
         mut p: Pull,
         committed: bool,
     ) -> Result<ChangeRequestOutcome> {
-        if !p.merged && p.state == "closed" {
-            return Err(Error::conflict(format!(
-                "pull request {} was closed without merging: the change was rejected; a new run opens a new one",
-                p.html_url
-            ))
-            .with("change_request", format!("{}/{}#{}", self.owner, spec.repo, p.number))
-            .with_retryable(false));
-        }
-        if !p.merged && self.auto_merge && !spec.hold {
+        // Closed without merging: rejected in review; the engine ends the run there.
+        if !p.merged && p.state == "open" && self.auto_merge && !spec.hold {
             let r = self
                 .http
                 .call(
@@ -569,21 +566,15 @@ impl SourceControl for GitHub {
         {
             return self.settle(spec, p, false).await;
         }
-        let on_branch = if self.auto_merge {
-            None
-        } else {
-            // Reviewed changes stack on the service's review branch, as local git's do.
-            self.head(&spec.repo, &spec.branch).await?
-        };
-        let base = match on_branch {
-            Some(b) => b,
-            None => self.head(&spec.repo, &self.default_branch).await?.ok_or_else(|| {
+        let base = self
+            .head(&spec.repo, &self.default_branch)
+            .await?
+            .ok_or_else(|| {
                 Error::not_found(format!(
                     "repository {}/{} has no branch {}: create it with idp, or push a first commit",
                     self.owner, spec.repo, self.default_branch
                 ))
-            })?,
-        };
+            })?;
         let base_tree = self.commit_tree(&spec.repo, &base).await?;
         let deletes = spec.files.iter().any(|(_, c)| c.is_none());
         let present: HashSet<String> = if deletes {
@@ -702,5 +693,52 @@ impl SourceControl for GitHub {
 
     fn auto_merges(&self) -> bool {
         self.auto_merge
+    }
+
+    fn parse_webhook(
+        &self,
+        headers: &std::collections::BTreeMap<String, String>,
+        body: &[u8],
+    ) -> Result<Option<ForgeEvent>> {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.trim())
+        };
+        let secret = self.webhook_secret.as_ref().ok_or_else(|| {
+            Error::invalid(
+                "providers.source_control.webhook_secret is not set: idp takes no unsigned webhooks",
+            )
+            .with("field", "providers.source_control.webhook_secret")
+        })?;
+        let want = crate::digest::hmac_sha256_hex(secret.resolve()?.expose().as_bytes(), body);
+        let given = header("x-hub-signature-256")
+            .and_then(|v| v.strip_prefix("sha256="))
+            .unwrap_or("");
+        if !crate::digest::constant_time_eq(given.as_bytes(), want.as_bytes()) {
+            return Err(Error::new(
+                crate::ErrorKind::Denied,
+                "the webhook delivery's X-Hub-Signature-256 does not match the configured secret",
+            ));
+        }
+        let event = header("x-github-event").unwrap_or("");
+        if event != "pull_request" {
+            return Ok(None);
+        }
+        let v: Value = serde_json::from_slice(body)
+            .map_err(|e| Error::invalid(format!("the webhook body is not JSON: {e}")))?;
+        let action = v["action"].as_str().unwrap_or("");
+        let pr = &v["pull_request"];
+        let body = pr["body"].as_str().unwrap_or("");
+        let keys = keys_in(body);
+        Ok(Some(ForgeEvent {
+            event: format!("pull_request.{action}"),
+            repo: v["repository"]["name"].as_str().unwrap_or("").to_string(),
+            url: pr["html_url"].as_str().unwrap_or("").to_string(),
+            merged: pr["merged"].as_bool().unwrap_or(false),
+            closed: action == "closed" || pr["state"] == "closed",
+            keys,
+        }))
     }
 }

@@ -16,9 +16,21 @@ pub(crate) fn key_marker(key: &str) -> String {
     format!("<!-- idp-change-request-key: {key} -->")
 }
 
+/// Every key whose marker `body` carries.
+pub(crate) fn keys_in(body: &str) -> Vec<String> {
+    body.lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<!-- idp-change-request-key: ")?
+                .strip_suffix(" -->")
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 /// Whether `body` carries `key`'s marker.
 pub(crate) fn has_key(body: &str, key: &str) -> bool {
-    body.lines().any(|l| l.trim() == key_marker(key))
+    keys_in(body).iter().any(|k| k == key)
 }
 
 /// The web address the API serves: `https://api.github.com` → `https://github.com`,
