@@ -135,6 +135,12 @@ export declare function methods(): Array<string>
 export interface PlatformOptions {
   /** The default principal of every call (see `CallOptions.as`). */
   as?: string | api.Principal
+  /**
+   * Forge tokens by host (`github.com`, `ghe.example:8443`), used when idp.yaml's
+   * `providers.source_control.token` is not set (the Backstage module passes its
+   * `integrations` credentials this way).
+   */
+  hostTokens?: Record<string, string>
 }
 
 /**

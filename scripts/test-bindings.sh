@@ -38,8 +38,9 @@ cargo build --quiet --workspace --bins $IDP_FEATURES
 # Private copies: another checkout sharing CARGO_TARGET_DIR may rebuild target/debug.
 mkdir -p "$TOOLS_DIR/bin"
 BIN_DIR="${CARGO_TARGET_DIR:-$ROOT/target}/${CARGO_BUILD_TARGET:+$CARGO_BUILD_TARGET/}debug"
-for b in idp idp-parity-rust; do cp "$BIN_DIR/$b" "$TOOLS_DIR/bin/$b"; done
-export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust"
+for b in idp idp-parity-rust idp-testforge; do cp "$BIN_DIR/$b" "$TOOLS_DIR/bin/$b"; done
+export IDP_CLI="$TOOLS_DIR/bin/idp" IDP_PARITY_RUST="$TOOLS_DIR/bin/idp-parity-rust" \
+  IDP_TESTFORGE="$TOOLS_DIR/bin/idp-testforge"
 
 step "node-source (docs/install.md): npm install /path/to/idp/idp-node in a fresh app builds it from this checkout"
 . scripts/doc-commands.sh

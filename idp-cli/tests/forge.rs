@@ -64,13 +64,17 @@ fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
 
 impl Setup {
     fn idp(&self) -> Command {
+        self.idp_as("user:default/alice")
+    }
+
+    fn idp_as(&self, user: &str) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_idp"));
         c.arg("--workspace")
             .arg(&self.ws)
             .arg("--platform")
             .arg(&self.platform)
             .arg("--as")
-            .arg("user:default/alice")
+            .arg(user)
             .env("IDP_GITHUB_TOKEN", TOKEN)
             .env("IDP_GITHUB_WEBHOOK_SECRET", WEBHOOK_SECRET)
             .env_remove("IDP_FAILPOINT");
@@ -753,4 +757,97 @@ fn hmac(key: &str, msg: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+impl Setup {
+    /// `idp upgrade ARGS` as the platform admin (upgrades are theirs to run).
+    fn upgrade(&self, args: &[&str]) -> Output {
+        self.idp_as("user:default/pat")
+            .args(["-q", "--json", "upgrade"])
+            .args(args)
+            .output()
+            .unwrap()
+    }
+}
+
+#[test]
+fn upgrades_arrive_as_pull_requests_and_one_with_conflicts_stays_open_with_the_markers() {
+    let s = setup(true);
+    for service in ["payments-api", "orders-api"] {
+        let out = s
+            .idp()
+            .args(["-q", "golden-path", "run", "--service", service])
+            .args(["--owner", "team-payments", "--version", "1.0.0"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    }
+    // The team edits the line 2.0.0 changes in one service, with git, through the forge.
+    let clone = s.clone("payments-api");
+    let docker = std::fs::read_to_string(clone.join("Dockerfile"))
+        .unwrap()
+        .replace("--retries=3", "--retries=5");
+    std::fs::write(clone.join("Dockerfile"), docker).unwrap();
+    let git = |args: &[&str]| {
+        let ok = Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@x", "-C"])
+            .arg(&clone)
+            .args(args)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["commit", "-qam", "more retries"]);
+    git(&["push", "-q", "origin", "main"]);
+
+    let clean = s.upgrade(&["orders-api"]);
+    assert_eq!(clean.status.code(), Some(0), "{clean:?}");
+    let clean = json_of(&clean);
+    assert_eq!(clean["status"], "upgraded");
+    for cr in clean["change_requests"].as_array().unwrap() {
+        assert_eq!(cr["state"], "merged", "{cr}");
+        assert!(cr["url"].as_str().unwrap().contains("/pull/"), "{cr}");
+    }
+
+    let conflicted = s.upgrade(&["payments-api"]);
+    assert_eq!(conflicted.status.code(), Some(4), "{conflicted:?}");
+    let conflicted = json_of(&conflicted);
+    assert_eq!(conflicted["status"], "conflicts");
+    let held = conflicted["change_requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["repo"] == "payments-api")
+        .expect("a pull request to the service repo")
+        .clone();
+    assert_eq!(held["state"], "open");
+    let (repo, n) = pull_of(held["url"].as_str().unwrap());
+    let pr = s
+        .http("GET", &format!("/api/v3/repos/acme/{repo}/pulls/{n}"), "")
+        .json();
+    assert_eq!(pr["merged"], false);
+    assert!(pr["body"].as_str().unwrap().contains("Dockerfile"), "{pr}");
+    let branch = pr["head"]["ref"].as_str().unwrap();
+    assert!(branch.starts_with("idp/payments-api/upgrade-"), "{branch}");
+    let raw = s.http(
+        "GET",
+        &format!("/acme/payments-api/raw/{branch}/Dockerfile"),
+        "",
+    );
+    assert!(
+        raw.body.contains("<<<<<<<") && raw.body.contains("--retries=5"),
+        "{}",
+        raw.body
+    );
+    // The team's main is untouched until someone resolves and merges.
+    let main = s.http("GET", "/acme/payments-api/raw/main/Dockerfile", "");
+    assert!(!main.body.contains("<<<<<<<"));
+    // Asking again changes nothing: the same pull request, still open (two of the golden
+    // path, one upgrade).
+    assert_eq!(
+        json_of(&s.upgrade(&["payments-api"]))["status"],
+        "conflicts"
+    );
+    assert_eq!(s.pulls("payments-api").len(), 3);
 }

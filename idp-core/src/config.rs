@@ -355,8 +355,11 @@ pub struct ForgeConfig {
     pub api_url: String,
     /// The organization or user that owns the repositories.
     pub owner: String,
-    /// A personal access token or an installation token (never written in idp.yaml).
-    pub token: SecretRef,
+    /// A personal access token or an installation token (never written in idp.yaml). When
+    /// absent, the host's token for the forge's host is used (`PlatformBuilder::host_token`:
+    /// a Backstage backend passes its `integrations` credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<SecretRef>,
     /// The forge's web address, when it is not derived from `api_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_url: Option<String>,

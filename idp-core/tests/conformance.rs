@@ -59,7 +59,7 @@ fn github_on(
     let idp_core::config::SourceControlProvider::Github(f) = &cfg.provider else {
         unreachable!()
     };
-    Arc::new(idp_core::providers::forge::GitHub::new(f, &cfg).unwrap())
+    Arc::new(idp_core::providers::forge::GitHub::new(f, &cfg, &Default::default()).unwrap())
 }
 
 #[cfg(feature = "github")]

@@ -43,6 +43,10 @@ pub struct PlatformOptions {
     /// The default principal of every call (see `CallOptions.as`).
     #[napi(js_name = "as", ts_type = "string | api.Principal")]
     pub principal: Option<Value>,
+    /// Forge tokens by host (`github.com`, `ghe.example:8443`), used when idp.yaml's
+    /// `providers.source_control.token` is not set (the Backstage module passes its
+    /// `integrations` credentials this way).
+    pub host_tokens: Option<std::collections::HashMap<String, String>>,
 }
 
 /// A call's result as a JS value. The core's JSON is serialized on a worker thread and parsed
@@ -82,17 +86,21 @@ pub struct Platform {
 
 fn open(
     env: &Env,
-    fut: impl std::future::Future<Output = idp_core::Result<idp_core::Platform>>,
+    mut builder: idp_core::platform::PlatformBuilder,
     options: Option<PlatformOptions>,
 ) -> Result<Platform> {
+    let (principal, tokens) = match options {
+        Some(o) => (o.principal, o.host_tokens.unwrap_or_default()),
+        None => (None, Default::default()),
+    };
+    for (host, token) in tokens {
+        builder = builder.host_token(host, idp_core::config::Secret::new(token));
+    }
     // Runs started from Node are counted as such in adoption insights (Backstage actions say
     // `face: 'backstage'` per call).
-    block_on(fut)
+    block_on(builder.build())
         .and_then(|inner| inner.with_face("node"))
-        .map(|inner| Platform {
-            inner,
-            principal: options.and_then(|o| o.principal),
-        })
+        .map(|inner| Platform { inner, principal })
         .map_err(|e| e.to_js_error(env))
 }
 
@@ -110,7 +118,7 @@ macro_rules! methods {
                 options: Option<PlatformOptions>,
             ) -> Result<Platform> {
                 let ws = workspace.unwrap_or_else(|| ".idp".into());
-                open(&env, idp_core::Platform::builtin(ws), options)
+                open(&env, idp_core::Platform::builder().workspace(ws), options)
             }
 
             /// The platform defined in folder `dir` (`idp.yaml`, `golden-paths/`, ...), with
@@ -123,7 +131,11 @@ macro_rules! methods {
                 options: Option<PlatformOptions>,
             ) -> Result<Platform> {
                 let ws = workspace.unwrap_or_else(|| ".idp".into());
-                open(&env, idp_core::Platform::from_dir(dir, ws), options)
+                open(
+                    &env,
+                    idp_core::Platform::builder().platform_dir(dir).workspace(ws),
+                    options,
+                )
             }
 
             /// Where repos, state and audit live.

@@ -43,4 +43,13 @@ function cliBinary() {
   throw new Error('the idp CLI is not built: run `cargo build -p idp-cli` or set IDP_CLI')
 }
 
-module.exports = { ALICE, PAT, MALLORY, REPO, tempDir, request, stable, camel, cliBinary }
+/** The test forge built from this repo (scripts/test-bindings.sh sets IDP_TESTFORGE). */
+function testforgeBinary() {
+  const target = process.env.CARGO_TARGET_DIR || path.join(REPO, 'target')
+  for (const c of [process.env.IDP_TESTFORGE, path.join(target, 'debug', 'idp-testforge')]) {
+    if (c && fs.existsSync(c)) return c
+  }
+  throw new Error('the test forge is not built: run `cargo build -p idp-testforge` or set IDP_TESTFORGE')
+}
+
+module.exports = { ALICE, PAT, MALLORY, REPO, tempDir, request, stable, camel, cliBinary, testforgeBinary }

@@ -41,3 +41,52 @@ def cli_binary() -> str:
         if candidate and os.path.isfile(candidate):
             return str(candidate)
     pytest.fail("the idp CLI is not built: run `cargo build -p idp-cli` or set IDP_CLI")
+
+
+FORGE_TOKEN = "py-forge-token"
+WEBHOOK_SECRET = "py-forge-webhook-secret"
+
+
+def testforge_binary() -> str:
+    """The test forge built from this repo (scripts/test-bindings.sh sets IDP_TESTFORGE)."""
+    for candidate in (
+        os.environ.get("IDP_TESTFORGE"),
+        os.path.join(os.environ.get("CARGO_TARGET_DIR", REPO / "target"), "debug", "idp-testforge"),
+    ):
+        if candidate and os.path.isfile(candidate):
+            return str(candidate)
+    pytest.fail("the test forge is not built: run `cargo build -p idp-testforge` or set IDP_TESTFORGE")
+
+
+@pytest.fixture
+def forge(tmp_path: Path):
+    """A test forge on a free loopback port (its base URL); stopped after the test."""
+    import subprocess
+
+    proc = subprocess.Popen(
+        [testforge_binary(), "--listen", "127.0.0.1:0", "--root", str(tmp_path / "forge"),
+         "--token", FORGE_TOKEN, "--webhook-secret", WEBHOOK_SECRET],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield proc.stdout.readline().strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def forge_platform_dir(tmp_path: Path, base: str, auto_merge: bool) -> Path:
+    """`idp init` with source control on the test forge at `base`."""
+    import subprocess
+
+    dest = tmp_path / "platform"
+    subprocess.run([cli_binary(), "init", str(dest)], check=True, capture_output=True)
+    yaml = (dest / "idp.yaml").read_text()
+    yaml = yaml.replace(
+        "    kind: local-git\n",
+        f"    kind: github\n    api_url: {base}/api/v3\n    owner: acme\n"
+        "    token: { env: IDP_GITHUB_TOKEN }\n    webhook_secret: { env: IDP_GITHUB_WEBHOOK_SECRET }\n",
+    ).replace("    auto_merge: true\n", f"    auto_merge: {'true' if auto_merge else 'false'}\n")
+    (dest / "idp.yaml").write_text(yaml)
+    return dest

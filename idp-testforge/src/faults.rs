@@ -59,6 +59,7 @@ fn one() -> u32 {
 pub struct Faults {
     queue: Mutex<Vec<Fault>>,
     stats: Mutex<BTreeMap<String, u64>>,
+    statuses: Mutex<BTreeMap<u16, u64>>,
     limit: Option<u64>,
     window: Duration,
     latency: Duration,
@@ -70,6 +71,7 @@ impl Faults {
         Faults {
             queue: Mutex::new(Vec::new()),
             stats: Mutex::new(BTreeMap::new()),
+            statuses: Mutex::new(BTreeMap::new()),
             limit: cfg.rate_limit,
             window: Duration::from_secs(cfg.rate_window_secs.max(1)),
             latency: Duration::from_millis(cfg.latency_ms),
@@ -110,6 +112,12 @@ impl Faults {
             .unwrap_or_default()
             .as_secs();
         Some((limit, limit.saturating_sub(e.2), reset, e.2 > limit))
+    }
+}
+
+impl Faults {
+    fn count_status(&self, status: u16) {
+        *self.statuses.lock().unwrap().entry(status).or_default() += 1;
     }
 }
 
@@ -156,6 +164,7 @@ pub async fn middleware(State(f): State<Shared>, req: Request, next: Next) -> Re
         None
     };
     if let Some((limit, _, reset, true)) = limited {
+        f.faults.count_status(403);
         let mut r = error(
             StatusCode::FORBIDDEN,
             format!("API rate limit exceeded for {login}."),
@@ -179,6 +188,7 @@ pub async fn middleware(State(f): State<Shared>, req: Request, next: Next) -> Re
                 } else {
                     "injected fault"
                 };
+                f.faults.count_status(status.as_u16());
                 let mut r = error(status, msg);
                 if let Some(s) = fault.retry_after {
                     r.headers_mut().insert("retry-after", HeaderValue::from(s));
@@ -193,6 +203,7 @@ pub async fn middleware(State(f): State<Shared>, req: Request, next: Next) -> Re
         drop(resp);
         drop_connection();
     }
+    f.faults.count_status(resp.status().as_u16());
     if let Some((limit, remaining, reset, _)) = limited {
         set_rate_headers(&mut resp, limit, remaining, reset);
     }
@@ -234,11 +245,13 @@ async fn clear(State(f): State<Shared>) -> StatusCode {
 async fn stats(State(f): State<Shared>) -> Json<serde_json::Value> {
     let s = f.faults.stats.lock().unwrap();
     let total: u64 = s.values().sum();
-    Json(serde_json::json!({ "total": total, "by_route": *s }))
+    let statuses = f.faults.statuses.lock().unwrap();
+    Json(serde_json::json!({ "total": total, "by_route": *s, "by_status": *statuses }))
 }
 
 async fn reset_stats(State(f): State<Shared>) -> StatusCode {
     f.faults.stats.lock().unwrap().clear();
+    f.faults.statuses.lock().unwrap().clear();
     StatusCode::NO_CONTENT
 }
 

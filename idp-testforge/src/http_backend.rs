@@ -35,27 +35,36 @@ pub async fn fallback(State(f): State<Shared>, req: Request) -> Response {
     crate::error(StatusCode::NOT_FOUND, "Not Found")
 }
 
+/// A file at a ref. A branch name may hold slashes (`idp/svc/step`), so each split of `rest`
+/// into ref and path is tried (git allows no branch that is a prefix folder of another).
 fn raw(f: &Shared, full: &str, rest: &str) -> Response {
-    let Some((reference, path)) = rest.split_once('/') else {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
-    };
+    let not_found = || (StatusCode::NOT_FOUND, "not found\n").into_response();
     let Ok(git) = f.store.git(full) else {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+        return not_found();
     };
-    let blob = git
-        .revparse_single(reference)
-        .and_then(|o| o.peel_to_tree())
-        .and_then(|t| t.get_path(std::path::Path::new(path)))
-        .and_then(|e| e.to_object(&git))
-        .and_then(|o| o.peel_to_blob());
-    match blob {
-        Ok(b) => (
-            [("content-type", "text/plain; charset=utf-8")],
-            b.content().to_vec(),
-        )
-            .into_response(),
-        Err(_) => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+    let parts: Vec<&str> = rest.split('/').collect();
+    for i in 1..parts.len() {
+        let (reference, path) = (parts[..i].join("/"), parts[i..].join("/"));
+        let Ok(tree) = git
+            .revparse_single(&reference)
+            .and_then(|o| o.peel_to_tree())
+        else {
+            continue;
+        };
+        let blob = tree
+            .get_path(std::path::Path::new(&path))
+            .and_then(|e| e.to_object(&git))
+            .and_then(|o| o.peel_to_blob());
+        return match blob {
+            Ok(b) => (
+                [("content-type", "text/plain; charset=utf-8")],
+                b.content().to_vec(),
+            )
+                .into_response(),
+            Err(_) => not_found(),
+        };
     }
+    not_found()
 }
 
 async fn git(f: Shared, req: Request, full: &str) -> Response {

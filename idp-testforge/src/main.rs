@@ -34,6 +34,9 @@ struct Args {
     /// Latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Signs webhook deliveries (X-Hub-Signature-256); they are kept at BASE/_forge/deliveries.
+    #[arg(long, env = "IDP_TESTFORGE_WEBHOOK_SECRET")]
+    webhook_secret: Option<String>,
 }
 
 fn main() {
@@ -52,6 +55,7 @@ fn main() {
     cfg.rate_limit = a.rate_limit;
     cfg.rate_window_secs = a.rate_window_secs;
     cfg.latency_ms = a.latency_ms;
+    cfg.webhook_secret = a.webhook_secret;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

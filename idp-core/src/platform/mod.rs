@@ -147,9 +147,18 @@ pub struct PlatformBuilder {
     state: Option<Arc<dyn StateStore>>,
     audit: Option<Arc<dyn AuditLog>>,
     clock: Option<Arc<dyn Clock>>,
+    host_tokens: std::collections::BTreeMap<String, crate::config::Secret>,
 }
 
 impl PlatformBuilder {
+    /// A token for the forge at `host` (`github.com`, `ghe.example:8443`), used when
+    /// `providers.source_control.token` is not set: how a host that already holds the forge's
+    /// credentials (Backstage's `integrations`) shares them without writing them anywhere.
+    pub fn host_token(mut self, host: impl Into<String>, token: crate::config::Secret) -> Self {
+        self.host_tokens.insert(host.into(), token);
+        self
+    }
+
     /// The platform defined by `files` (default: the built-in platform).
     pub fn definition(mut self, files: PlatformFiles) -> Self {
         self.files = Some(files);
@@ -221,7 +230,14 @@ impl PlatformBuilder {
         let providers = &def.config.providers;
         let scm = match self.scm {
             Some(p) => p,
-            None => crate::providers::source_control(&providers.source_control, &workspace).await?,
+            None => {
+                crate::providers::source_control(
+                    &providers.source_control,
+                    &workspace,
+                    &self.host_tokens,
+                )
+                .await?
+            }
         };
         let state = match self.state {
             Some(p) => p,

@@ -139,10 +139,12 @@ pub trait SourceControl: Send + Sync {
 /// Known `providers.source_control.kind` values.
 pub const SOURCE_CONTROL_KINDS: [&str; 2] = ["local-git", "github"];
 
-/// Builds the source-control provider `cfg` selects, with local repos under `workspace`.
+/// Builds the source-control provider `cfg` selects, with local repos under `workspace`, and
+/// `host_tokens` (forge host → token) for a forge whose `token` idp.yaml does not set.
 pub async fn source_control(
     cfg: &SourceControlConfig,
     workspace: &Path,
+    host_tokens: &std::collections::BTreeMap<String, crate::config::Secret>,
 ) -> Result<Arc<dyn SourceControl>> {
     match &cfg.provider {
         SourceControlProvider::LocalGit {} => Ok(Arc::new(LocalGit::new(
@@ -151,12 +153,17 @@ pub async fn source_control(
             cfg.auto_merge,
         )?)),
         #[cfg(feature = "github")]
-        SourceControlProvider::Github(forge) => Ok(Arc::new(forge::GitHub::new(forge, cfg)?)),
+        SourceControlProvider::Github(forge) => {
+            Ok(Arc::new(forge::GitHub::new(forge, cfg, host_tokens)?))
+        }
         #[cfg(not(feature = "github"))]
-        SourceControlProvider::Github(_) => Err(crate::Error::invalid(
-            "providers.source_control.kind `github` needs idp built with the `github` feature (the idp CLI and the Python and Node packages are)",
-        )
-        .with("field", "providers.source_control.kind")),
+        SourceControlProvider::Github(_) => {
+            let _ = host_tokens;
+            Err(crate::Error::invalid(
+                "providers.source_control.kind `github` needs idp built with the `github` feature (the idp CLI and the Python and Node packages are)",
+            )
+            .with("field", "providers.source_control.kind"))
+        }
     }
 }
 

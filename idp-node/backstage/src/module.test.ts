@@ -99,3 +99,54 @@ test('resolveConfigPath: the last config file that sets the value wins; defaults
     fs.rmSync(root, { recursive: true, force: true })
   }
 })
+
+test('a forge without a token in idp.yaml uses the backend\'s integrations.github token for its host', async () => {
+  const { spawn, execFileSync } = require('node:child_process')
+  const readline = require('node:readline')
+  const repo = path.resolve(__dirname, '..', '..', '..')
+  const target = process.env.CARGO_TARGET_DIR || path.join(repo, 'target')
+  const bin = (name: string, env: string) =>
+    [process.env[env], path.join(target, 'debug', name)].find((c) => c && fs.existsSync(c)) as string
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-forge-'))
+  const token = 'backstage-integration-token'
+  const forge = spawn(bin('idp-testforge', 'IDP_TESTFORGE'),
+    ['--listen', '127.0.0.1:0', '--root', path.join(root, 'forge'), '--token', token],
+    { stdio: ['ignore', 'pipe', 'inherit'] })
+  const added: any[] = []
+  let backend: any
+  try {
+    const base: string = (await new Promise((resolve) =>
+      readline.createInterface({ input: forge.stdout }).once('line', resolve))) as string
+    const platform = path.join(root, 'platform')
+    execFileSync(bin('idp', 'IDP_CLI'), ['init', platform])
+    const yamlFile = path.join(platform, 'idp.yaml')
+    fs.writeFileSync(yamlFile, fs.readFileSync(yamlFile, 'utf8').replace('    kind: local-git\n',
+      `    kind: github\n    api_url: ${base}/api/v3\n    owner: acme\n`))
+    backend = await startTestBackend({
+      extensionPoints: [[scaffolderActionsExtensionPoint, { addActions: (...a: any[]) => added.push(...a) }]],
+      features: [
+        Promise.resolve(module),
+        mockServices.rootConfig.factory({ data: {
+          idp: { platform, workspace: path.join(root, 'ws') },
+          integrations: { github: [
+            { host: 'github.com', token: 'not-this-one' },
+            { host: base.replace('http://', ''), apiBaseUrl: `${base}/api/v3`, token },
+          ] },
+        } }),
+      ],
+    })
+    const ctx = createMockActionContext({
+      input: { service: 'payments-api', owner: 'team-payments' },
+      user: { ref: 'user:default/alice' },
+    })
+    await added.find((a) => a.id === 'idp:bootstrap-service').handler(ctx)
+    const r = await fetch(`${base}/api/v3/repos/acme/payments-api/pulls?state=all`,
+      { headers: { authorization: `token ${token}` } })
+    const pulls = await r.json()
+    expect(pulls.map((p: any) => p.merged)).toEqual([true])
+  } finally {
+    await backend?.stop()
+    forge.kill()
+    fs.rmSync(root, { recursive: true, force: true })
+  }
+})

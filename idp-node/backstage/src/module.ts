@@ -4,11 +4,14 @@
 //     platform: ./platform     # a platform folder (`idp init`); default: the built-in platform
 //     workspace: ./.idp        # where repos, state and audit live; default: .idp
 //
-// Relative paths are relative to the config file that sets them.
+// Relative paths are relative to the config file that sets them. A forge in the platform's
+// idp.yaml (`kind: github`) without a `token` uses the backend's own `integrations.github`
+// token for that host, so an app configures its GitHub credentials once.
 import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import type { RootConfigService } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { Platform } from '@idp/node';
 import { createIdpActions } from './actions';
@@ -41,9 +44,10 @@ export const scaffolderModuleIdp = createBackendModule({
           workspaceValue ?? '.idp',
           { isDefault: workspaceValue === undefined },
         );
+        const options = { hostTokens: integrationTokens(config) };
         const platform = dir
-          ? Platform.fromDir(dir.path, workspace.path)
-          : Platform.builtin(workspace.path);
+          ? Platform.fromDir(dir.path, workspace.path, options)
+          : Platform.builtin(workspace.path, options);
         logger.info(
           `idp: platform ${dir ? `${dir.path} (${dir.from})` : 'built-in'}, ` +
             `workspace ${platform.workspace} (${workspace.from})`,
@@ -53,3 +57,17 @@ export const scaffolderModuleIdp = createBackendModule({
     });
   },
 });
+
+/**
+ * The backend's forge tokens by host, from `integrations.github` (`host`, `token`): idp uses the
+ * one for its forge's host when idp.yaml sets no token. GitHub App credentials (`apps`) are not
+ * read: give idp an installation token through idp.yaml's `token: { file: ... }` instead.
+ */
+export function integrationTokens(config: RootConfigService): Record<string, string> {
+  const tokens: Record<string, string> = {};
+  for (const entry of config.getOptionalConfigArray('integrations.github') ?? []) {
+    const token = entry.getOptionalString('token');
+    if (token) tokens[entry.getString('host')] = token;
+  }
+  return tokens;
+}

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::http::{self, Http, Reply, RetryPolicy};
 use super::{check_repo_name, has_key, key_marker, keys_in, web_url};
-use crate::config::{ForgeConfig, MergeMethod, SourceControlConfig};
+use crate::config::{ForgeConfig, MergeMethod, Secret, SourceControlConfig};
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestOutcome, ChangeRequestSpec, ForgeEvent, SourceControl};
 use crate::receipt::ChangeRequestState;
@@ -78,12 +78,52 @@ impl Pull {
     }
 }
 
+/// The host's token for the forge: by the web host (`github.com`), then the API's host
+/// (`api.github.com`), each with its port when it has one.
+fn host_token(
+    forge: &ForgeConfig,
+    tokens: &std::collections::BTreeMap<String, Secret>,
+) -> Result<Secret> {
+    let host = |url: &str| {
+        reqwest::Url::parse(url).ok().and_then(|u| {
+            let h = u.host_str()?.to_string();
+            Some(match u.port() {
+                Some(p) => format!("{h}:{p}"),
+                None => h,
+            })
+        })
+    };
+    let hosts: Vec<String> = [host(&web_url(forge)), host(&forge.api_url)]
+        .into_iter()
+        .flatten()
+        .collect();
+    hosts
+        .iter()
+        .find_map(|h| tokens.get(h).cloned())
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "providers.source_control.token is not set, and the host gave no token for {} \
+                 (Backstage: integrations.github[].token for that host)",
+                hosts.first().map(String::as_str).unwrap_or("the forge")
+            ))
+            .with("field", "providers.source_control.token")
+        })
+}
+
 impl GitHub {
-    /// A provider for `forge` (its token is read now, so a missing one fails at start).
-    pub fn new(forge: &ForgeConfig, shared: &SourceControlConfig) -> Result<GitHub> {
+    /// A provider for `forge` (its token is read now, so a missing one fails at start). With no
+    /// `token` in idp.yaml, the one `host_tokens` holds for the forge's host is used.
+    pub fn new(
+        forge: &ForgeConfig,
+        shared: &SourceControlConfig,
+        host_tokens: &std::collections::BTreeMap<String, Secret>,
+    ) -> Result<GitHub> {
         check_repo_name(&forge.owner)
             .map_err(|e| e.with("field", "providers.source_control.owner"))?;
-        let token = forge.token.resolve()?;
+        let token = match &forge.token {
+            Some(r) => r.resolve()?,
+            None => host_token(forge, host_tokens)?,
+        };
         let retry = RetryPolicy {
             attempts: forge.attempts.max(1),
             max_delay: Duration::from_secs(forge.max_retry_wait_secs),

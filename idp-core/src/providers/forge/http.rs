@@ -224,7 +224,7 @@ impl Http {
                 headers,
                 body,
             };
-            if let Some(wait) = self.retry_after(&reply) {
+            if let Some(wait) = self.retry_after(&reply, attempt) {
                 let why = format!("{} {}", status.as_u16(), reply.message());
                 if attempt >= self.retry.attempts {
                     return Err(self.gave_up(&endpoint, attempt, &why, Some(wait)));
@@ -249,8 +249,9 @@ impl Http {
         }
     }
 
-    /// How long to wait before retrying `reply`, or `None` when it is final.
-    fn retry_after(&self, reply: &Reply) -> Option<Duration> {
+    /// How long to wait before retrying `reply` (the `attempt`-th answer), or `None` when it is
+    /// final.
+    fn retry_after(&self, reply: &Reply, attempt: u32) -> Option<Duration> {
         let header = |name: &str| {
             reply
                 .headers
@@ -285,7 +286,7 @@ impl Http {
         if rate_limited && status == 403 {
             return Some(Duration::from_secs(60));
         }
-        Some(self.backoff(1))
+        Some(self.backoff(attempt))
     }
 
     /// Exponential backoff with full jitter for the `attempt`-th retry.
@@ -341,4 +342,120 @@ pub fn segment(s: &str) -> String {
 /// Percent-encodes a path, keeping its slashes.
 pub fn path(s: &str) -> String {
     s.split('/').map(segment).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http() -> Http {
+        let retry = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(1),
+            ..RetryPolicy::default()
+        };
+        Http::new(
+            "test",
+            "http://127.0.0.1:1",
+            &Secret::new("t"),
+            "token",
+            retry,
+            1,
+        )
+        .unwrap()
+    }
+
+    fn reply(status: u16, headers: &[(&str, &str)]) -> Reply {
+        let mut h = HeaderMap::new();
+        for (k, v) in headers {
+            h.insert(
+                reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        Reply {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: h,
+            body: Value::Null,
+        }
+    }
+
+    #[test]
+    fn backoff_grows_with_each_attempt_up_to_the_cap_with_full_jitter() {
+        let h = http();
+        let most = |attempt| (0..200).map(|_| h.backoff(attempt)).max().unwrap();
+        assert!(most(1) <= Duration::from_millis(100));
+        assert!(most(4) > Duration::from_millis(400), "{:?}", most(4));
+        assert!(most(4) <= Duration::from_millis(800));
+        assert!(most(20) <= Duration::from_secs(1), "capped at max_delay");
+        let r = reply(503, &[]);
+        assert!(
+            h.retry_after(&r, 4)
+                .is_some_and(|w| w <= Duration::from_millis(800))
+        );
+    }
+
+    #[test]
+    fn what_is_retried_and_how_long_it_waits() {
+        let h = http();
+        for final_status in [200, 201, 404, 409, 422, 405, 401] {
+            assert!(
+                h.retry_after(&reply(final_status, &[]), 1).is_none(),
+                "{final_status}"
+            );
+        }
+        // A plain 403 is a permission problem, not a rate limit.
+        assert!(h.retry_after(&reply(403, &[]), 1).is_none());
+        let wait = h
+            .retry_after(&reply(429, &[("retry-after", "3")]), 1)
+            .unwrap();
+        assert!(wait >= Duration::from_secs(3) && wait <= Duration::from_millis(3100));
+        let reset = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 30;
+        let wait = h
+            .retry_after(
+                &reply(
+                    403,
+                    &[
+                        ("x-ratelimit-remaining", "0"),
+                        ("x-ratelimit-reset", &reset.to_string()),
+                    ],
+                ),
+                1,
+            )
+            .unwrap();
+        assert!(
+            wait >= Duration::from_secs(29) && wait <= Duration::from_secs(31),
+            "{wait:?}"
+        );
+        assert!(h.retry_after(&reply(502, &[]), 1).is_some());
+    }
+
+    #[test]
+    fn a_token_goes_only_over_https_or_to_this_machine_and_debug_hides_it() {
+        let make = |url: &str| {
+            Http::new(
+                "t",
+                url,
+                &Secret::new("sekrit"),
+                "token",
+                RetryPolicy::default(),
+                1,
+            )
+        };
+        assert!(make("http://api.example.com").is_err());
+        assert!(make("ftp://localhost").is_err());
+        for ok in [
+            "https://api.github.com",
+            "http://127.0.0.1:9",
+            "http://[::1]:9",
+            "http://localhost",
+        ] {
+            let h = make(ok).unwrap();
+            assert!(!format!("{h:?}").contains("sekrit"));
+        }
+    }
 }
