@@ -55,7 +55,7 @@ EOF
 platform "$TMP/p1" 8
 forge DELETE /_forge/stats
 "$BIN/idp" --workspace "$TMP/ws1" --platform "$TMP/p1" --as user:default/alice -q \
-  golden-path run --service first-api --owner team-payments
+  golden-path run --service first-api --owner team-payments >/dev/null
 forge GET /_forge/stats > "$OUT/golden-path-requests.json"
 
 # 2. The fleet, once per concurrency (each on its own org's fresh repos).
@@ -66,7 +66,7 @@ for C in 1 8; do
   echo "creating $SERVICES services at 1.0.0 (concurrency $C; not timed)" >&2
   for i in $(seq -w 1 "$SERVICES"); do
     "$BIN/idp" --workspace "$WS" --platform "$TMP/p$C-fleet" --as user:default/alice -q \
-      golden-path run --service "svc-$i" --owner team-payments --version 1.0.0
+      golden-path run --service "svc-$i" --owner team-payments --version 1.0.0 >/dev/null
   done
   forge DELETE /_forge/stats
   forge DELETE /_forge/faults
