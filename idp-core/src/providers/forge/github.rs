@@ -150,11 +150,6 @@ impl GitHub {
         })
     }
 
-    /// Requests sent so far (for the benchmark's requests-per-golden-path figure).
-    pub fn requests(&self) -> u64 {
-        self.http.requests()
-    }
-
     fn repo_api(&self, repo: &str) -> Result<String> {
         check_repo_name(repo)?;
         Ok(format!(
@@ -429,8 +424,8 @@ impl GitHub {
     }
 
     /// Opens the pull request for `spec`, or adopts the open one GitHub already has for the
-    /// branch (a lost answer to our own request, or an earlier change request on a shared
-    /// review branch), adding this key to its body.
+    /// branch (a lost answer to our own request, or one a superseded run of the same step left
+    /// open), adding this key to its body.
     async fn open_pull(&self, spec: &ChangeRequestSpec) -> Result<Pull> {
         let base = self.repo_api(&spec.repo)?;
         let body = format!("{}\n\n{}\n", spec.body.trim_end(), key_marker(&spec.key));

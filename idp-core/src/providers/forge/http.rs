@@ -10,7 +10,6 @@
 //! come back. The token is sent in one header and appears nowhere else: not in URLs, errors or
 //! `Debug`.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -68,7 +67,6 @@ pub struct Http {
     auth: HeaderValue,
     retry: RetryPolicy,
     permits: tokio::sync::Semaphore,
-    requests: AtomicU64,
     provider: &'static str,
 }
 
@@ -145,14 +143,8 @@ impl Http {
             auth,
             retry,
             permits: tokio::sync::Semaphore::new(concurrency.max(1)),
-            requests: AtomicU64::new(0),
             provider,
         })
-    }
-
-    /// Requests sent so far, retries included.
-    pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
     }
 
     /// Sends `method path` (relative to the API root, query included) with an optional JSON
@@ -171,7 +163,6 @@ impl Http {
                     .acquire()
                     .await
                     .expect("the semaphore is never closed");
-                self.requests.fetch_add(1, Ordering::Relaxed);
                 let mut req = self
                     .client
                     .request(method.clone(), &url)
