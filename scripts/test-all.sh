@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of idp, from a clean clone on a fresh machine: installs what it needs (validators,
 # maturin, npm packages) under .ci/tools and the packages' own folders, then runs the Rust, CLI,
-# golden-path validation, Python, Node, Backstage, parity and example suites.
+# golden-path validation, test-forge conformance, Python, Node, Backstage, parity and example
+# suites.
 #
 # Usage: scripts/test-all.sh          (CARGO_TARGET_DIR and TOOLS_DIR are honoured)
 set -euo pipefail
@@ -45,6 +46,9 @@ assert r["status"] == "completed" and len(r["steps"]) == 4, r
 assert all(s["change_request"]["url"].startswith("tiny-forge://") for s in r["steps"]), r
 print("custom provider: the golden path ran through tiny-forge:", ", ".join(s["change_request"]["id"] for s in r["steps"]))
 '
+
+step "test forge: Octokit drives its GitHub API; every request and response checked against GitHub's OpenAPI description"
+bash scripts/test-testforge-openapi.sh
 
 step "bindings: Python, Node, Backstage, parity across the four faces, examples"
 bash scripts/test-bindings.sh

@@ -2,6 +2,10 @@
 //!
 //! - a GitHub-shaped REST API under `BASE/api/v3` (the subset idp's `github` provider uses, plus
 //!   reviews and branch protection for the tests);
+//! - a GitLab-shaped REST API (v4) under `BASE/api/v4` over the same repositories (pull requests
+//!   are its merge requests), the subset idp's `gitlab` provider uses (see `gitlab/mod.rs`);
+//! - a Gitea/Forgejo-shaped REST API (v1) under `BASE/api/v1` over the same repositories, the
+//!   subset idp's `gitea` provider uses (see `gitea/mod.rs`);
 //! - real bare repositories under `--root`, served over git smart HTTP by Debian's
 //!   `git http-backend` at `BASE/OWNER/REPO.git`, so any git client can clone and push;
 //! - real merges (merge commit, squash, fast-forward-only "rebase"), conflicts that make a pull
@@ -14,8 +18,11 @@
 //! State that git has no place for (pull requests, reviews, labels, protection) is kept in
 //! `forge.json` inside each bare repository, so a restarted forge finds its pull requests again.
 
+mod app;
 mod faults;
+mod gitea;
 mod github;
+mod gitlab;
 mod http_backend;
 mod store;
 
@@ -31,6 +38,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use base64::Engine as _;
 
+pub use app::App;
 pub use faults::{Fault, FaultKind};
 
 /// How a forge is started.
@@ -49,6 +57,10 @@ pub struct Config {
     pub latency_ms: u64,
     /// Signs webhook deliveries (`X-Hub-Signature-256`), kept at `GET /_forge/deliveries`.
     pub webhook_secret: Option<String>,
+    /// GitHub Apps, whose JWTs buy installation tokens.
+    pub apps: Vec<App>,
+    /// How long an installation token lasts (GitHub: an hour).
+    pub app_token_ttl_secs: u64,
 }
 
 impl Config {
@@ -60,6 +72,8 @@ impl Config {
             rate_window_secs: 3600,
             latency_ms: 0,
             webhook_secret: None,
+            apps: Vec::new(),
+            app_token_ttl_secs: 3600,
         }
     }
 }
@@ -71,6 +85,8 @@ pub(crate) struct Forge {
     pub faults: faults::Faults,
     /// Webhook deliveries, oldest first: `{"headers": {...}, "body": "..."}`.
     pub deliveries: std::sync::Mutex<Vec<serde_json::Value>>,
+    /// GitHub App installation tokens handed out.
+    pub issued: app::Issued,
 }
 
 pub(crate) type Shared = Arc<Forge>;
@@ -83,24 +99,37 @@ impl Forge {
     /// Records a webhook delivery as GitHub sends one: the event in `X-GitHub-Event`, the body
     /// signed with the secret in `X-Hub-Signature-256`.
     pub(crate) fn deliver(&self, event: &str, payload: &serde_json::Value) {
+        let body = payload.to_string();
+        self.record_delivery(|secret, n| {
+            serde_json::json!({
+                "headers": {
+                    "x-github-event": event,
+                    "x-github-delivery": format!("delivery-{}", n + 1),
+                    "x-hub-signature-256": format!("sha256={}", hmac_sha256_hex(secret.as_bytes(), body.as_bytes())),
+                    "content-type": "application/json",
+                },
+                "body": body,
+            })
+        });
+    }
+
+    /// Records the webhook delivery `make(secret, n)` makes (`{"headers": {...}, "body": "..."}`,
+    /// `n` the number recorded before it), when the forge has a webhook secret; every API shape
+    /// delivers through here.
+    pub(crate) fn record_delivery(&self, make: impl FnOnce(&str, usize) -> serde_json::Value) {
         let Some(secret) = &self.cfg.webhook_secret else {
             return;
         };
-        let body = payload.to_string();
         let mut d = self.deliveries.lock().unwrap();
-        let id = d.len() + 1;
-        d.push(serde_json::json!({
-            "headers": {
-                "x-github-event": event,
-                "x-github-delivery": format!("delivery-{id}"),
-                "x-hub-signature-256": format!("sha256={}", hmac_sha256_hex(secret.as_bytes(), body.as_bytes())),
-                "content-type": "application/json",
-            },
-            "body": body,
-        }));
+        let n = d.len();
+        d.push(make(secret, n));
     }
 
     fn login_for(&self, headers: &HeaderMap) -> Option<String> {
+        // GitLab's personal access token header.
+        if let Some(t) = headers.get("private-token") {
+            return self.token_login(t.to_str().ok()?.trim());
+        }
         let auth = headers.get("authorization")?.to_str().ok()?;
         let token = if let Some(t) = auth
             .strip_prefix("token ")
@@ -117,11 +146,50 @@ impl Forge {
             let s = String::from_utf8(raw).ok()?;
             s.split_once(':')?.1.to_string()
         };
+        self.token_login(&token)
+    }
+
+    /// Who a token acts as: a user, or a GitHub App's bot while its installation token lasts.
+    fn token_login(&self, token: &str) -> Option<String> {
         self.cfg
             .users
             .iter()
-            .find(|(_, t)| *t == token)
+            .find(|(_, t)| t == token)
             .map(|(l, _)| l.clone())
+            .or_else(|| self.issued.login(token))
+    }
+}
+
+/// A JSON answer: `v` with `status`, for any API shape's error type.
+pub(crate) fn ok<E>(status: StatusCode, v: serde_json::Value) -> Result<Response, E> {
+    Ok((status, axum::Json(v)).into_response())
+}
+
+/// A UUID (version 4 layout, `variant` its variant digit) from the first 32 hex digits of `hex`.
+pub(crate) fn uuid_from_hex(hex: &str, variant: char) -> String {
+    format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
+/// A request's body for a JSON extractor: a blank one is `{}`.
+pub(crate) async fn json_body_bytes<S: Send + Sync>(
+    req: Request,
+    state: &S,
+) -> Result<axum::body::Bytes, Response> {
+    use axum::extract::FromRequest as _;
+    let bytes = axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(axum::body::Bytes::from_static(b"{}"))
+    } else {
+        Ok(bytes)
     }
 }
 
@@ -141,13 +209,15 @@ async fn authenticate(State(f): State<Shared>, mut req: Request, next: Next) -> 
     let path = req.uri().path().to_string();
     let git = path.contains(".git/");
     let raw = path.contains("/raw/") && !path.starts_with("/api/");
+    // A GitHub App proves itself with a JWT, checked by the route.
+    let app_token = path.starts_with("/api/v3/app/installations/");
     match f.login_for(req.headers()) {
         Some(login) => {
             req.extensions_mut().insert(Login(login));
         }
         // Raw file reads are public, as a public repository's would be: Backstage's URL reader
         // fetches catalog files with no credentials.
-        None if raw => {}
+        None if raw || app_token => {}
         None if git => {
             let mut r = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
             r.headers_mut().insert(
@@ -164,7 +234,13 @@ async fn authenticate(State(f): State<Shared>, mut req: Request, next: Next) -> 
 /// The forge's routes, over `forge`.
 fn router(forge: Shared) -> Router {
     Router::new()
+        .route(
+            "/api/v3/app/installations/{id}/access_tokens",
+            axum::routing::post(app::access_token),
+        )
         .nest("/api/v3", github::routes())
+        .nest("/api/v1", gitea::routes())
+        .nest("/api/v4", gitlab::routes())
         .nest("/_forge", faults::routes())
         .fallback(any(http_backend::fallback))
         .layer(middleware::from_fn_with_state(
@@ -199,12 +275,28 @@ impl Running {
     /// over a socket: a client that shares no code with idp's. A dropped connection is
     /// `status: 0`.
     pub fn request(&self, token: &str, method: &str, path: &str, body: &str) -> Reply {
+        self.request_with(&format!("Authorization: token {token}"), method, path, body)
+    }
+
+    /// [`Running::request`] with GitLab's `PRIVATE-TOKEN: TOKEN` header.
+    pub fn request_private_token(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Reply {
+        self.request_with(&format!("PRIVATE-TOKEN: {token}"), method, path, body)
+    }
+
+    /// `METHOD path` with `auth` (a whole header line, `Name: value`) as the credentials.
+    pub fn request_with(&self, auth: &str, method: &str, path: &str, body: &str) -> Reply {
         use std::io::{Read, Write};
         let addr = self.base_url.trim_start_matches("http://");
         let mut s = std::net::TcpStream::connect(addr).expect("the forge listens");
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: token {token}\r\nAccept: application/vnd.github+json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}\r\nAccept: application/vnd.github+json\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("the request is sent");
@@ -287,6 +379,7 @@ pub async fn serve(
     let store = store::Store::open(&cfg.root).map_err(std::io::Error::other)?;
     let forge = Arc::new(Forge {
         deliveries: std::sync::Mutex::new(Vec::new()),
+        issued: app::Issued::default(),
         faults: faults::Faults::new(&cfg),
         cfg,
         base,
@@ -341,15 +434,8 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-            b"{}"
-        } else {
-            &bytes
-        };
-        let value: serde_json::Value = serde_json::from_slice(text)
+        let text = json_body_bytes(req, state).await?;
+        let value: serde_json::Value = serde_json::from_slice(&text)
             .map_err(|_| error(StatusCode::BAD_REQUEST, "Problems parsing JSON"))?;
         serde_json::from_value(value).map(JsonBody).map_err(|e| {
             error(
@@ -361,7 +447,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 }
 
 /// HMAC-SHA-256 (RFC 2104), written out here so the forge shares no code with idp's check.
-fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
+pub(crate) fn hmac_sha256_hex(key: &[u8], msg: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let mut k = [0u8; 64];
     if key.len() > 64 {

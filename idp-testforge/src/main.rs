@@ -10,7 +10,7 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(
     version,
-    about = "A test forge: GitHub-shaped REST over real git smart HTTP"
+    about = "A test forge: GitHub-, Gitea- and GitLab-shaped REST over real git smart HTTP"
 )]
 struct Args {
     /// Address to listen on (port 0: any free port).
@@ -37,6 +37,13 @@ struct Args {
     /// Signs webhook deliveries (X-Hub-Signature-256); they are kept at BASE/_forge/deliveries.
     #[arg(long, env = "IDP_TESTFORGE_WEBHOOK_SECRET")]
     webhook_secret: Option<String>,
+    /// A GitHub App, as APP_ID:INSTALLATION_ID:SLUG:PRIVATE_KEY_PEM_FILE (the forge keeps the
+    /// public half of the key; the installation's tokens act as SLUG[bot]).
+    #[arg(long = "app", value_name = "ID:INSTALLATION:SLUG:PEM")]
+    apps: Vec<String>,
+    /// How long an installation token lasts, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    app_token_ttl_secs: u64,
 }
 
 fn main() {
@@ -56,6 +63,30 @@ fn main() {
     cfg.rate_window_secs = a.rate_window_secs;
     cfg.latency_ms = a.latency_ms;
     cfg.webhook_secret = a.webhook_secret;
+    cfg.app_token_ttl_secs = a.app_token_ttl_secs;
+    for spec in &a.apps {
+        let app = (|| {
+            let mut it = spec.splitn(4, ':');
+            let (id, inst, slug, pem) = (it.next()?, it.next()?, it.next()?, it.next()?);
+            let pem = std::fs::read_to_string(pem).ok()?;
+            idp_testforge::App::from_private_key_pem(
+                id.parse().ok()?,
+                inst.parse().ok()?,
+                slug,
+                &pem,
+            )
+            .ok()
+        })();
+        match app {
+            Some(app) => cfg.apps.push(app),
+            None => {
+                eprintln!(
+                    "idp-testforge: --app takes ID:INSTALLATION:SLUG:PEM_FILE with a readable RSA key"
+                );
+                std::process::exit(2);
+            }
+        }
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

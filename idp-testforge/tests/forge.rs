@@ -5,43 +5,29 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
+use common::git;
 use idp_testforge::{Config, Running};
 use serde_json::json;
+
+mod common;
 
 const TOKEN: &str = "forge-test-token";
 const REVIEWER: &str = "reviewer-token";
 
 fn forge(dir: &Path) -> Running {
-    let mut cfg = Config::new(dir.join("root"), TOKEN);
-    cfg.users.push(("reviewer".into(), REVIEWER.into()));
-    idp_testforge::spawn(cfg).unwrap()
-}
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    common::forge(dir, TOKEN, REVIEWER, None)
 }
 
 fn api(f: &Running, method: &str, path: &str, body: serde_json::Value) -> idp_testforge::Reply {
-    let body = if body.is_null() {
-        String::new()
-    } else {
-        body.to_string()
-    };
-    f.request(TOKEN, method, &format!("/api/v3{path}"), &body)
+    f.request(
+        TOKEN,
+        method,
+        &format!("/api/v3{path}"),
+        &common::body_text(&body),
+    )
 }
 
-/// A repo with a README on main, cloned into `dir/work`; returns the clone.
+/// A repo with a README on main, cloned into `dir/work-NAME`; returns the clone.
 fn repo_with_clone(f: &Running, dir: &Path, name: &str) -> std::path::PathBuf {
     let r = api(
         f,
@@ -51,10 +37,7 @@ fn repo_with_clone(f: &Running, dir: &Path, name: &str) -> std::path::PathBuf {
     );
     assert_eq!(r.status, 201, "{r:?}");
     assert_eq!(r.json()["default_branch"], "main");
-    let work = dir.join(format!("work-{name}"));
-    let url = format!("{}/acme/{name}.git", f.git_base(TOKEN));
-    git(dir, &["clone", "-q", &url, work.to_str().unwrap()]);
-    work
+    common::clone(f, TOKEN, dir, name, &[])
 }
 
 /// Commits `content` to `path` on a new branch and pushes it.
@@ -517,4 +500,94 @@ fn faults_are_served_in_order_and_the_rate_limit_speaks_githubs_headers() {
     );
     let stats = f.request(TOKEN, "GET", "/_forge/stats", "").json();
     assert_eq!(stats["by_route"]["GET /api/v3/user"], 6);
+}
+
+/// The test-only GitHub App key idp's own tests use.
+fn app_key() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../idp-core/tests/fixtures/github-app-test-key.pem"),
+    )
+    .unwrap()
+}
+
+/// A JWT for `iss`, signed with the test key, written out here (not idp's code).
+fn app_jwt(iss: &str, iat: u64, exp: u64) -> String {
+    use base64::Engine as _;
+    let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+    let pem = app_key();
+    let body: String = pem
+        .split("-----BEGIN RSA PRIVATE KEY-----")
+        .nth(1)
+        .unwrap()
+        .split("-----END RSA PRIVATE KEY-----")
+        .next()
+        .unwrap()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    let key = ring::signature::RsaKeyPair::from_der(&der).unwrap();
+    let input = format!(
+        "{}.{}",
+        b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+        b64(json!({ "iss": iss, "iat": iat, "exp": exp })
+            .to_string()
+            .as_bytes())
+    );
+    let mut sig = vec![0; key.public().modulus_len()];
+    key.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        input.as_bytes(),
+        &mut sig,
+    )
+    .unwrap();
+    format!("{input}.{}", b64(&sig))
+}
+
+#[test]
+fn a_github_app_trades_its_jwt_for_an_installation_token_that_acts_as_its_bot_until_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = Config::new(dir.path().join("root"), TOKEN);
+    cfg.apps
+        .push(idp_testforge::App::from_private_key_pem(42, 7, "idp-app", &app_key()).unwrap());
+    cfg.app_token_ttl_secs = 1;
+    let f = idp_testforge::spawn(cfg).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mint = |jwt: &str, installation: u64| {
+        f.request_with(
+            &format!("Authorization: Bearer {jwt}"),
+            "POST",
+            &format!("/api/v3/app/installations/{installation}/access_tokens"),
+            "",
+        )
+    };
+
+    let r = mint(&app_jwt("42", now - 60, now + 540), 7);
+    assert_eq!(r.status, 201, "{r:?}");
+    let token = r.json()["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("ghs_"));
+    assert!(r.json()["expires_at"].is_string());
+    let me = f.request(&token, "GET", "/api/v3/user", "");
+    assert_eq!(me.json()["login"], "idp-app[bot]");
+
+    // Another installation, another app, an expired or overlong JWT, a forged signature.
+    assert_eq!(mint(&app_jwt("42", now - 60, now + 540), 8).status, 404);
+    assert_eq!(mint(&app_jwt("43", now - 60, now + 540), 7).status, 401);
+    assert_eq!(mint(&app_jwt("42", now - 700, now - 100), 7).status, 401);
+    assert_eq!(mint(&app_jwt("42", now, now + 3600), 7).status, 401);
+    let good = app_jwt("42", now - 60, now + 540);
+    let forged = format!("{}A", &good[..good.len() - 1]);
+    assert_eq!(mint(&forged, 7).status, 401);
+    assert_eq!(mint("not-a-jwt", 7).status, 401);
+
+    // The token lasts its time, then it is refused.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert_eq!(f.request(&token, "GET", "/api/v3/user", "").status, 401);
 }

@@ -271,7 +271,7 @@ fn signature(p: &Person) -> Result<git2::Signature<'static>, ApiError> {
     }
 }
 
-fn commit_json(f: &Shared, full: &str, c: &git2::Commit) -> Value {
+pub(super) fn commit_json(f: &Shared, full: &str, c: &git2::Commit) -> Value {
     let person = |s: git2::Signature| {
         let t = chrono::DateTime::from_timestamp(s.when().seconds(), 0).unwrap_or_default();
         json!({
@@ -485,6 +485,7 @@ async fn contents(
     State(f): State<Shared>,
     Path((o, r, path)): Path<(String, String, String)>,
     Query(q): Query<RefQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Api {
     let m = repo(&f, &o, &r)?;
     let full = m.full_name();
@@ -507,19 +508,29 @@ async fn contents(
         })?;
     let path = path.trim_end_matches('/');
     let entry = tree.get_path(FsPath::new(path))?;
-    let item = |name: &str, p: &str, e: &git2::TreeEntry| {
-        let kind = if e.kind() == Some(ObjectType::Tree) {
-            "dir"
+    let item = |name: &str, p: &str, e: &git2::TreeEntry| -> Result<Value, ApiError> {
+        let (kind, git_url, download_url, size) = if e.kind() == Some(ObjectType::Tree) {
+            let git_url = format!("{}/api/v3/repos/{full}/git/trees/{}", f.base, e.id());
+            ("dir", git_url, Value::Null, 0)
         } else {
-            "file"
+            let git_url = format!("{}/api/v3/repos/{full}/git/blobs/{}", f.base, e.id());
+            let download = json!(format!("{}/{full}/raw/{reference}/{p}", f.base));
+            ("file", git_url, download, git.find_blob(e.id())?.size())
         };
-        json!({
-            "type": kind, "name": name, "path": p, "sha": e.id().to_string(),
-            "url": format!("{}/api/v3/repos/{full}/contents/{p}?ref={reference}", f.base),
-            "html_url": format!("{}/{full}/blob/{reference}/{p}", f.base),
-            "git_url": format!("{}/api/v3/repos/{full}/git/blobs/{}", f.base, e.id()),
-            "download_url": format!("{}/{full}/raw/{reference}/{p}", f.base),
-        })
+        let url = format!(
+            "{}/api/v3/repos/{full}/contents/{p}?ref={reference}",
+            f.base
+        );
+        let html_url = format!(
+            "{}/{full}/{}/{reference}/{p}",
+            f.base,
+            if kind == "dir" { "tree" } else { "blob" }
+        );
+        Ok(json!({
+            "type": kind, "name": name, "path": p, "sha": e.id().to_string(), "size": size,
+            "url": url, "html_url": html_url, "git_url": git_url, "download_url": download_url,
+            "_links": { "self": url, "git": git_url, "html": html_url },
+        }))
     };
     if entry.kind() == Some(ObjectType::Tree) {
         let t = git.find_tree(entry.id())?;
@@ -527,16 +538,30 @@ async fn contents(
             .iter()
             .map(|e| {
                 let name = e.name().unwrap_or("");
-                let mut v = item(name, &format!("{path}/{name}"), &e);
-                v["size"] = json!(0);
-                v
+                item(name, &format!("{path}/{name}"), &e)
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         return ok(StatusCode::OK, Value::Array(list));
     }
     let blob = git.find_blob(entry.id())?;
-    let mut v = item(entry.name().unwrap_or(""), path, &entry);
-    v["size"] = json!(blob.size());
+    // `Accept: application/vnd.github.raw` (or `.v3.raw`): the file's bytes, as GitHub answers
+    // it (Backstage's GitHub URL reader reads catalog files so).
+    let raw = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("vnd.github.raw") || a.contains("vnd.github.v3.raw"));
+    if raw {
+        return Ok((
+            StatusCode::OK,
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.github.raw",
+            )],
+            blob.content().to_vec(),
+        )
+            .into_response());
+    }
+    let mut v = item(entry.name().unwrap_or(""), path, &entry)?;
     v["encoding"] = json!("base64");
     v["content"] = json!(b64(blob.content()));
     ok(StatusCode::OK, v)

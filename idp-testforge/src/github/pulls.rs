@@ -1,8 +1,6 @@
 //! Pull requests: open, list, merge (with conflicts and required reviews), close, reviews and
 //! labels.
 
-use std::collections::BTreeMap;
-
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::IntoResponse;
@@ -12,15 +10,12 @@ use git2::Repository;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Api, ApiError, ok, repo, repo_json, user_json};
+use super::{Api, ApiError, ok, repo, repo_json, stable_id, user_json};
 use crate::store::{Meta, Pull, Review, branch_head, now, trial_merge};
 use crate::{JsonBody, Login, Shared};
 
 fn find_pull(m: &Meta, n: u64) -> Result<usize, ApiError> {
-    m.pulls
-        .iter()
-        .position(|p| p.number == n)
-        .ok_or_else(ApiError::not_found)
+    m.pull_index(n).ok_or_else(ApiError::not_found)
 }
 
 /// Why a pull request cannot merge now, if it cannot: conflicts, or missing approvals.
@@ -38,14 +33,8 @@ fn blocker(m: &Meta, git: &Repository, p: &Pull) -> Result<Option<(bool, String)
         )));
     }
     if let Some(prot) = m.protection.get(&p.base) {
-        let head = head.to_string();
         // The latest review of each reviewer on the current head counts.
-        let mut latest: BTreeMap<&str, &str> = BTreeMap::new();
-        for r in p.reviews.iter().filter(|r| r.commit == head) {
-            latest.insert(&r.user, &r.state);
-        }
-        let approvals = latest.values().filter(|s| **s == "APPROVED").count() as u32;
-        if approvals < prot.required_approving_review_count {
+        if m.approvals_left(p, &head.to_string()) > 0 {
             return Ok(Some((
                 false,
                 format!(
@@ -63,13 +52,67 @@ fn blocker(m: &Meta, git: &Repository, p: &Pull) -> Result<Option<(bool, String)
     Ok(None)
 }
 
+/// Commits, additions, deletions and changed files of `head` over its merge base with `base`.
+fn pull_stats(git: &Repository, base: &str, head: &str) -> (usize, usize, usize, usize) {
+    let stats = || -> Result<(usize, usize, usize, usize), git2::Error> {
+        let (base, head) = (git2::Oid::from_str(base)?, git2::Oid::from_str(head)?);
+        let from = git.merge_base(base, head)?;
+        let mut walk = git.revwalk()?;
+        walk.push(head)?;
+        walk.hide(from)?;
+        let commits = walk.count();
+        let (old, new) = (
+            git.find_commit(from)?.tree()?,
+            git.find_commit(head)?.tree()?,
+        );
+        let s = git
+            .diff_tree_to_tree(Some(&old), Some(&new), None)?
+            .stats()?;
+        Ok((commits, s.insertions(), s.deletions(), s.files_changed()))
+    };
+    stats().unwrap_or_default()
+}
+
+/// A label as GitHub's `label` has it: as the repository defines it, else derived from its name.
+pub(super) fn label_json(f: &Shared, m: &Meta, name: &str) -> Value {
+    let defined = m.labels.iter().find(|l| l.name == name);
+    let id = defined.map_or_else(|| stable_id(name), |l| l.id);
+    let escaped: String = name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    json!({
+        "id": id,
+        "node_id": format!("LA_{id}"),
+        "url": format!("{}/api/v3/repos/{}/labels/{escaped}", f.base, m.full_name()),
+        "name": name,
+        "description": defined.map(|l| l.description.clone()).filter(|d| !d.is_empty()),
+        "color": defined.map_or_else(
+            || format!("{:06x}", id & 0xff_ffff),
+            |l| l.color.trim_start_matches('#').to_string(),
+        ),
+        "default": false,
+    })
+}
+
+/// How a user stands to a repository, for `author_association`: the forge's users all have
+/// write access.
+fn association(m: &Meta, login: &str) -> &'static str {
+    if login == m.owner {
+        "OWNER"
+    } else {
+        "COLLABORATOR"
+    }
+}
+
 fn pull_json(f: &Shared, m: &Meta, git: &Repository, p: &Pull) -> Result<Value, ApiError> {
     let full = m.full_name();
-    let head_sha = p
-        .closed_head
-        .clone()
-        .or_else(|| branch_head(git, &p.head).map(|o| o.to_string()))
-        .unwrap_or_default();
+    let head_sha = p.head_sha(git).unwrap_or_default();
     let base_sha = branch_head(git, &p.base)
         .map(|o| o.to_string())
         .unwrap_or_default();
@@ -82,39 +125,112 @@ fn pull_json(f: &Shared, m: &Meta, git: &Repository, p: &Pull) -> Result<Value, 
             Some((false, _)) => (json!(true), "blocked"),
         }
     };
+    // A merge or squash commit's first parent is the base the pull request was merged into.
+    let merged_into = p
+        .merge_commit_sha
+        .as_deref()
+        .filter(|s| *s != head_sha)
+        .and_then(|s| git2::Oid::from_str(s).ok())
+        .and_then(|o| git.find_commit(o).ok());
+    let stats_base = merged_into
+        .as_ref()
+        .and_then(|c| c.parent_id(0).ok())
+        .map_or(base_sha.clone(), |o| o.to_string());
+    let (commits, additions, deletions, changed_files) = pull_stats(git, &stats_base, &head_sha);
+    // Who merged it, as recorded; else the committer of the merge or squash commit (the forge
+    // signs those as the user who merged).
+    let merged_by = m
+        .merged_by
+        .get(&p.number)
+        .cloned()
+        .or_else(|| {
+            let c = merged_into.as_ref()?.committer();
+            Some(c.email().ok()?.strip_suffix("@forge.invalid")?.to_string())
+        })
+        .filter(|_| p.merged)
+        .map_or(Value::Null, |l| user_json(f, &l));
     let side = |branch: &str, sha: &str| {
         json!({
             "label": format!("{}:{branch}", m.owner),
             "ref": branch,
             "sha": sha,
-            "user": { "login": m.owner },
+            "user": user_json(f, &m.owner),
             "repo": repo_json(f, m),
         })
     };
-    Ok(json!({
+    let api = format!("{}/api/v3/repos/{full}", f.base);
+    let url = format!("{api}/pulls/{}", p.number);
+    let html_url = format!("{}/{full}/pull/{}", f.base, p.number);
+    let issue_url = format!("{api}/issues/{}", p.number);
+    let link = |href: &str| json!({ "href": href });
+    let mut v = json!({
         "id": p.id,
         "node_id": format!("PR_{}", p.id),
         "number": p.number,
         "state": p.state,
         "locked": false,
+        "active_lock_reason": null,
         "title": p.title,
         "body": p.body,
-        "user": user_json(&p.user),
-        "labels": p.labels.iter().map(|l| json!({ "name": l })).collect::<Vec<_>>(),
-        "html_url": format!("{}/{full}/pull/{}", f.base, p.number),
-        "url": format!("{}/api/v3/repos/{full}/pulls/{}", f.base, p.number),
+        "user": user_json(f, &p.user),
+        "author_association": association(m, &p.user),
+        "labels": p.labels.iter().map(|l| label_json(f, m, l)).collect::<Vec<_>>(),
+        "milestone": null,
+        "assignee": null,
+        "assignees": [],
+        "requested_reviewers": [],
+        "requested_teams": [],
         "head": side(&p.head, &head_sha),
         "base": side(&p.base, &base_sha),
         "merged": p.merged,
         "merged_at": p.merged_at,
+        "merged_by": merged_by,
         "closed_at": p.closed_at,
         "merge_commit_sha": p.merge_commit_sha,
         "mergeable": mergeable,
         "mergeable_state": state,
+        "rebaseable": mergeable,
+        "maintainer_can_modify": false,
+        "auto_merge": null,
         "draft": false,
+        "commits": commits,
+        "additions": additions,
+        "deletions": deletions,
+        "changed_files": changed_files,
+        "comments": 0,
+        "review_comments": 0,
         "created_at": p.created_at,
         "updated_at": p.updated_at,
-    }))
+    });
+    let links = json!({
+        "self": link(&url),
+        "html": link(&html_url),
+        "issue": link(&issue_url),
+        "comments": link(&format!("{issue_url}/comments")),
+        "review_comments": link(&format!("{url}/comments")),
+        "review_comment": link(&format!("{api}/pulls/comments{{/number}}")),
+        "commits": link(&format!("{url}/commits")),
+        "statuses": link(&format!("{api}/statuses/{head_sha}")),
+    });
+    for (key, value) in [
+        ("url", json!(url)),
+        ("html_url", json!(html_url)),
+        ("issue_url", json!(issue_url)),
+        ("diff_url", json!(format!("{html_url}.diff"))),
+        ("patch_url", json!(format!("{html_url}.patch"))),
+        ("commits_url", json!(format!("{url}/commits"))),
+        ("review_comments_url", json!(format!("{url}/comments"))),
+        (
+            "review_comment_url",
+            json!(format!("{api}/pulls/comments{{/number}}")),
+        ),
+        ("comments_url", json!(format!("{issue_url}/comments"))),
+        ("statuses_url", json!(format!("{api}/statuses/{head_sha}"))),
+        ("_links", links),
+    ] {
+        v[key] = value;
+    }
+    Ok(v)
 }
 
 #[derive(Deserialize)]
@@ -144,10 +260,7 @@ async fn create_pull(
                 "Validation Failed: head or base does not exist",
             ));
         };
-        if m.pulls
-            .iter()
-            .any(|p| p.state == "open" && p.head == head && p.base == body.base)
-        {
+        if m.open_pull_for(&head, &body.base).is_some() {
             return Err(ApiError::invalid(format!(
                 "A pull request already exists for {}:{head}.",
                 m.owner
@@ -159,28 +272,13 @@ async fn create_pull(
                 body.base
             )));
         }
-        let number = m.pulls.iter().map(|p| p.number).max().unwrap_or(0) + 1;
-        let t = now();
-        let p = Pull {
-            id: m.id * 100_000 + number,
-            number,
-            title: body.title.clone(),
-            body: body.body.clone().unwrap_or_default(),
-            user: l.0.clone(),
-            head: head.clone(),
-            base: body.base.clone(),
-            state: "open".into(),
-            merged: false,
-            merge_commit_sha: None,
-            closed_head: None,
-            labels: Vec::new(),
-            reviews: Vec::new(),
-            created_at: t.clone(),
-            updated_at: t,
-            closed_at: None,
-            merged_at: None,
-        };
-        m.pulls.push(p.clone());
+        let p = m.open_pull(
+            &l.0,
+            &head,
+            &body.base,
+            &body.title,
+            body.body.as_deref().unwrap_or(""),
+        );
         pull_json(&f, m, git, &p)
     })?;
     ok(StatusCode::CREATED, v)
@@ -239,6 +337,9 @@ async fn list_pulls(
         if let Some(h) = &q.head {
             next.push_str(&format!("&head={h}"));
         }
+        if let Some(b) = &q.base {
+            next.push_str(&format!("&base={b}"));
+        }
         if let Ok(v) = HeaderValue::from_str(&format!("<{next}>; rel=\"next\"")) {
             resp.headers_mut().insert("link", v);
         }
@@ -281,16 +382,10 @@ async fn update_pull(
         let mut closing = false;
         match body.state.as_deref() {
             Some("closed") if p.state == "open" => {
-                p.state = "closed".into();
-                p.closed_at = Some(now());
-                p.closed_head = head;
+                p.close(head);
                 closing = true;
             }
-            Some("open") if p.state == "closed" && !p.merged => {
-                p.state = "open".into();
-                p.closed_at = None;
-                p.closed_head = None;
-            }
+            Some("open") if p.state == "closed" => p.reopen(),
             Some("open") | Some("closed") | None => {}
             Some(other) => return Err(ApiError::invalid(format!("state {other} is invalid"))),
         }
@@ -312,7 +407,7 @@ fn event(action: &str, f: &Shared, m: &Meta, pull: &Value) -> Value {
         "number": pull["number"],
         "pull_request": pull,
         "repository": repo_json(f, m),
-        "sender": { "login": pull["user"]["login"] },
+        "sender": pull["user"],
     })
 }
 
@@ -402,16 +497,9 @@ async fn merge_pull(
             true,
             &format!("forge: merge #{n}"),
         )?;
-        let t = now();
-        let p = &mut m.pulls[i];
-        p.state = "closed".into();
-        p.merged = true;
-        p.merge_commit_sha = Some(merged.to_string());
-        p.closed_head = Some(head.to_string());
-        p.merged_at = Some(t.clone());
-        p.closed_at = Some(t.clone());
-        p.updated_at = t;
-        let p = p.clone();
+        m.pulls[i].record_merge(merged, head);
+        let p = m.pulls[i].clone();
+        m.merged_by.insert(n, l.0.clone());
         let pull = pull_json(&f, m, git, &p)?;
         f.deliver("pull_request", &event("closed", &f, m, &pull));
         Ok(json!({ "sha": merged.to_string(), "merged": true, "message": "Pull Request successfully merged" }))
@@ -437,8 +525,26 @@ struct NewReview {
     body: Option<String>,
 }
 
-fn review_json(r: &Review) -> Value {
-    json!({ "id": r.id, "user": user_json(&r.user), "state": r.state, "body": r.body, "commit_id": r.commit })
+fn review_json(f: &Shared, m: &Meta, n: u64, r: &Review) -> Value {
+    let pull_url = format!("{}/api/v3/repos/{}/pulls/{n}", f.base, m.full_name());
+    let html_url = format!(
+        "{}/{}/pull/{n}#pullrequestreview-{}",
+        f.base,
+        m.full_name(),
+        r.id
+    );
+    json!({
+        "id": r.id,
+        "node_id": format!("PRR_{}", r.id),
+        "user": user_json(f, &r.user),
+        "state": r.state,
+        "body": r.body,
+        "commit_id": r.commit,
+        "html_url": html_url,
+        "pull_request_url": pull_url,
+        "author_association": association(m, &r.user),
+        "_links": { "html": { "href": html_url }, "pull_request": { "href": pull_url } },
+    })
 }
 
 async fn create_review(
@@ -468,15 +574,8 @@ async fn create_review(
         let head = branch_head(git, &p.head)
             .map(|o| o.to_string())
             .unwrap_or_default();
-        let review = Review {
-            id: p.id * 1000 + p.reviews.len() as u64 + 1,
-            user: l.0.clone(),
-            state: state.into(),
-            body: body.body.clone().unwrap_or_default(),
-            commit: head,
-        };
-        p.reviews.push(review.clone());
-        Ok(review_json(&review))
+        let review = p.add_review(&l.0, state, body.body.as_deref().unwrap_or(""), head);
+        Ok(review_json(&f, m, n, &review))
     })?;
     ok(StatusCode::OK, v)
 }
@@ -489,7 +588,13 @@ async fn list_reviews(
     let i = find_pull(&m, n)?;
     ok(
         StatusCode::OK,
-        Value::Array(m.pulls[i].reviews.iter().map(review_json).collect()),
+        Value::Array(
+            m.pulls[i]
+                .reviews
+                .iter()
+                .map(|r| review_json(&f, &m, n, r))
+                .collect(),
+        ),
     )
 }
 
@@ -514,8 +619,9 @@ async fn add_labels(
                 p.labels.push(l);
             }
         }
+        let labels = p.labels.clone();
         Ok(Value::Array(
-            p.labels.iter().map(|l| json!({ "name": l })).collect(),
+            labels.iter().map(|l| label_json(&f, m, l)).collect(),
         ))
     })?;
     ok(StatusCode::OK, v)
@@ -530,7 +636,7 @@ async fn list_labels(State(f): State<Shared>, Path((o, r, n)): Path<(String, Str
             m.pulls[i]
                 .labels
                 .iter()
-                .map(|l| json!({ "name": l }))
+                .map(|l| label_json(&f, &m, l))
                 .collect(),
         ),
     )
