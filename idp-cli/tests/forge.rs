@@ -1,6 +1,8 @@
-//! The `idp` binary against a forge (`kind: github`) on the test forge: real HTTP, real git smart
-//! HTTP underneath. What idp did is checked with other clients: the git CLI (clone over HTTP)
-//! and plain HTTP requests to the forge's API.
+//! The `idp` binary against a forge (`kind: github`, `gitea`, `gitlab`) on the test forge: real
+//! HTTP, real git smart HTTP underneath. What idp did is checked with other clients: the git CLI
+//! (clone over HTTP) and plain HTTP requests to the forge's API. The test forge keeps one store
+//! behind its three API shapes, so what idp did through any of them is read back through the
+//! GitHub shape; what a person does (merge, close) goes through the kind's own API.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,6 +12,7 @@ const REVIEWER: &str = "cli-forge-reviewer";
 const WEBHOOK_SECRET: &str = "cli-forge-webhook-secret";
 
 struct Setup {
+    kind: &'static str,
     _dir: tempfile::TempDir,
     forge: idp_testforge::Running,
     platform: PathBuf,
@@ -17,19 +20,34 @@ struct Setup {
     root: PathBuf,
 }
 
-/// A test forge and a platform folder whose source control is that forge.
+/// A test forge and a platform folder whose source control is that forge (`kind: github`).
 fn setup(auto_merge: bool) -> Setup {
-    setup_with(auto_merge, 0, "")
+    setup_kind("github", auto_merge)
+}
+
+/// A test forge and a platform folder whose source control is that forge, as `kind`.
+fn setup_kind(kind: &'static str, auto_merge: bool) -> Setup {
+    setup_with(kind, auto_merge, 0, "")
 }
 
 /// A setup whose forge adds `latency_ms` to every request, with `extra` lines appended to
 /// `providers.source_control`.
-fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
+fn setup_with(kind: &'static str, auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
+    setup_forge(kind, auto_merge, extra, |cfg| cfg.latency_ms = latency_ms)
+}
+
+/// A setup whose forge's configuration `tweak` adjusts.
+fn setup_forge(
+    kind: &'static str,
+    auto_merge: bool,
+    extra: &str,
+    tweak: impl FnOnce(&mut idp_testforge::Config),
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = idp_testforge::Config::new(dir.path().join("forge"), TOKEN);
     cfg.users.push(("reviewer".into(), REVIEWER.into()));
     cfg.webhook_secret = Some(WEBHOOK_SECRET.into());
-    cfg.latency_ms = latency_ms;
+    tweak(&mut cfg);
     let forge = idp_testforge::spawn(cfg).unwrap();
     let platform = dir.path().join("platform");
     let out = Command::new(env!("CARGO_BIN_EXE_idp"))
@@ -43,17 +61,23 @@ fn setup_with(auto_merge: bool, latency_ms: u64, extra: &str) -> Setup {
         .replace(
             "    kind: local-git\n",
             &format!(
-                "    kind: github\n    api_url: {}\n    owner: acme\n    token: {{ env: IDP_GITHUB_TOKEN }}\n    webhook_secret: {{ env: IDP_GITHUB_WEBHOOK_SECRET }}\n{extra}",
-                forge.github_api()
+                "    kind: {kind}\n    api_url: {}/api/{}\n    owner: acme\n    token: {{ env: IDP_GITHUB_TOKEN }}\n    webhook_secret: {{ env: IDP_GITHUB_WEBHOOK_SECRET }}\n{extra}",
+                forge.base_url,
+                match kind {
+                    "github" => "v3",
+                    "gitea" => "v1",
+                    _ => "v4",
+                }
             ),
         )
         .replace(
             "    auto_merge: true\n",
             &format!("    auto_merge: {auto_merge}\n"),
         );
-    assert!(yaml.contains("kind: github"));
+    assert!(yaml.contains(&format!("kind: {kind}")));
     std::fs::write(platform.join("idp.yaml"), yaml).unwrap();
     Setup {
+        kind,
         ws: dir.path().join("ws"),
         root: dir.path().to_path_buf(),
         _dir: dir,
@@ -170,7 +194,22 @@ fn file(dir: &Path, path: &str) -> String {
 
 #[test]
 fn the_golden_path_lands_on_the_forge_as_merged_pull_requests_and_a_rerun_opens_none() {
-    let s = setup(true);
+    golden_path_and_infra_on("github");
+}
+
+#[test]
+fn on_gitea_the_golden_path_and_an_infra_request_land_as_merged_pull_requests() {
+    golden_path_and_infra_on("gitea");
+}
+
+#[test]
+fn on_gitlab_the_golden_path_and_an_infra_request_land_as_merged_merge_requests() {
+    golden_path_and_infra_on("gitlab");
+}
+
+/// The golden path, the same request again, and an infra request, through `kind`'s API.
+fn golden_path_and_infra_on(kind: &'static str) {
+    let s = setup_kind(kind, true);
     let out = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
     assert!(
         out.status.success(),
@@ -185,7 +224,8 @@ fn the_golden_path_lands_on_the_forge_as_merged_pull_requests_and_a_rerun_opens_
         assert_eq!(cr["state"], "merged", "{step}");
         let url = cr["url"].as_str().unwrap();
         assert!(
-            url.starts_with(&format!("{}/acme/", s.forge.base_url)) && url.contains("/pull/"),
+            url.starts_with(&format!("{}/acme/", s.forge.base_url))
+                && url.contains(s.review_path()),
             "{url}"
         );
     }
@@ -232,6 +272,29 @@ fn the_golden_path_lands_on_the_forge_as_merged_pull_requests_and_a_rerun_opens_
     assert_eq!(s.pulls("payments-api").len(), service.len());
     assert_eq!(s.pulls("gitops").len(), gitops.len());
     assert_eq!(json_of(&again)["steps"], receipt["steps"]);
+
+    // "I need a bucket for logs": one merged change request in the infra repo, per environment
+    // a module a team member finds in a clone.
+    let out = s
+        .idp_as("user:default/pat")
+        .args(["--json", "-q", "request-infra-resource", "--service"])
+        .args(["payments-api", "--intent", "bucket:logs"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let infra = json_of(&out);
+    assert_eq!(infra["status"], "completed", "{infra}");
+    for step in infra["steps"].as_array().unwrap() {
+        assert_eq!(step["change_request"]["state"], "merged", "{step}");
+    }
+    let pulls = s.pulls("infra");
+    assert!(!pulls.is_empty());
+    assert!(pulls.iter().all(|p| p["merged"] == true), "{pulls:?}");
+    let clone = s.clone("infra");
+    assert!(
+        file(&clone, "terraform/prod/payments-api/bucket-logs.tf").contains("aws:kms"),
+        "the prod module"
+    );
 }
 
 #[test]
@@ -324,7 +387,7 @@ fn five_hundreds_rate_limits_and_dropped_connections_are_survived_without_a_dupl
 
 #[test]
 fn a_storm_past_the_retry_budget_fails_retryably_and_a_resume_finishes_with_one_pull_per_step() {
-    let s = setup_with(true, 0, "    attempts: 3\n");
+    let s = setup_with("github", true, 0, "    attempts: 3\n");
     // Fine until the second step's pull request, then every call fails.
     s.faults(r#"[{"kind": "status", "status": 503, "path_contains": "/payments-api/git/trees", "count": 1000}]"#);
     let out = s.idp().args(["--json", "-q"]).args(RUN).output().unwrap();
@@ -411,8 +474,24 @@ impl Setup {
 
 #[test]
 fn a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_pull_per_step() {
+    killed_and_resumed_on("github");
+}
+
+#[test]
+fn on_gitea_a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_pull_per_step() {
+    killed_and_resumed_on("gitea");
+}
+
+#[test]
+fn on_gitlab_a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_request_per_step() {
+    killed_and_resumed_on("gitlab");
+}
+
+/// SIGKILL at random moments of eight runs on `kind`, each then resumed: one merged change
+/// request per step, every time.
+fn killed_and_resumed_on(kind: &'static str) {
     // 20 ms per request stretches a run's forge work to about a second.
-    let s = setup_with(true, 20, "");
+    let s = setup_with(kind, true, 20, "");
     let (mut reference, started) = s.start_run("payments-api");
     assert!(reference.wait().unwrap().success());
     let span = started.elapsed().as_millis() as u64;
@@ -476,22 +555,69 @@ fn a_cli_killed_at_random_moments_then_resumed_opens_exactly_one_pull_per_step()
 const WAITING: i32 = 10;
 
 impl Setup {
-    /// Merges `url`'s pull request as a person would, through the API.
+    /// Merges `url`'s pull (or merge) request as a person would, through the kind's API.
     fn merge(&self, url: &str) {
         let (repo, n) = pull_of(url);
-        let r = self.http(
-            "PUT",
-            &format!("/api/v3/repos/acme/{repo}/pulls/{n}/merge"),
-            "{}",
-        );
+        let r = match self.kind {
+            "github" => self.http(
+                "PUT",
+                &format!("/api/v3/repos/acme/{repo}/pulls/{n}/merge"),
+                "{}",
+            ),
+            "gitea" => self.http(
+                "POST",
+                &format!("/api/v1/repos/acme/{repo}/pulls/{n}/merge"),
+                r#"{"Do": "merge"}"#,
+            ),
+            _ => self.http(
+                "PUT",
+                &format!("/api/v4/projects/acme%2F{repo}/merge_requests/{n}/merge"),
+                "{}",
+            ),
+        };
         assert_eq!(r.status, 200, "{r:?}");
+    }
+
+    /// Closes `url`'s pull (or merge) request without merging, through the kind's API.
+    fn close(&self, url: &str) {
+        let (repo, n) = pull_of(url);
+        let r = match self.kind {
+            "github" => self.http(
+                "PATCH",
+                &format!("/api/v3/repos/acme/{repo}/pulls/{n}"),
+                r#"{"state": "closed"}"#,
+            ),
+            "gitea" => self.http(
+                "PATCH",
+                &format!("/api/v1/repos/acme/{repo}/pulls/{n}"),
+                r#"{"state": "closed"}"#,
+            ),
+            _ => self.http(
+                "PUT",
+                &format!("/api/v4/projects/acme%2F{repo}/merge_requests/{n}"),
+                r#"{"state_event": "close"}"#,
+            ),
+        };
+        assert!(r.status == 200 || r.status == 201, "{r:?}");
+    }
+
+    /// The path a change request's web URL has before its number.
+    fn review_path(&self) -> &'static str {
+        match self.kind {
+            "github" => "/pull/",
+            "gitea" => "/pulls/",
+            _ => "/-/merge_requests/",
+        }
     }
 }
 
-/// `(repo, number)` of a pull request's web URL.
+/// `(repo, number)` of a pull or merge request's web URL (`BASE/acme/REPO/pull/N`,
+/// `BASE/acme/REPO/pulls/N`, `BASE/acme/REPO/-/merge_requests/N`).
 fn pull_of(url: &str) -> (String, String) {
-    let parts: Vec<&str> = url.rsplit('/').collect();
-    (parts[2].to_string(), parts[0].to_string())
+    let rest = url.split("/acme/").nth(1).expect("a URL in acme");
+    let repo = rest.split('/').next().unwrap();
+    let n = url.rsplit('/').next().unwrap();
+    (repo.to_string(), n.to_string())
 }
 
 /// Runs `cmd`, which must exit `code`; its JSON receipt.
@@ -686,7 +812,23 @@ impl Setup {
 
 #[test]
 fn a_signed_webhook_resumes_the_run_waiting_on_a_merged_or_closed_pull_request() {
-    let s = setup(false);
+    webhooks_on("github");
+}
+
+#[test]
+fn on_gitea_a_signed_webhook_resumes_or_rejects_the_waiting_run() {
+    webhooks_on("gitea");
+}
+
+#[test]
+fn on_gitlab_a_webhook_with_the_secret_token_resumes_or_rejects_the_waiting_run() {
+    webhooks_on("gitlab");
+}
+
+/// Review as a state through `kind`'s webhooks: a merge resumes the waiting run, a close
+/// rejects it, a delivery that fails verification changes nothing.
+fn webhooks_on(kind: &'static str) {
+    let s = setup_kind(kind, false);
     let mut cmd = s.idp();
     cmd.args(["--json", "-q"]).args(RUN);
     let r = receipt_of(cmd, WAITING);
@@ -695,11 +837,20 @@ fn a_signed_webhook_resumes_the_run_waiting_on_a_merged_or_closed_pull_request()
     let merged = s.deliveries().pop().expect("the forge sent a delivery");
     let body = merged["body"].as_str().unwrap();
 
-    // A body changed after signing is refused, audited, and resumes nothing.
-    let forged = s.feed(
-        &merged,
-        &body.replace("\"merged\":true", "\"merged\":false"),
-    );
+    // A body changed after signing (GitLab signs nothing: a wrong token) is refused, audited,
+    // and resumes nothing.
+    let mut forged_delivery = merged.clone();
+    let forged_body = if kind == "gitlab" {
+        forged_delivery["headers"]["x-gitlab-token"] = "not-the-secret".into();
+        body.to_string()
+    } else {
+        let b = body
+            .replace("\"merged\":true", "\"merged\":false")
+            .replace("\"merged\": true", "\"merged\": false");
+        assert_ne!(b, body);
+        b
+    };
+    let forged = s.feed(&forged_delivery, &forged_body);
     assert_eq!(forged.status.code(), Some(3), "{forged:?}");
     assert_eq!(s.runs()[0]["status"], "waiting");
     assert!(s.audit().iter().any(|r| r["event"]["operation"] == "forge_webhook"
@@ -709,25 +860,27 @@ fn a_signed_webhook_resumes_the_run_waiting_on_a_merged_or_closed_pull_request()
     let out = s.feed(&merged, body);
     assert!(out.status.success(), "{out:?}");
     let report = json_of(&out);
-    assert_eq!(report["event"]["event"], "pull_request.closed");
+    let event = if kind == "gitlab" {
+        "merge_request.merge"
+    } else {
+        "pull_request.closed"
+    };
+    assert_eq!(report["event"]["event"], event);
     assert_eq!(report["event"]["merged"], true);
     assert_eq!(report["runs"][0]["run_id"], run.as_str());
     assert_eq!(report["runs"][0]["status"], "waiting");
     let next = waiting_on(&report["runs"][0]["receipt"]);
-    assert!(next.contains("/payments-api/pull/2"), "{next}");
+    assert!(
+        next.ends_with(&format!("/payments-api{}2", s.review_path())),
+        "{next}"
+    );
     // The same delivery again (forges redeliver) resumes nothing twice.
     let again = json_of(&s.feed(&merged, body));
     assert_eq!(again["runs"][0]["status"], "waiting");
     assert_eq!(s.pulls("payments-api").len(), 2);
 
     // Closed without merging: the webhook ends the run as rejected.
-    let (repo, n) = pull_of(&next);
-    let closed = s.http(
-        "PATCH",
-        &format!("/api/v3/repos/acme/{repo}/pulls/{n}"),
-        r#"{"state": "closed"}"#,
-    );
-    assert_eq!(closed.status, 200);
+    s.close(&next);
     let delivery = s.deliveries().pop().unwrap();
     let report = json_of(&s.feed(&delivery, delivery["body"].as_str().unwrap()));
     assert_eq!(report["event"]["merged"], false);
@@ -735,12 +888,20 @@ fn a_signed_webhook_resumes_the_run_waiting_on_a_merged_or_closed_pull_request()
     assert_eq!(report["runs"][0]["error"]["kind"], "Conflict");
     assert_eq!(s.runs()[0]["status"], "rejected");
 
-    // A ping (any event not about a pull request) is verified and changes nothing.
-    let ping = r#"{"zen":"Keep it logically awesome."}"#;
-    let sig = format!("sha256={}", hmac(WEBHOOK_SECRET, ping));
-    let ping_delivery =
-        serde_json::json!({"headers": {"x-github-event": "ping", "x-hub-signature-256": sig}});
-    let out = s.feed(&ping_delivery, ping);
+    // An event not about a pull request (a ping, a push) is verified and changes nothing.
+    let ping = r#"{"zen":"Keep it logically awesome.","object_kind":"push"}"#;
+    let headers = match kind {
+        "github" => serde_json::json!({
+            "x-github-event": "ping",
+            "x-hub-signature-256": format!("sha256={}", hmac(WEBHOOK_SECRET, ping)),
+        }),
+        "gitea" => serde_json::json!({
+            "x-gitea-event": "push",
+            "x-gitea-signature": hmac(WEBHOOK_SECRET, ping),
+        }),
+        _ => serde_json::json!({ "x-gitlab-event": "Push Hook", "x-gitlab-token": WEBHOOK_SECRET }),
+    };
+    let out = s.feed(&serde_json::json!({ "headers": headers }), ping);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(json_of(&out)["event"], serde_json::Value::Null);
 }
@@ -772,7 +933,23 @@ impl Setup {
 
 #[test]
 fn upgrades_arrive_as_pull_requests_and_one_with_conflicts_stays_open_with_the_markers() {
-    let s = setup(true);
+    upgrades_on("github");
+}
+
+#[test]
+fn on_gitea_upgrades_arrive_as_pull_requests_and_conflicts_stay_open() {
+    upgrades_on("gitea");
+}
+
+#[test]
+fn on_gitlab_upgrades_arrive_as_merge_requests_and_conflicts_stay_open() {
+    upgrades_on("gitlab");
+}
+
+/// A clean upgrade merged, and one that conflicts with a team's edit held open with git's
+/// markers on its branch, through `kind`'s API.
+fn upgrades_on(kind: &'static str) {
+    let s = setup_kind(kind, true);
     for service in ["payments-api", "orders-api"] {
         let out = s
             .idp()
@@ -807,7 +984,10 @@ fn upgrades_arrive_as_pull_requests_and_one_with_conflicts_stays_open_with_the_m
     assert_eq!(clean["status"], "upgraded");
     for cr in clean["change_requests"].as_array().unwrap() {
         assert_eq!(cr["state"], "merged", "{cr}");
-        assert!(cr["url"].as_str().unwrap().contains("/pull/"), "{cr}");
+        assert!(
+            cr["url"].as_str().unwrap().contains(s.review_path()),
+            "{cr}"
+        );
     }
 
     let conflicted = s.upgrade(&["payments-api"]);
@@ -850,4 +1030,77 @@ fn upgrades_arrive_as_pull_requests_and_one_with_conflicts_stays_open_with_the_m
         "conflicts"
     );
     assert_eq!(s.pulls("payments-api").len(), 3);
+}
+
+/// The test-only key of the GitHub App in these tests.
+fn app_key_file() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../idp-core/tests/fixtures/github-app-test-key.pem")
+}
+
+/// A setup whose idp acts as a GitHub App (app 42, installation `installation`) instead of a
+/// token.
+fn setup_app(installation: u64) -> Setup {
+    let pem = std::fs::read_to_string(app_key_file()).unwrap();
+    let s = setup_forge("github", true, "", |cfg| {
+        cfg.apps
+            .push(idp_testforge::App::from_private_key_pem(42, 7, "idp-app", &pem).unwrap())
+    });
+    let yaml = std::fs::read_to_string(s.platform.join("idp.yaml")).unwrap();
+    let yaml = yaml.replace(
+        "    token: { env: IDP_GITHUB_TOKEN }\n",
+        &format!(
+            "    app:\n      app_id: 42\n      installation_id: {installation}\n      private_key: {{ file: {} }}\n",
+            app_key_file().display()
+        ),
+    );
+    assert!(yaml.contains("app_id: 42"));
+    std::fs::write(s.platform.join("idp.yaml"), yaml).unwrap();
+    s
+}
+
+#[test]
+fn a_github_app_opens_the_pull_requests_as_its_bot_and_mints_a_new_token_when_one_is_refused() {
+    let s = setup_app(7);
+    // The forge refuses one request, as it would a revoked installation token.
+    s.faults(r#"[{"kind": "status", "status": 401, "path_contains": "/pulls", "method": "POST", "count": 1}]"#);
+    let out = s
+        .idp()
+        .env_remove("IDP_GITHUB_TOKEN")
+        .args(["--json", "-q"])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(json_of(&out)["status"], "completed");
+    let pulls = s.pulls("payments-api");
+    assert_eq!(pulls.len(), 2);
+    for p in &pulls {
+        assert_eq!(p["user"]["login"], "idp-app[bot]", "{p}");
+        assert_eq!(p["merged"], true);
+    }
+    let stats = s.http("GET", "/_forge/stats", "").json();
+    assert_eq!(
+        stats["by_route"]["POST /api/v3/app/installations/N/access_tokens"], 2,
+        "one token, and one more after the refusal: {stats}"
+    );
+
+    // An installation the app does not have: a clear error, no key material anywhere.
+    let s = setup_app(8);
+    let out = s
+        .idp()
+        .env_remove("IDP_GITHUB_TOKEN")
+        .args(["-q"])
+        .args(RUN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("providers.source_control.app"), "{err}");
+    let key = std::fs::read_to_string(app_key_file()).unwrap();
+    let key_line = key.lines().nth(3).unwrap();
+    let all = format!("{err}{}", serde_json::to_string(&s.audit()).unwrap());
+    assert!(
+        !all.contains(key_line) && !all.contains("eyJ"),
+        "key or JWT leaked: {all}"
+    );
 }

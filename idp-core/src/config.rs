@@ -323,8 +323,13 @@ pub enum SourceControlProvider {
     /// Bare git repositories under the workspace (`repos/`): the embedded default.
     LocalGit {},
     /// GitHub (github.com or GitHub Enterprise Server) over its REST API v3; needs idp built
-    /// with the `github` feature (the CLI and the bindings are).
+    /// with the `forges` feature (the CLI and the bindings are).
     Github(ForgeConfig),
+    /// GitLab (gitlab.com or self-managed) over its REST API v4, with merge requests; `owner`
+    /// is a group path (`acme` or `acme/services`) or a user.
+    Gitlab(ForgeConfig),
+    /// Gitea or Forgejo over its REST API v1.
+    Gitea(ForgeConfig),
 }
 
 impl SourceControlProvider {
@@ -333,17 +338,20 @@ impl SourceControlProvider {
         match self {
             SourceControlProvider::LocalGit {} => "local-git",
             SourceControlProvider::Github(_) => "github",
+            SourceControlProvider::Gitlab(_) => "gitlab",
+            SourceControlProvider::Gitea(_) => "gitea",
         }
     }
 }
 
-/// Where a forge is and how idp works with it (`kind: github`).
+/// Where a forge is and how idp works with it (`kind: github`, `gitlab` or `gitea`).
 ///
 /// ```yaml
 /// providers:
 ///   source_control:
 ///     kind: github
-///     api_url: https://api.github.com   # GitHub Enterprise: https://HOST/api/v3
+///     api_url: https://api.github.com   # GitHub Enterprise: https://HOST/api/v3,
+///                                       # GitLab: https://HOST/api/v4, Gitea: https://HOST/api/v1
 ///     owner: acme                       # the organization (or user) the repos live in
 ///     token: { env: IDP_GITHUB_TOKEN }  # or { file: /run/secrets/github-token }
 ///     auto_merge: true
@@ -353,13 +361,18 @@ impl SourceControlProvider {
 pub struct ForgeConfig {
     /// The API root.
     pub api_url: String,
-    /// The organization or user that owns the repositories.
+    /// The organization, group (GitLab: a path such as `acme/services`) or user that owns the
+    /// repositories.
     pub owner: String,
     /// A personal access token or an installation token (never written in idp.yaml). When
     /// absent, the host's token for the forge's host is used (`PlatformBuilder::host_token`:
     /// a Backstage backend passes its `integrations` credentials).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<SecretRef>,
+    /// A GitHub App instead of a token (`kind: github`): idp mints the app installation's
+    /// tokens itself and renews them before they expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<GitHubApp>,
     /// The forge's web address, when it is not derived from `api_url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_url: Option<String>,
@@ -382,10 +395,28 @@ pub struct ForgeConfig {
     /// Per-request timeout.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
-    /// The secret the forge signs webhook deliveries with (GitHub's `X-Hub-Signature-256`);
-    /// needed to feed deliveries to `Platform::forge_webhook`.
+    /// The secret the forge signs webhook deliveries with (GitHub's `X-Hub-Signature-256`,
+    /// Gitea's and Forgejo's `X-Gitea-Signature`) or sends with them (GitLab's
+    /// `X-Gitlab-Token`); needed to feed deliveries to `Platform::forge_webhook`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_secret: Option<SecretRef>,
+}
+
+/// `app:` a GitHub App that acts for idp (`kind: github`).
+///
+/// ```yaml
+/// app:
+///   app_id: 123456
+///   installation_id: 7890123            # the app's installation in the organization
+///   private_key: { file: /run/secrets/github-app.pem }
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitHubApp {
+    pub app_id: u64,
+    pub installation_id: u64,
+    /// The app's private key (PEM), never written in idp.yaml.
+    pub private_key: SecretRef,
 }
 
 fn default_labels() -> Vec<String> {

@@ -41,28 +41,33 @@ async fn memory_keeps_the_source_control_contract() {
     .await;
 }
 
-/// A GitHub provider on the test forge (real HTTP, real git underneath), with `auto_merge`.
-#[cfg(feature = "github")]
-fn github_on(
+/// A forge provider of `kind` on the test forge (real HTTP, real git underneath).
+#[cfg(feature = "forges")]
+fn forge_on(
+    kind: &str,
     forge: &idp_testforge::Running,
     token_file: &std::path::Path,
     auto_merge: bool,
 ) -> Arc<dyn SourceControl> {
+    let api = match kind {
+        "github" => forge.github_api(),
+        "gitea" => format!("{}/api/v1", forge.base_url),
+        _ => format!("{}/api/v4", forge.base_url),
+    };
     let cfg: idp_core::config::SourceControlConfig = serde_json::from_value(serde_json::json!({
-        "kind": "github",
-        "api_url": forge.github_api(),
+        "kind": kind,
+        "api_url": api,
         "owner": "acme",
         "token": { "file": token_file },
         "auto_merge": auto_merge,
     }))
     .unwrap();
-    let idp_core::config::SourceControlProvider::Github(f) = &cfg.provider else {
-        unreachable!()
-    };
-    Arc::new(idp_core::providers::forge::GitHub::new(f, &cfg, &Default::default()).unwrap())
+    idp_core::providers::forge::provider(&cfg, &Default::default())
+        .expect("a forge kind")
+        .unwrap()
 }
 
-#[cfg(feature = "github")]
+#[cfg(feature = "forges")]
 fn test_forge(dir: &std::path::Path) -> (idp_testforge::Running, std::path::PathBuf) {
     let token = dir.join("token");
     std::fs::write(&token, "contract-token\n").unwrap();
@@ -74,28 +79,51 @@ fn test_forge(dir: &std::path::Path) -> (idp_testforge::Running, std::path::Path
     (forge, token)
 }
 
-#[cfg(feature = "github")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn github_keeps_the_source_control_contract() {
+#[cfg(feature = "forges")]
+async fn forge_contract(kind: &str, auto_merge: bool) {
     let dir = tempfile::tempdir().unwrap();
     let (forge, token) = test_forge(dir.path());
     source_control_contract(|| {
-        let scm = github_on(&forge, &token, true);
+        let scm = forge_on(kind, &forge, &token, auto_merge);
         async move { scm }
     })
     .await;
 }
 
-#[cfg(feature = "github")]
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn github_keeps_the_source_control_contract() {
+    forge_contract("github", true).await;
+}
+
+#[cfg(feature = "forges")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_without_auto_merge_keeps_the_source_control_contract() {
-    let dir = tempfile::tempdir().unwrap();
-    let (forge, token) = test_forge(dir.path());
-    source_control_contract(|| {
-        let scm = github_on(&forge, &token, false);
-        async move { scm }
-    })
-    .await;
+    forge_contract("github", false).await;
+}
+
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitea_keeps_the_source_control_contract() {
+    forge_contract("gitea", true).await;
+}
+
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitea_without_auto_merge_keeps_the_source_control_contract() {
+    forge_contract("gitea", false).await;
+}
+
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_keeps_the_source_control_contract() {
+    forge_contract("gitlab", true).await;
+}
+
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitlab_without_auto_merge_keeps_the_source_control_contract() {
+    forge_contract("gitlab", false).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
 'use strict'
-// The Node face against a forge (`kind: github`) on the test forge: real HTTP underneath.
+// The Node face against forges (`kind: github`, `gitlab`) on the test forge: real HTTP underneath.
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
@@ -28,15 +28,19 @@ async function startForge(dir) {
   return { base: first.trim(), child }
 }
 
-function platformDir(dir, base, autoMerge) {
+/** `idp init` with source control on the test forge as `kind`; `token: false` names none. */
+function platformDir(dir, base, autoMerge, { kind = 'github', token = true } = {}) {
   const dest = path.join(dir, 'platform')
   execFileSync(cliBinary(), ['init', dest])
   const file = path.join(dest, 'idp.yaml')
+  const api = { github: 'v3', gitea: 'v1', gitlab: 'v4' }[kind]
   const yaml = fs
     .readFileSync(file, 'utf8')
     .replace(
       '    kind: local-git\n',
-      `    kind: github\n    api_url: ${base}/api/v3\n    owner: acme\n    token: { env: IDP_GITHUB_TOKEN }\n    webhook_secret: { env: IDP_GITHUB_WEBHOOK_SECRET }\n`,
+      `    kind: ${kind}\n    api_url: ${base}/api/${api}\n    owner: acme\n` +
+        (token ? '    token: { env: IDP_GITHUB_TOKEN }\n' : '') +
+        '    webhook_secret: { env: IDP_GITHUB_WEBHOOK_SECRET }\n',
     )
     .replace('    auto_merge: true\n', `    auto_merge: ${autoMerge}\n`)
   fs.writeFileSync(file, yaml)
@@ -53,6 +57,21 @@ async function api(base, method, p, body) {
   const text = await r.text()
   return text ? JSON.parse(text) : null
 }
+
+test('on GitLab, with the host\'s token, the golden path lands as merged merge requests', async (t) => {
+  const dir = tempDir()
+  const { base, child } = await startForge(dir)
+  t.after(() => child.kill())
+  const folder = platformDir(dir, base, true, { kind: 'gitlab', token: false })
+  assert.throws(() => Platform.fromDir(folder, path.join(dir, 'ws')), /host gave no token/)
+  const p = Platform.fromDir(folder, path.join(dir, 'ws'), { hostTokens: { [base.replace('http://', '')]: TOKEN } })
+  const r = await p.runGoldenPath(request(), { as: ALICE })
+  assert.equal(r.status, 'completed')
+  for (const s of r.steps) assert.ok(s.change_request.url.includes('/-/merge_requests/'), s.change_request.url)
+  const mrs = await api(base, 'GET', '/api/v4/projects/acme%2Fpayments-api/merge_requests?state=all')
+  assert.deepEqual(mrs.map((m) => m.state), ['merged', 'merged'])
+  assert.ok(mrs.every((m) => m.labels.includes('idp')))
+})
 
 test('a run waits for review on the forge and a signed webhook resumes it', async (t) => {
   const dir = tempDir()

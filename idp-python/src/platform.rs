@@ -27,6 +27,8 @@ enum Source {
 pub struct Platform {
     source: Source,
     workspace: PathBuf,
+    /// Forge tokens by host, for a forge whose token idp.yaml does not set.
+    host_tokens: HostTokens,
     /// The core platform and the process that opened it: after `fork()` the child opens its
     /// own (SQLite connections and git handles must not cross a fork).
     core: Mutex<(u32, idp_core::Platform)>,
@@ -57,24 +59,40 @@ impl PyCancelToken {
     }
 }
 
-async fn open(source: Source, workspace: PathBuf) -> idp_core::Result<idp_core::Platform> {
-    let p = match source {
-        Source::Builtin => idp_core::Platform::builtin(&workspace).await,
-        Source::Dir(dir) => idp_core::Platform::from_dir(&dir, &workspace).await,
-    }?;
+type HostTokens = std::collections::BTreeMap<String, String>;
+
+async fn open(
+    source: Source,
+    workspace: PathBuf,
+    host_tokens: HostTokens,
+) -> idp_core::Result<idp_core::Platform> {
+    let mut builder = idp_core::Platform::builder().workspace(&workspace);
+    if let Source::Dir(dir) = source {
+        builder = builder.platform_dir(dir);
+    }
+    for (host, token) in host_tokens {
+        builder = builder.host_token(host, idp_core::config::Secret::new(token));
+    }
     // Runs started from Python are counted as such in adoption insights.
-    p.with_face("python")
+    builder.build().await?.with_face("python")
 }
 
 impl Platform {
-    fn open(py: Python<'_>, source: Source, workspace: PathBuf) -> PyResult<Platform> {
-        let (s, w) = (source.clone(), workspace.clone());
+    fn open(
+        py: Python<'_>,
+        source: Source,
+        workspace: PathBuf,
+        host_tokens: Option<HostTokens>,
+    ) -> PyResult<Platform> {
+        let host_tokens = host_tokens.unwrap_or_default();
+        let (s, w, t) = (source.clone(), workspace.clone(), host_tokens.clone());
         let core = py
-            .detach(|| runtime()?.block_on(open(s, w)))
+            .detach(|| runtime()?.block_on(open(s, w, t)))
             .map_err(|e| e.to_py_err(py))?;
         Ok(Platform {
             source,
             workspace,
+            host_tokens,
             core: Mutex::new((std::process::id(), core)),
         })
     }
@@ -89,9 +107,13 @@ impl Platform {
         let pid = std::process::id();
         let mut slot = self.core.lock().unwrap_or_else(|e| e.into_inner());
         if slot.0 != pid {
-            let (s, w) = (self.source.clone(), self.workspace.clone());
+            let (s, w, t) = (
+                self.source.clone(),
+                self.workspace.clone(),
+                self.host_tokens.clone(),
+            );
             let reopened = py
-                .detach(|| runtime()?.block_on(open(s, w)))
+                .detach(|| runtime()?.block_on(open(s, w, t)))
                 .map_err(|e| e.to_py_err(py))?;
             *slot = (pid, reopened);
         }
@@ -144,16 +166,28 @@ async fn run(
 
 #[pymethods]
 impl Platform {
-    /// The built-in default platform, with repos, state and audit under `workspace`.
+    /// The built-in default platform, with repos, state and audit under `workspace`;
+    /// `host_tokens` (forge host → token) serve a forge whose token idp.yaml does not set.
     #[staticmethod]
-    fn builtin(py: Python<'_>, workspace: PathBuf) -> PyResult<Platform> {
-        Platform::open(py, Source::Builtin, workspace)
+    #[pyo3(signature = (workspace, host_tokens=None))]
+    fn builtin(
+        py: Python<'_>,
+        workspace: PathBuf,
+        host_tokens: Option<HostTokens>,
+    ) -> PyResult<Platform> {
+        Platform::open(py, Source::Builtin, workspace, host_tokens)
     }
 
     /// The platform defined in folder `dir`, with repos, state and audit under `workspace`.
     #[staticmethod]
-    fn from_dir(py: Python<'_>, dir: PathBuf, workspace: PathBuf) -> PyResult<Platform> {
-        Platform::open(py, Source::Dir(dir), workspace)
+    #[pyo3(signature = (dir, workspace, host_tokens=None))]
+    fn from_dir(
+        py: Python<'_>,
+        dir: PathBuf,
+        workspace: PathBuf,
+        host_tokens: Option<HostTokens>,
+    ) -> PyResult<Platform> {
+        Platform::open(py, Source::Dir(dir), workspace, host_tokens)
     }
 
     /// Calls api method `method` as `principal` (JSON: a user ref string or `{user, groups}`)

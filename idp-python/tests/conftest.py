@@ -76,17 +76,22 @@ def forge(tmp_path: Path):
         proc.wait(timeout=10)
 
 
-def forge_platform_dir(tmp_path: Path, base: str, auto_merge: bool) -> Path:
-    """`idp init` with source control on the test forge at `base`."""
+def forge_platform_dir(
+    tmp_path: Path, base: str, auto_merge: bool, kind: str = "github", token: bool = True
+) -> Path:
+    """`idp init` with source control on the test forge at `base`, as forge `kind`; without
+    `token`, idp.yaml names none (the host passes it)."""
     import subprocess
 
     dest = tmp_path / "platform"
     subprocess.run([cli_binary(), "init", str(dest)], check=True, capture_output=True)
     yaml = (dest / "idp.yaml").read_text()
+    api = {"github": "v3", "gitea": "v1", "gitlab": "v4"}[kind]
     yaml = yaml.replace(
         "    kind: local-git\n",
-        f"    kind: github\n    api_url: {base}/api/v3\n    owner: acme\n"
-        "    token: { env: IDP_GITHUB_TOKEN }\n    webhook_secret: { env: IDP_GITHUB_WEBHOOK_SECRET }\n",
+        f"    kind: {kind}\n    api_url: {base}/api/{api}\n    owner: acme\n"
+        + ("    token: { env: IDP_GITHUB_TOKEN }\n" if token else "")
+        + "    webhook_secret: { env: IDP_GITHUB_WEBHOOK_SECRET }\n",
     ).replace("    auto_merge: true\n", f"    auto_merge: {'true' if auto_merge else 'false'}\n")
     (dest / "idp.yaml").write_text(yaml)
     return dest

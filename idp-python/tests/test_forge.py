@@ -1,4 +1,5 @@
-"""The Python face against a forge (`kind: github`) on the test forge: real HTTP underneath."""
+"""The Python face against forges (`kind: github`, `gitea`, `gitlab`) on the test forge: real HTTP
+underneath."""
 
 import json
 import urllib.request
@@ -55,3 +56,24 @@ def test_a_run_waits_for_review_and_a_signed_webhook_resumes_it(tmp_path, forge)
     (run,) = report.runs
     assert run.run_id == r.run_id and run.status == "waiting"
     assert run.receipt.steps[0].change_request.state == "merged"
+
+
+@pytest.mark.parametrize("kind", ["gitea", "gitlab"])
+def test_gitea_and_gitlab_take_the_hosts_token_and_merge_one_request_per_step(
+    tmp_path, forge, kind, monkeypatch
+):
+    monkeypatch.delenv("IDP_GITHUB_TOKEN")
+    folder = forge_platform_dir(tmp_path, forge, True, kind=kind, token=False)
+    with pytest.raises(idp.InvalidInputError, match="host gave no token"):
+        idp.Platform.from_dir(folder, tmp_path / "ws", as_=ALICE).run_golden_path(request())
+    host = forge.split("://", 1)[1]
+    p = idp.Platform.from_dir(
+        folder, tmp_path / "ws", as_=ALICE, host_tokens={host: FORGE_TOKEN}
+    )
+    r = p.run_golden_path(request())
+    assert r.status == "completed"
+    marker = "/pulls/" if kind == "gitea" else "/-/merge_requests/"
+    assert all(marker in s.change_request.url for s in r.steps), [s.change_request.url for s in r.steps]
+    # The test forge keeps one store behind its API shapes: read it back as GitHub would.
+    pulls = forge_api(forge, "GET", "/api/v3/repos/acme/payments-api/pulls?state=all")
+    assert [pr["merged"] for pr in pulls] == [True, True]

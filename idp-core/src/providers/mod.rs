@@ -1,7 +1,7 @@
 //! The periphery: where repos live. [`SourceControl`] is the trait; each implementation is
 //! selected by the `kind:` of `providers.source_control` in idp.yaml.
 
-#[cfg(feature = "github")]
+#[cfg(feature = "forges")]
 pub mod forge;
 mod git_objects;
 mod local_git;
@@ -137,7 +137,7 @@ pub trait SourceControl: Send + Sync {
 }
 
 /// Known `providers.source_control.kind` values.
-pub const SOURCE_CONTROL_KINDS: [&str; 2] = ["local-git", "github"];
+pub const SOURCE_CONTROL_KINDS: [&str; 4] = ["local-git", "github", "gitlab", "gitea"];
 
 /// Builds the source-control provider `cfg` selects, with local repos under `workspace`, and
 /// `host_tokens` (forge host → token) for a forge whose `token` idp.yaml does not set.
@@ -152,16 +152,15 @@ pub async fn source_control(
             &cfg.default_branch,
             cfg.auto_merge,
         )?)),
-        #[cfg(feature = "github")]
-        SourceControlProvider::Github(forge) => {
-            Ok(Arc::new(forge::GitHub::new(forge, cfg, host_tokens)?))
-        }
-        #[cfg(not(feature = "github"))]
-        SourceControlProvider::Github(_) => {
+        #[cfg(feature = "forges")]
+        _ => forge::provider(cfg, host_tokens).expect("every other kind is a forge"),
+        #[cfg(not(feature = "forges"))]
+        other => {
             let _ = host_tokens;
-            Err(crate::Error::invalid(
-                "providers.source_control.kind `github` needs idp built with the `github` feature (the idp CLI and the Python and Node packages are)",
-            )
+            Err(crate::Error::invalid(format!(
+                "providers.source_control.kind `{}` needs idp built with the `forges` feature (the idp CLI and the Python and Node packages are)",
+                other.kind()
+            ))
             .with("field", "providers.source_control.kind"))
         }
     }

@@ -7,6 +7,7 @@ import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-no
 import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-utils'
 import * as module from '.'
 import { resolveConfigPath } from './configPaths'
+import { integrationTokens } from './module'
 
 test('backend.add(module) registers the seven idp actions on the configured workspace', async () => {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'idp-backstage-'))
@@ -98,6 +99,18 @@ test('resolveConfigPath: the last config file that sets the value wins; defaults
   } finally {
     fs.rmSync(root, { recursive: true, force: true })
   }
+})
+
+test('integration tokens are read by host from GitHub, GitLab and Gitea integrations', () => {
+  const config = mockServices.rootConfig({ data: { integrations: {
+    github: [{ host: 'github.com', token: 'gh' }, { host: 'ghe.example' }],
+    gitlab: [{ host: 'gitlab.example:8443', token: 'gl' }],
+    gitea: [{ host: 'gitea.example', username: 'idp', password: 'gt' }],
+  } } })
+  expect(integrationTokens(config)).toEqual({
+    'github.com': 'gh', 'gitlab.example:8443': 'gl', 'gitea.example': 'gt',
+  })
+  expect(integrationTokens(mockServices.rootConfig({ data: {} }))).toEqual({})
 })
 
 test('a forge without a token in idp.yaml uses the backend\'s integrations.github token for its host', async () => {

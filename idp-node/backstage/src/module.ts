@@ -59,15 +59,19 @@ export const scaffolderModuleIdp = createBackendModule({
 });
 
 /**
- * The backend's forge tokens by host, from `integrations.github` (`host`, `token`): idp uses the
- * one for its forge's host when idp.yaml sets no token. GitHub App credentials (`apps`) are not
- * read: give idp an installation token through idp.yaml's `token: { file: ... }` instead.
+ * The backend's forge tokens by host, from `integrations.github` and `integrations.gitlab`
+ * (`host`, `token`) and `integrations.gitea` (`host`, `password`: Backstage's Gitea integration
+ * keeps an access token there): idp uses the one for its forge's host when idp.yaml sets no
+ * token. GitHub App credentials (`apps`) are not read: give idp the app in idp.yaml's
+ * `app: { app_id, installation_id, private_key: { file: ... } }` instead.
  */
 export function integrationTokens(config: RootConfigService): Record<string, string> {
   const tokens: Record<string, string> = {};
-  for (const entry of config.getOptionalConfigArray('integrations.github') ?? []) {
-    const token = entry.getOptionalString('token');
-    if (token) tokens[entry.getString('host')] = token;
+  for (const [kind, field] of [['github', 'token'], ['gitlab', 'token'], ['gitea', 'password']]) {
+    for (const entry of config.getOptionalConfigArray(`integrations.${kind}`) ?? []) {
+      const token = entry.getOptionalString(field);
+      if (token) tokens[entry.getString('host')] = token;
+    }
   }
   return tokens;
 }

@@ -99,16 +99,29 @@ class Platform(Methods):
         workspace: Union[str, os.PathLike] = ".idp",
         *,
         as_: Optional[Principal] = None,
+        host_tokens: Optional[Mapping[str, str]] = None,
     ) -> "Platform":
-        """The platform defined in folder ``path`` (``idp.yaml``, ``golden-paths/``, ...)."""
-        return cls(_native.Platform.from_dir(os.fspath(path), os.fspath(workspace)), as_)
+        """The platform defined in folder ``path`` (``idp.yaml``, ``golden-paths/``, ...).
+
+        ``host_tokens`` maps a forge's host (``github.com``, ``gitlab.example:8443``) to a token,
+        used when ``providers.source_control.token`` is not set: a host that already holds its
+        forge credentials passes them without writing them anywhere.
+        """
+        native = _native.Platform.from_dir(
+            os.fspath(path), os.fspath(workspace), dict(host_tokens or {})
+        )
+        return cls(native, as_)
 
     @classmethod
     def default(
-        cls, workspace: Union[str, os.PathLike] = ".idp", *, as_: Optional[Principal] = None
+        cls,
+        workspace: Union[str, os.PathLike] = ".idp",
+        *,
+        as_: Optional[Principal] = None,
+        host_tokens: Optional[Mapping[str, str]] = None,
     ) -> "Platform":
         """The built-in default platform."""
-        return cls(_native.Platform.builtin(os.fspath(workspace)), as_)
+        return cls(_native.Platform.builtin(os.fspath(workspace), dict(host_tokens or {})), as_)
 
     @property
     def workspace(self) -> str:

@@ -1,7 +1,7 @@
 # Stub of the native module (idp-python/src). tests/test_stubs.py fails when it drifts from
 # the compiled module: every name, every Platform member and every parameter name.
 import os
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Mapping, Optional, Union
 
 __version__: str
 METHODS: list[str]
@@ -15,9 +15,15 @@ class CancelToken:
 
 class Platform:
     @staticmethod
-    def builtin(workspace: Union[str, os.PathLike[str]]) -> Platform: ...
+    def builtin(
+        workspace: Union[str, os.PathLike[str]], host_tokens: Optional[Mapping[str, str]] = None
+    ) -> Platform: ...
     @staticmethod
-    def from_dir(dir: Union[str, os.PathLike[str]], workspace: Union[str, os.PathLike[str]]) -> Platform: ...
+    def from_dir(
+        dir: Union[str, os.PathLike[str]],
+        workspace: Union[str, os.PathLike[str]],
+        host_tokens: Optional[Mapping[str, str]] = None,
+    ) -> Platform: ...
     def call(
         self,
         method: str,

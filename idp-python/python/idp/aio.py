@@ -50,14 +50,19 @@ class Platform(AsyncMethods):
         workspace: Union[str, os.PathLike] = ".idp",
         *,
         as_: Optional[Principal] = None,
+        host_tokens: Optional[Mapping[str, str]] = None,
     ) -> "Platform":
-        return cls(SyncPlatform.from_dir(path, workspace, as_=as_))
+        return cls(SyncPlatform.from_dir(path, workspace, as_=as_, host_tokens=host_tokens))
 
     @classmethod
     def default(
-        cls, workspace: Union[str, os.PathLike] = ".idp", *, as_: Optional[Principal] = None
+        cls,
+        workspace: Union[str, os.PathLike] = ".idp",
+        *,
+        as_: Optional[Principal] = None,
+        host_tokens: Optional[Mapping[str, str]] = None,
     ) -> "Platform":
-        return cls(SyncPlatform.default(workspace, as_=as_))
+        return cls(SyncPlatform.default(workspace, as_=as_, host_tokens=host_tokens))
 
     @property
     def workspace(self) -> str:

@@ -7,202 +7,151 @@
 //! to), a pull request is looked up by its key before one is opened and GitHub refuses a second
 //! open pull request for a branch, and a merge is checked by reading the pull request back.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::HashSet;
 
+use async_trait::async_trait;
 use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::http::{self, Http, Reply, RetryPolicy};
-use super::{check_repo_name, has_key, key_marker, keys_in, web_url};
-use crate::config::{ForgeConfig, MergeMethod, Secret, SourceControlConfig};
+use super::http;
+use super::{
+    Blob, Common, ForgeApi, Review, adopt, body_with_key, check_repo_name, has_key,
+    pull_request_event,
+};
 use crate::error::{Error, Result};
-use crate::providers::{ChangeRequestOutcome, ChangeRequestSpec, ForgeEvent, SourceControl};
+use crate::providers::{ChangeRequestSpec, ForgeEvent};
 use crate::receipt::ChangeRequestState;
 
-/// Blobs kept in memory by SHA (content-addressed, so never stale); cleared when full.
-const BLOB_CACHE: usize = 4096;
+#[derive(Default)]
+pub(crate) struct GitHub;
 
-pub struct GitHub {
-    http: Http,
-    webhook_secret: Option<crate::config::SecretRef>,
-    owner: String,
-    web: String,
-    default_branch: String,
-    auto_merge: bool,
-    merge_method: MergeMethod,
-    labels: Vec<String>,
-    blobs: Mutex<HashMap<String, Arc<Vec<u8>>>>,
-}
-
-impl std::fmt::Debug for GitHub {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GitHub")
-            .field("http", &self.http)
-            .field("owner", &self.owner)
-            .finish_non_exhaustive()
-    }
-}
-
-/// One entry of a recursive tree listing.
-struct Entry {
-    path: String,
-    sha: String,
-    blob: bool,
-}
-
-/// What idp needs of a pull request.
-struct Pull {
-    number: u64,
-    state: String,
-    merged: bool,
-    head_sha: String,
-    head_ref: String,
-    html_url: String,
-    body: String,
-}
-
-impl Pull {
-    fn from(v: &Value) -> Pull {
-        Pull {
+impl Review {
+    /// A GitHub or Gitea pull request.
+    pub(crate) fn from_pull(v: &Value) -> Review {
+        let merged = v["merged"].as_bool().unwrap_or(false) || v["merged_at"].is_string();
+        // Gitea names a deleted head branch `refs/pull/N/head` and keeps its name in `label`.
+        let head = &v["head"];
+        let head_ref = match head["ref"].as_str().unwrap_or("") {
+            r if r.starts_with("refs/pull/") => head["label"].as_str().unwrap_or(r),
+            r => r,
+        };
+        Review {
             number: v["number"].as_u64().unwrap_or(0),
-            state: v["state"].as_str().unwrap_or("").to_string(),
-            merged: v["merged"].as_bool().unwrap_or(false) || v["merged_at"].is_string(),
+            state: if merged {
+                ChangeRequestState::Merged
+            } else if v["state"] == "closed" {
+                ChangeRequestState::Closed
+            } else {
+                ChangeRequestState::Open
+            },
             head_sha: v["head"]["sha"].as_str().unwrap_or("").to_string(),
-            head_ref: v["head"]["ref"].as_str().unwrap_or("").to_string(),
-            html_url: v["html_url"].as_str().unwrap_or("").to_string(),
+            head_ref: head_ref.to_string(),
+            url: v["html_url"].as_str().unwrap_or("").to_string(),
             body: v["body"].as_str().unwrap_or("").to_string(),
         }
     }
 }
 
-/// The host's token for the forge: by the web host (`github.com`), then the API's host
-/// (`api.github.com`), each with its port when it has one.
-fn host_token(
-    forge: &ForgeConfig,
-    tokens: &std::collections::BTreeMap<String, Secret>,
-) -> Result<Secret> {
-    let host = |url: &str| {
-        reqwest::Url::parse(url).ok().and_then(|u| {
-            let h = u.host_str()?.to_string();
-            Some(match u.port() {
-                Some(p) => format!("{h}:{p}"),
-                None => h,
-            })
-        })
-    };
-    let hosts: Vec<String> = [host(&web_url(forge)), host(&forge.api_url)]
-        .into_iter()
-        .flatten()
+/// `/repos/OWNER/REPO`.
+pub(crate) fn repo_api(c: &Common, repo: &str) -> Result<String> {
+    check_repo_name(repo)?;
+    Ok(format!(
+        "/repos/{}/{}",
+        http::segment(&c.owner),
+        http::segment(repo)
+    ))
+}
+
+/// Whether `/repos/OWNER/REPO` exists (GitHub's and Gitea's call).
+pub(crate) async fn repo_exists(c: &Common, repo: &str) -> Result<bool> {
+    let r = c.http.call(Method::GET, &repo_api(c, repo)?, None).await?;
+    match r.status {
+        StatusCode::OK => Ok(true),
+        StatusCode::NOT_FOUND => Ok(false),
+        _ => Err(c.unexpected(&format!("reading repository {repo}"), &r)),
+    }
+}
+
+/// Creates `repo` in the owner's organization, or, when the owner is no organization, among
+/// the user's own repositories (GitHub's and Gitea's calls). `taken` is how the forge says the
+/// name exists: then it is idp's when it exists now (a lost answer to our own request).
+pub(crate) async fn create_repo(
+    c: &Common,
+    repo: &str,
+    body: &Value,
+    taken: StatusCode,
+) -> Result<()> {
+    let mut r = c
+        .http
+        .call(
+            Method::POST,
+            &format!("/orgs/{}/repos", http::segment(&c.owner)),
+            Some(body),
+        )
+        .await?;
+    if r.status == StatusCode::NOT_FOUND {
+        r = c.http.call(Method::POST, "/user/repos", Some(body)).await?;
+    }
+    match r.status {
+        StatusCode::CREATED => Ok(()),
+        s if s == taken && repo_exists(c, repo).await? => Ok(()),
+        _ => Err(c.unexpected(&format!("creating repository {repo}"), &r)),
+    }
+}
+
+/// A blob's content from `GET .../git/blobs/SHA` (base64; GitHub's and Gitea's call).
+pub(crate) async fn blob(c: &Common, repo: &str, sha: &str) -> Result<Vec<u8>> {
+    let r = c
+        .http
+        .call(
+            Method::GET,
+            &format!("{}/git/blobs/{sha}", repo_api(c, repo)?),
+            None,
+        )
+        .await?;
+    if r.status != StatusCode::OK {
+        return Err(c.unexpected(&format!("reading blob {sha} of {repo}"), &r));
+    }
+    let text: String = r.body["content"]
+        .as_str()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| !c.is_whitespace())
         .collect();
-    hosts
-        .iter()
-        .find_map(|h| tokens.get(h).cloned())
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "providers.source_control.token is not set, and the host gave no token for {} \
-                 (Backstage: integrations.github[].token for that host)",
-                hosts.first().map(String::as_str).unwrap_or("the forge")
-            ))
-            .with("field", "providers.source_control.token")
-        })
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|_| Error::provider(format!("{}: blob {sha} is not base64", c.kind)))
+}
+
+/// `GET .../pulls/N` (GitHub's and Gitea's call).
+pub(crate) async fn pull(c: &Common, repo: &str, number: u64) -> Result<Review> {
+    let r = c
+        .http
+        .call(
+            Method::GET,
+            &format!("{}/pulls/{number}", repo_api(c, repo)?),
+            None,
+        )
+        .await?;
+    if r.status != StatusCode::OK {
+        return Err(c.unexpected(&format!("reading pull request #{number} of {repo}"), &r));
+    }
+    Ok(Review::from_pull(&r.body))
 }
 
 impl GitHub {
-    /// A provider for `forge` (its token is read now, so a missing one fails at start). With no
-    /// `token` in idp.yaml, the one `host_tokens` holds for the forge's host is used.
-    pub fn new(
-        forge: &ForgeConfig,
-        shared: &SourceControlConfig,
-        host_tokens: &std::collections::BTreeMap<String, Secret>,
-    ) -> Result<GitHub> {
-        check_repo_name(&forge.owner)
-            .map_err(|e| e.with("field", "providers.source_control.owner"))?;
-        let token = match &forge.token {
-            Some(r) => r.resolve()?,
-            None => host_token(forge, host_tokens)?,
-        };
-        let retry = RetryPolicy {
-            attempts: forge.attempts.max(1),
-            max_delay: Duration::from_secs(forge.max_retry_wait_secs),
-            timeout: Duration::from_secs(forge.timeout_secs.max(1)),
-            ..RetryPolicy::default()
-        };
-        Ok(GitHub {
-            http: Http::new(
-                "github",
-                &forge.api_url,
-                &token,
-                "token",
-                retry,
-                forge.concurrency,
-            )?,
-            webhook_secret: forge.webhook_secret.clone(),
-            owner: forge.owner.clone(),
-            web: web_url(forge),
-            default_branch: shared.default_branch.clone(),
-            auto_merge: shared.auto_merge,
-            merge_method: forge.merge_method,
-            labels: forge.labels.clone(),
-            blobs: Mutex::new(HashMap::new()),
-        })
-    }
-
-    fn repo_api(&self, repo: &str) -> Result<String> {
-        check_repo_name(repo)?;
-        Ok(format!(
-            "/repos/{}/{}",
-            http::segment(&self.owner),
-            http::segment(repo)
-        ))
-    }
-
-    fn unexpected(&self, what: &str, r: &Reply) -> Error {
-        let status = r.status.as_u16();
-        Error::provider(format!(
-            "github: {what} for {}: {status} {}",
-            self.owner,
-            r.message()
-        ))
-        .with("status", status.to_string())
-        .with_retryable(status >= 500)
-    }
-
-    /// The commit a branch points at; `None` when the repo, or the branch, does not exist
-    /// (or the repo is empty).
-    async fn head(&self, repo: &str, branch: &str) -> Result<Option<String>> {
-        let r = self
+    async fn commit_tree(&self, c: &Common, repo: &str, commit: &str) -> Result<String> {
+        let r = c
             .http
             .call(
                 Method::GET,
-                &format!(
-                    "{}/git/ref/heads/{}",
-                    self.repo_api(repo)?,
-                    http::path(branch)
-                ),
-                None,
-            )
-            .await?;
-        match r.status {
-            StatusCode::OK => Ok(r.body["object"]["sha"].as_str().map(str::to_string)),
-            StatusCode::NOT_FOUND | StatusCode::CONFLICT => Ok(None),
-            _ => Err(self.unexpected(&format!("reading branch {branch} of {repo}"), &r)),
-        }
-    }
-
-    async fn commit_tree(&self, repo: &str, commit: &str) -> Result<String> {
-        let r = self
-            .http
-            .call(
-                Method::GET,
-                &format!("{}/git/commits/{commit}", self.repo_api(repo)?),
+                &format!("{}/git/commits/{commit}", repo_api(c, repo)?),
                 None,
             )
             .await?;
         if r.status != StatusCode::OK {
-            return Err(self.unexpected(&format!("reading commit {commit} of {repo}"), &r));
+            return Err(c.unexpected(&format!("reading commit {commit} of {repo}"), &r));
         }
         r.body["tree"]["sha"]
             .as_str()
@@ -210,198 +159,12 @@ impl GitHub {
             .ok_or_else(|| Error::provider("github: a commit without a tree"))
     }
 
-    /// Every entry under the commit at `branch`; `None` when there is no such branch.
-    async fn entries(&self, repo: &str, branch: &str) -> Result<Option<Vec<Entry>>> {
-        match self.head(repo, branch).await? {
-            Some(head) => Ok(Some(self.entries_at(repo, &head).await?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Every entry under `commit`.
-    async fn entries_at(&self, repo: &str, commit: &str) -> Result<Vec<Entry>> {
-        let tree = self.commit_tree(repo, commit).await?;
-        let r = self
-            .http
-            .call(
-                Method::GET,
-                &format!("{}/git/trees/{tree}?recursive=1", self.repo_api(repo)?),
-                None,
-            )
-            .await?;
-        if r.status != StatusCode::OK {
-            return Err(self.unexpected(&format!("listing {repo}"), &r));
-        }
-        if r.body["truncated"].as_bool() == Some(true) {
-            return Err(Error::provider(format!(
-                "github: {repo} has more files than one tree listing returns; idp cannot manage a repository that large"
-            )));
-        }
-        let list = r.body["tree"].as_array().cloned().unwrap_or_default();
-        Ok(list
-            .iter()
-            .map(|e| Entry {
-                path: e["path"].as_str().unwrap_or("").to_string(),
-                sha: e["sha"].as_str().unwrap_or("").to_string(),
-                blob: e["type"] == "blob",
-            })
-            .collect())
-    }
-
-    async fn blob(&self, repo: &str, sha: &str) -> Result<Arc<Vec<u8>>> {
-        if let Some(b) = self.blobs.lock().unwrap().get(sha) {
-            return Ok(b.clone());
-        }
-        let r = self
-            .http
-            .call(
-                Method::GET,
-                &format!("{}/git/blobs/{sha}", self.repo_api(repo)?),
-                None,
-            )
-            .await?;
-        if r.status != StatusCode::OK {
-            return Err(self.unexpected(&format!("reading blob {sha} of {repo}"), &r));
-        }
-        let text: String = r.body["content"]
-            .as_str()
-            .unwrap_or("")
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let data = Arc::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| Error::provider(format!("github: blob {sha} is not base64")))?,
-        );
-        let mut cache = self.blobs.lock().unwrap();
-        if cache.len() >= BLOB_CACHE {
-            cache.clear();
-        }
-        cache.insert(sha.to_string(), data.clone());
-        Ok(data)
-    }
-
-    /// The pull request that carries `key`: among the branch's pull requests when the branch is
-    /// known, else among all of the repo's.
-    async fn find_pull(&self, repo: &str, branch: Option<&str>, key: &str) -> Result<Option<Pull>> {
-        let base = self.repo_api(repo)?;
-        let mut page = 1;
-        loop {
-            let mut url = format!("{base}/pulls?state=all&per_page=100&page={page}");
-            if let Some(b) = branch {
-                url.push_str(&format!(
-                    "&head={}",
-                    http::segment(&format!("{}:{b}", self.owner))
-                ));
-            }
-            let r = self.http.call(Method::GET, &url, None).await?;
-            match r.status {
-                StatusCode::OK => {}
-                StatusCode::NOT_FOUND => return Ok(None),
-                _ => return Err(self.unexpected(&format!("listing pull requests of {repo}"), &r)),
-            }
-            let list = r.body.as_array().cloned().unwrap_or_default();
-            if let Some(p) = list.iter().map(Pull::from).find(|p| has_key(&p.body, key)) {
-                return Ok(Some(p));
-            }
-            let more = r
-                .headers
-                .get("link")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|l| l.contains("rel=\"next\""));
-            if !more || list.is_empty() {
-                return Ok(None);
-            }
-            page += 1;
-        }
-    }
-
-    async fn get_pull(&self, repo: &str, number: u64) -> Result<Pull> {
-        let r = self
-            .http
-            .call(
-                Method::GET,
-                &format!("{}/pulls/{number}", self.repo_api(repo)?),
-                None,
-            )
-            .await?;
-        if r.status != StatusCode::OK {
-            return Err(self.unexpected(&format!("reading pull request #{number} of {repo}"), &r));
-        }
-        Ok(Pull::from(&r.body))
-    }
-
-    fn outcome(&self, repo: &str, branch: &str, p: &Pull, committed: bool) -> ChangeRequestOutcome {
-        ChangeRequestOutcome {
-            id: format!("{}/{repo}#{}", self.owner, p.number),
-            branch: branch.to_string(),
-            commit: p.head_sha.clone(),
-            url: p.html_url.clone(),
-            state: if p.merged {
-                ChangeRequestState::Merged
-            } else if p.state == "closed" {
-                ChangeRequestState::Closed
-            } else {
-                ChangeRequestState::Open
-            },
-            committed,
-        }
-    }
-
-    /// Merges `p` when idp may and the forge permits; otherwise it stays open for review.
-    async fn settle(
-        &self,
-        spec: &ChangeRequestSpec,
-        mut p: Pull,
-        committed: bool,
-    ) -> Result<ChangeRequestOutcome> {
-        // Closed without merging: rejected in review; the engine ends the run there.
-        if !p.merged && p.state == "open" && self.auto_merge && !spec.hold {
-            let r = self
-                .http
-                .call(
-                    Method::PUT,
-                    &format!("{}/pulls/{}/merge", self.repo_api(&spec.repo)?, p.number),
-                    Some(&json!({ "merge_method": self.merge_method.as_str(), "sha": p.head_sha })),
-                )
-                .await?;
-            match r.status {
-                StatusCode::OK => p.merged = true,
-                // Not mergeable (required reviews or checks, conflicts), the head moved, or a
-                // lost answer to a merge that happened: read back what is true now.
-                StatusCode::METHOD_NOT_ALLOWED
-                | StatusCode::CONFLICT
-                | StatusCode::UNPROCESSABLE_ENTITY => {
-                    p = self.get_pull(&spec.repo, p.number).await?;
-                }
-                _ => {
-                    return Err(self.unexpected(&format!("merging pull request #{}", p.number), &r));
-                }
-            }
-        }
-        Ok(self.outcome(&spec.repo, &spec.branch, &p, committed))
-    }
-
-    /// Points `branch` at `commit`, creating it if needed.
-    async fn set_branch(&self, repo: &str, branch: &str, commit: &str) -> Result<()> {
-        let base = self.repo_api(repo)?;
+    /// Points `branch` at `commit`, creating it if needed. Creating comes first: a step's
+    /// branch is new unless a crash or a superseded run left it.
+    async fn set_branch(&self, c: &Common, repo: &str, branch: &str, commit: &str) -> Result<()> {
+        let base = repo_api(c, repo)?;
         for _ in 0..3 {
-            let r = self
-                .http
-                .call(
-                    Method::PATCH,
-                    &format!("{base}/git/refs/heads/{}", http::path(branch)),
-                    Some(&json!({ "sha": commit, "force": true })),
-                )
-                .await?;
-            if r.status == StatusCode::OK {
-                return Ok(());
-            }
-            if r.status != StatusCode::UNPROCESSABLE_ENTITY && r.status != StatusCode::NOT_FOUND {
-                return Err(self.unexpected(&format!("moving branch {branch} of {repo}"), &r));
-            }
-            let r = self
+            let r = c
                 .http
                 .call(
                     Method::POST,
@@ -411,213 +174,123 @@ impl GitHub {
                 .await?;
             match r.status {
                 StatusCode::CREATED => return Ok(()),
-                // Created meanwhile (a lost answer to our own request): move it.
-                StatusCode::UNPROCESSABLE_ENTITY => continue,
+                // It exists (from before, or a lost answer to our own request): move it.
+                StatusCode::UNPROCESSABLE_ENTITY => {}
                 _ => {
-                    return Err(self.unexpected(&format!("creating branch {branch} of {repo}"), &r));
+                    return Err(c.unexpected(&format!("creating branch {branch} of {repo}"), &r));
                 }
+            }
+            let r = c
+                .http
+                .call(
+                    Method::PATCH,
+                    &format!("{base}/git/refs/heads/{}", http::path(branch)),
+                    Some(&json!({ "sha": commit, "force": true })),
+                )
+                .await?;
+            match r.status {
+                StatusCode::OK => return Ok(()),
+                // Deleted meanwhile: create it again.
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::NOT_FOUND => continue,
+                _ => return Err(c.unexpected(&format!("moving branch {branch} of {repo}"), &r)),
             }
         }
         Err(Error::provider(format!(
-            "github: branch {branch} of {repo} could neither be moved nor created"
+            "github: branch {branch} of {repo} could neither be created nor moved"
         )))
-    }
-
-    /// Opens the pull request for `spec`, or adopts the open one GitHub already has for the
-    /// branch (a lost answer to our own request, or one a superseded run of the same step left
-    /// open), adding this key to its body.
-    async fn open_pull(&self, spec: &ChangeRequestSpec) -> Result<Pull> {
-        let base = self.repo_api(&spec.repo)?;
-        let body = format!("{}\n\n{}\n", spec.body.trim_end(), key_marker(&spec.key));
-        let r = self
-            .http
-            .call(
-                Method::POST,
-                &format!("{base}/pulls"),
-                Some(&json!({
-                    "title": spec.title,
-                    "head": spec.branch,
-                    "base": self.default_branch,
-                    "body": body,
-                })),
-            )
-            .await?;
-        let pull = match r.status {
-            StatusCode::CREATED => Pull::from(&r.body),
-            StatusCode::UNPROCESSABLE_ENTITY => {
-                let url = format!(
-                    "{base}/pulls?state=open&per_page=100&head={}",
-                    http::segment(&format!("{}:{}", self.owner, spec.branch))
-                );
-                let list = self.http.call(Method::GET, &url, None).await?;
-                let Some(open) = list.body.as_array().and_then(|l| l.first()).map(Pull::from)
-                else {
-                    return Err(
-                        self.unexpected(&format!("opening a pull request for {}", spec.branch), &r)
-                    );
-                };
-                if !has_key(&open.body, &spec.key) {
-                    let body = format!("{}\n{}\n", open.body.trim_end(), key_marker(&spec.key));
-                    let r = self
-                        .http
-                        .call(
-                            Method::PATCH,
-                            &format!("{base}/pulls/{}", open.number),
-                            Some(&json!({ "body": body })),
-                        )
-                        .await?;
-                    if r.status != StatusCode::OK {
-                        return Err(self.unexpected("adding a key to a pull request", &r));
-                    }
-                }
-                open
-            }
-            _ => {
-                return Err(
-                    self.unexpected(&format!("opening a pull request for {}", spec.branch), &r)
-                );
-            }
-        };
-        if !self.labels.is_empty() {
-            let r = self
-                .http
-                .call(
-                    Method::POST,
-                    &format!("{base}/issues/{}/labels", pull.number),
-                    Some(&json!({ "labels": self.labels })),
-                )
-                .await?;
-            if r.status != StatusCode::OK {
-                return Err(self.unexpected("labelling a pull request", &r));
-            }
-        }
-        Ok(pull)
     }
 }
 
-#[async_trait::async_trait]
-impl SourceControl for GitHub {
-    fn kind(&self) -> &'static str {
-        "github"
+#[async_trait]
+impl ForgeApi for GitHub {
+    const KIND: &'static str = "github";
+    const AUTH_SCHEME: &'static str = "token";
+
+    async fn repo_exists(&self, c: &Common, repo: &str) -> Result<bool> {
+        repo_exists(c, repo).await
     }
 
-    async fn repo_exists(&self, repo: &str) -> Result<bool> {
-        let r = self
-            .http
-            .call(Method::GET, &self.repo_api(repo)?, None)
-            .await?;
-        match r.status {
-            StatusCode::OK => Ok(true),
-            StatusCode::NOT_FOUND => Ok(false),
-            _ => Err(self.unexpected(&format!("reading repository {repo}"), &r)),
-        }
-    }
-
-    async fn create_repo(&self, repo: &str, description: &str) -> Result<()> {
-        check_repo_name(repo)?;
+    async fn create_repo(&self, c: &Common, repo: &str, description: &str) -> Result<()> {
         // auto_init: GitHub's Git database API refuses to work on an empty repository, so the
         // repo starts with the forge's README commit and every idp change arrives as a PR.
         let body =
             json!({ "name": repo, "description": description, "private": true, "auto_init": true });
-        let mut r = self
+        create_repo(c, repo, &body, StatusCode::UNPROCESSABLE_ENTITY).await
+    }
+
+    async fn head(&self, c: &Common, repo: &str, branch: &str) -> Result<Option<String>> {
+        let r = c
             .http
             .call(
-                Method::POST,
-                &format!("/orgs/{}/repos", http::segment(&self.owner)),
-                Some(&body),
+                Method::GET,
+                &format!(
+                    "{}/git/ref/heads/{}",
+                    repo_api(c, repo)?,
+                    http::path(branch)
+                ),
+                None,
             )
             .await?;
-        if r.status == StatusCode::NOT_FOUND {
-            // Not an organization: a user's own repositories.
-            r = self
-                .http
-                .call(Method::POST, "/user/repos", Some(&body))
-                .await?;
-        }
         match r.status {
-            StatusCode::CREATED => Ok(()),
-            StatusCode::UNPROCESSABLE_ENTITY if self.repo_exists(repo).await? => Ok(()),
-            _ => Err(self.unexpected(&format!("creating repository {repo}"), &r)),
+            StatusCode::OK => Ok(r.body["object"]["sha"].as_str().map(str::to_string)),
+            // 409: the repository is empty.
+            StatusCode::NOT_FOUND | StatusCode::CONFLICT => Ok(None),
+            _ => Err(c.unexpected(&format!("reading branch {branch} of {repo}"), &r)),
         }
     }
 
-    async fn read_files(
-        &self,
-        repo: &str,
-        branch: Option<&str>,
-        paths: &[String],
-    ) -> Result<Vec<Option<Vec<u8>>>> {
-        let branch = branch.unwrap_or(&self.default_branch);
-        let Some(entries) = self.entries(repo, branch).await? else {
-            return Ok(vec![None; paths.len()]);
-        };
-        let by_path: HashMap<&str, &Entry> = entries
-            .iter()
-            .filter(|e| e.blob)
-            .map(|e| (e.path.as_str(), e))
-            .collect();
-        let mut out = Vec::with_capacity(paths.len());
-        for p in paths {
-            out.push(match by_path.get(p.as_str()) {
-                Some(e) => Some(self.blob(repo, &e.sha).await?.as_ref().clone()),
-                None => None,
-            });
+    async fn files_at(&self, c: &Common, repo: &str, commit: &str) -> Result<Vec<Blob>> {
+        let tree = self.commit_tree(c, repo, commit).await?;
+        let r = c
+            .http
+            .call(
+                Method::GET,
+                &format!("{}/git/trees/{tree}?recursive=1", repo_api(c, repo)?),
+                None,
+            )
+            .await?;
+        if r.status != StatusCode::OK {
+            return Err(c.unexpected(&format!("listing {repo}"), &r));
         }
-        Ok(out)
-    }
-
-    async fn list_files(
-        &self,
-        repo: &str,
-        branch: Option<&str>,
-        prefix: &str,
-    ) -> Result<Vec<String>> {
-        let branch = branch.unwrap_or(&self.default_branch);
-        Ok(self
-            .entries(repo, branch)
-            .await?
+        if r.body["truncated"].as_bool() == Some(true) {
+            return Err(Error::provider(format!(
+                "github: {repo} has more files than one tree listing returns; idp cannot manage a repository that large"
+            )));
+        }
+        Ok(r.body["tree"]
+            .as_array()
+            .map(Vec::as_slice)
             .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e.blob && e.path.starts_with(prefix))
-            .map(|e| e.path)
+            .iter()
+            .filter(|e| e["type"] == "blob")
+            .map(|e| Blob {
+                path: e["path"].as_str().unwrap_or("").to_string(),
+                sha: e["sha"].as_str().unwrap_or("").to_string(),
+            })
             .collect())
     }
 
-    async fn branch_exists(&self, repo: &str, branch: &str) -> Result<bool> {
-        Ok(self.head(repo, branch).await?.is_some())
+    async fn fetch_blob(&self, c: &Common, repo: &str, sha: &str) -> Result<Vec<u8>> {
+        blob(c, repo, sha).await
     }
 
-    async fn submit(&self, spec: &ChangeRequestSpec) -> Result<ChangeRequestOutcome> {
-        let api = self.repo_api(&spec.repo)?;
-        if git2::Branch::name_is_valid(&spec.branch).ok() != Some(true) {
-            return Err(Error::invalid(format!(
-                "`{}` is not a valid branch name",
-                spec.branch
-            )));
-        }
-        if let Some(p) = self
-            .find_pull(&spec.repo, Some(&spec.branch), &spec.key)
-            .await?
-        {
-            return self.settle(spec, p, false).await;
-        }
-        let base = self
-            .head(&spec.repo, &self.default_branch)
-            .await?
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "repository {}/{} has no branch {}: create it with idp, or push a first commit",
-                    self.owner, spec.repo, self.default_branch
-                ))
-            })?;
-        let base_tree = self.commit_tree(&spec.repo, &base).await?;
+    /// One commit through the Git database API: one request for the tree with the files inline
+    /// (a blob request only for binary files), one for the commit, one to set the branch. No
+    /// clone.
+    async fn commit(
+        &self,
+        c: &Common,
+        spec: &ChangeRequestSpec,
+        base: &str,
+    ) -> Result<Option<String>> {
+        let api = repo_api(c, &spec.repo)?;
+        let base_tree = self.commit_tree(c, &spec.repo, base).await?;
         let deletes = spec.files.iter().any(|(_, c)| c.is_none());
         let present: HashSet<String> = if deletes {
-            self.entries_at(&spec.repo, &base)
+            self.files_at(c, &spec.repo, base)
                 .await?
                 .into_iter()
-                .filter(|e| e.blob)
-                .map(|e| e.path)
+                .map(|b| b.path)
                 .collect()
         } else {
             HashSet::new()
@@ -625,24 +298,24 @@ impl SourceControl for GitHub {
         let mut tree = Vec::new();
         for (path, content) in &spec.files {
             match content {
-                Some(c) => match std::str::from_utf8(c) {
+                Some(data) => match std::str::from_utf8(data) {
                     Ok(text) => tree.push(
                         json!({ "path": path, "mode": "100644", "type": "blob", "content": text }),
                     ),
                     Err(_) => {
-                        let r = self
+                        let r = c
                             .http
                             .call(
                                 Method::POST,
                                 &format!("{api}/git/blobs"),
                                 Some(&json!({
-                                    "content": base64::engine::general_purpose::STANDARD.encode(c.as_slice()),
+                                    "content": base64::engine::general_purpose::STANDARD.encode(data.as_slice()),
                                     "encoding": "base64",
                                 })),
                             )
                             .await?;
                         if r.status != StatusCode::CREATED {
-                            return Err(self.unexpected(&format!("uploading {path}"), &r));
+                            return Err(c.unexpected(&format!("uploading {path}"), &r));
                         }
                         tree.push(json!({ "path": path, "mode": "100644", "type": "blob", "sha": r.body["sha"] }));
                     }
@@ -652,42 +325,32 @@ impl SourceControl for GitHub {
                 None => {}
             }
         }
-        let new_tree = if tree.is_empty() {
-            base_tree.clone()
-        } else {
-            let r = self
-                .http
-                .call(
-                    Method::POST,
-                    &format!("{api}/git/trees"),
-                    Some(&json!({ "base_tree": base_tree, "tree": tree })),
-                )
-                .await?;
-            if r.status != StatusCode::CREATED {
-                return Err(self.unexpected(&format!("writing the tree for {}", spec.branch), &r));
-            }
-            r.body["sha"].as_str().unwrap_or("").to_string()
-        };
-        if new_tree == base_tree {
-            // Already has exactly this content: nothing to commit.
-            return Ok(ChangeRequestOutcome {
-                id: String::new(),
-                branch: spec.branch.clone(),
-                commit: base,
-                url: self.repo_url(&spec.repo),
-                state: ChangeRequestState::Merged,
-                committed: false,
-            });
+        if tree.is_empty() {
+            return Ok(None);
         }
-        let message = spec.commit_message(&[]);
+        let r = c
+            .http
+            .call(
+                Method::POST,
+                &format!("{api}/git/trees"),
+                Some(&json!({ "base_tree": base_tree, "tree": tree })),
+            )
+            .await?;
+        if r.status != StatusCode::CREATED {
+            return Err(c.unexpected(&format!("writing the tree for {}", spec.branch), &r));
+        }
+        let new_tree = r.body["sha"].as_str().unwrap_or("").to_string();
+        if new_tree == base_tree {
+            return Ok(None);
+        }
         let person = |s: &crate::providers::Signature| json!({ "name": s.name, "email": s.email });
-        let r = self
+        let r = c
             .http
             .call(
                 Method::POST,
                 &format!("{api}/git/commits"),
                 Some(&json!({
-                    "message": message,
+                    "message": spec.commit_message(&[]),
                     "tree": new_tree,
                     "parents": [base],
                     "author": person(&spec.author),
@@ -696,84 +359,150 @@ impl SourceControl for GitHub {
             )
             .await?;
         if r.status != StatusCode::CREATED {
-            return Err(self.unexpected(&format!("committing to {}", spec.branch), &r));
+            return Err(c.unexpected(&format!("committing to {}", spec.branch), &r));
         }
         let commit = r.body["sha"].as_str().unwrap_or("").to_string();
         crate::failpoint::hit("scm:committed");
-        self.set_branch(&spec.repo, &spec.branch, &commit).await?;
-        crate::failpoint::hit("scm:recorded");
-        let mut pull = self.open_pull(spec).await?;
-        pull.head_sha = commit;
-        self.settle(spec, pull, true).await
+        self.set_branch(c, &spec.repo, &spec.branch, &commit)
+            .await?;
+        Ok(Some(commit))
     }
 
-    async fn find_change_request(
+    async fn find_review(
         &self,
+        c: &Common,
         repo: &str,
+        branch: Option<&str>,
         key: &str,
-    ) -> Result<Option<ChangeRequestOutcome>> {
-        Ok(self
-            .find_pull(repo, None, key)
-            .await?
-            .map(|p| self.outcome(repo, &p.head_ref, &p, false)))
+    ) -> Result<Option<Review>> {
+        let base = repo_api(c, repo)?;
+        let mut page = 1;
+        loop {
+            let mut url = format!("{base}/pulls?state=all&per_page=100&page={page}");
+            if let Some(b) = branch {
+                url.push_str(&format!(
+                    "&head={}",
+                    http::segment(&format!("{}:{b}", c.owner))
+                ));
+            }
+            let r = c.http.call(Method::GET, &url, None).await?;
+            match r.status {
+                StatusCode::OK => {}
+                StatusCode::NOT_FOUND => return Ok(None),
+                _ => return Err(c.unexpected(&format!("listing pull requests of {repo}"), &r)),
+            }
+            let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
+            if let Some(p) = list
+                .iter()
+                .map(Review::from_pull)
+                .find(|p| has_key(&p.body, key))
+            {
+                return Ok(Some(p));
+            }
+            if list.is_empty() || !http::has_next(&r) {
+                return Ok(None);
+            }
+            page += 1;
+        }
     }
 
-    fn repo_url(&self, repo: &str) -> String {
-        format!("{}/{}/{repo}", self.web, self.owner)
+    async fn open_review(&self, c: &Common, spec: &ChangeRequestSpec) -> Result<Review> {
+        let base = repo_api(c, &spec.repo)?;
+        let r = c
+            .http
+            .call(
+                Method::POST,
+                &format!("{base}/pulls"),
+                Some(&json!({
+                    "title": spec.title,
+                    "head": spec.branch,
+                    "base": c.default_branch,
+                    "body": body_with_key(spec),
+                })),
+            )
+            .await?;
+        let pull = match r.status {
+            StatusCode::CREATED => Review::from_pull(&r.body),
+            // GitHub allows one open pull request per branch.
+            StatusCode::UNPROCESSABLE_ENTITY => {
+                let url = format!(
+                    "{base}/pulls?state=open&per_page=100&head={}",
+                    http::segment(&format!("{}:{}", c.owner, spec.branch))
+                );
+                let list = c.http.call(Method::GET, &url, None).await?;
+                let open = list
+                    .body
+                    .as_array()
+                    .and_then(|l| l.first())
+                    .map(Review::from_pull);
+                let edit = (
+                    Method::PATCH,
+                    format!("{base}/pulls/{}", open.as_ref().map_or(0, |o| o.number)),
+                );
+                adopt(c, spec, open, &r, edit, |body| json!({ "body": body })).await?
+            }
+            _ => {
+                return Err(
+                    c.unexpected(&format!("opening a pull request for {}", spec.branch), &r)
+                );
+            }
+        };
+        if !c.labels.is_empty() {
+            let r = c
+                .http
+                .call(
+                    Method::POST,
+                    &format!("{base}/issues/{}/labels", pull.number),
+                    Some(&json!({ "labels": c.labels })),
+                )
+                .await?;
+            if r.status != StatusCode::OK {
+                return Err(c.unexpected("labelling a pull request", &r));
+            }
+        }
+        Ok(pull)
     }
 
-    fn default_branch(&self) -> &str {
-        &self.default_branch
+    async fn merge(&self, c: &Common, repo: &str, p: &Review) -> Result<bool> {
+        let r = c
+            .http
+            .call(
+                Method::PUT,
+                &format!("{}/pulls/{}/merge", repo_api(c, repo)?, p.number),
+                Some(&json!({ "merge_method": c.merge_method.as_str(), "sha": p.head_sha })),
+            )
+            .await?;
+        match r.status {
+            StatusCode::OK => Ok(true),
+            // Not mergeable (required reviews or checks, conflicts), the head moved, or a lost
+            // answer to a merge that happened.
+            StatusCode::METHOD_NOT_ALLOWED
+            | StatusCode::CONFLICT
+            | StatusCode::UNPROCESSABLE_ENTITY => Ok(false),
+            _ => Err(c.unexpected(&format!("merging pull request #{}", p.number), &r)),
+        }
     }
 
-    fn auto_merges(&self) -> bool {
-        self.auto_merge
+    async fn get_review(&self, c: &Common, repo: &str, number: u64) -> Result<Review> {
+        pull(c, repo, number).await
     }
 
-    fn parse_webhook(
+    /// GitHub signs with HMAC-SHA-256 in `X-Hub-Signature-256: sha256=HEX`.
+    fn parse_event(
         &self,
-        headers: &std::collections::BTreeMap<String, String>,
+        c: &Common,
+        header: &dyn Fn(&str) -> Option<String>,
         body: &[u8],
     ) -> Result<Option<ForgeEvent>> {
-        let header = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.trim())
-        };
-        let secret = self.webhook_secret.as_ref().ok_or_else(|| {
-            Error::invalid(
-                "providers.source_control.webhook_secret is not set: idp takes no unsigned webhooks",
-            )
-            .with("field", "providers.source_control.webhook_secret")
-        })?;
-        let want = crate::digest::hmac_sha256_hex(secret.resolve()?.expose().as_bytes(), body);
-        let given = header("x-hub-signature-256")
-            .and_then(|v| v.strip_prefix("sha256="))
-            .unwrap_or("");
-        if !crate::digest::constant_time_eq(given.as_bytes(), want.as_bytes()) {
-            return Err(Error::new(
-                crate::ErrorKind::Denied,
-                "the webhook delivery's X-Hub-Signature-256 does not match the configured secret",
-            ));
-        }
-        let event = header("x-github-event").unwrap_or("");
-        if event != "pull_request" {
+        let sig = header("x-hub-signature-256");
+        c.verify_hmac(
+            "X-Hub-Signature-256",
+            sig.as_deref().and_then(|v| v.strip_prefix("sha256=")),
+            body,
+        )?;
+        if header("x-github-event").as_deref() != Some("pull_request") {
             return Ok(None);
         }
-        let v: Value = serde_json::from_slice(body)
-            .map_err(|e| Error::invalid(format!("the webhook body is not JSON: {e}")))?;
-        let action = v["action"].as_str().unwrap_or("");
-        let pr = &v["pull_request"];
-        let body = pr["body"].as_str().unwrap_or("");
-        let keys = keys_in(body);
-        Ok(Some(ForgeEvent {
-            event: format!("pull_request.{action}"),
-            repo: v["repository"]["name"].as_str().unwrap_or("").to_string(),
-            url: pr["html_url"].as_str().unwrap_or("").to_string(),
-            merged: pr["merged"].as_bool().unwrap_or(false),
-            closed: action == "closed" || pr["state"] == "closed",
-            keys,
-        }))
+        pull_request_event(body).map(Some)
     }
 }

@@ -48,23 +48,58 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+    /// The body as sent (for raw file reads).
+    pub raw: Vec<u8>,
 }
 
 impl Reply {
-    /// GitHub's and Gitea's error message, if the body has one.
+    /// The forge's error message, if the body has one (GitLab's may be a list or an object).
     pub fn message(&self) -> String {
-        self.body
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string()
+        match self.body.get("message") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        }
+    }
+
+    /// A header's value, if it is text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// Whether a paginated answer has a next page (a `Link: <...>; rel="next"` header, as GitHub,
+/// Gitea and GitLab send).
+pub fn has_next(r: &Reply) -> bool {
+    r.header("link").is_some_and(|l| l.contains("rel=\"next\""))
+}
+
+/// How requests are authenticated.
+pub enum Auth {
+    /// A token, as one sensitive `Authorization` header.
+    Token(HeaderValue),
+    /// A GitHub App's installation tokens, minted and renewed as needed.
+    App(Box<super::app::AppAuth>),
+}
+
+impl Auth {
+    /// `Authorization: SCHEME TOKEN` (`token`, `Bearer`).
+    pub fn token(provider: &str, scheme: &str, token: &Secret) -> Result<Auth> {
+        let mut auth =
+            HeaderValue::from_str(&format!("{scheme} {}", token.expose())).map_err(|_| {
+                Error::invalid(format!(
+                    "the {provider} token has characters a header cannot carry"
+                ))
+            })?;
+        auth.set_sensitive(true);
+        Ok(Auth::Token(auth))
     }
 }
 
 pub struct Http {
     client: reqwest::Client,
     api: String,
-    auth: HeaderValue,
+    auth: Auth,
     retry: RetryPolicy,
     permits: tokio::sync::Semaphore,
     provider: &'static str,
@@ -95,12 +130,10 @@ fn loopback(url: &reqwest::Url) -> bool {
 }
 
 impl Http {
-    /// `scheme` is how the token is presented (`token`, `Bearer`).
     pub fn new(
         provider: &'static str,
         api_url: &str,
-        token: &Secret,
-        scheme: &str,
+        auth: Auth,
         retry: RetryPolicy,
         concurrency: usize,
     ) -> Result<Http> {
@@ -130,13 +163,6 @@ impl Http {
             .map_err(|e| {
                 Error::provider(format!("{provider}: cannot build an HTTP client: {e}"))
             })?;
-        let mut auth =
-            HeaderValue::from_str(&format!("{scheme} {}", token.expose())).map_err(|_| {
-                Error::invalid(format!(
-                    "the {provider} token has characters a header cannot carry"
-                ))
-            })?;
-        auth.set_sensitive(true);
         Ok(Http {
             client,
             api: api_url.trim_end_matches('/').to_string(),
@@ -155,8 +181,13 @@ impl Http {
         let endpoint = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let payload = body.map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
         let mut attempt = 0;
+        let mut reminted = false;
         loop {
             attempt += 1;
+            let auth = match &self.auth {
+                Auth::Token(h) => h.clone(),
+                Auth::App(app) => app.header(&self.client, &self.api).await?,
+            };
             let outcome = {
                 let _permit = self
                     .permits
@@ -166,9 +197,13 @@ impl Http {
                 let mut req = self
                     .client
                     .request(method.clone(), &url)
-                    .header(reqwest::header::AUTHORIZATION, self.auth.clone())
-                    .header(reqwest::header::ACCEPT, "application/vnd.github+json")
-                    .header("x-github-api-version", "2022-11-28");
+                    .header(reqwest::header::AUTHORIZATION, auth.clone());
+                req = if self.provider == "github" {
+                    req.header(reqwest::header::ACCEPT, "application/vnd.github+json")
+                        .header("x-github-api-version", "2022-11-28")
+                } else {
+                    req.header(reqwest::header::ACCEPT, "application/json")
+                };
                 if let Some(p) = &payload {
                     req = req
                         .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -214,6 +249,7 @@ impl Http {
                 status,
                 headers,
                 body,
+                raw: bytes.to_vec(),
             };
             if let Some(wait) = self.retry_after(&reply, attempt) {
                 let why = format!("{} {}", status.as_u16(), reply.message());
@@ -229,6 +265,14 @@ impl Http {
                 continue;
             }
             if status == StatusCode::UNAUTHORIZED {
+                // An installation token revoked or expired early: mint another, once.
+                if let Auth::App(app) = &self.auth
+                    && !reminted
+                {
+                    reminted = true;
+                    app.refused(&auth).await;
+                    continue;
+                }
                 return Err(Error::provider(format!(
                     "{}: the token was refused ({endpoint}: 401 {}); check providers.source_control.token",
                     self.provider,
@@ -243,10 +287,11 @@ impl Http {
     /// How long to wait before retrying `reply` (the `attempt`-th answer), or `None` when it is
     /// final.
     fn retry_after(&self, reply: &Reply, attempt: u32) -> Option<Duration> {
+        // GitHub and Gitea send `x-ratelimit-*`, GitLab `ratelimit-*`.
         let header = |name: &str| {
-            reply
-                .headers
-                .get(name)
+            [name, name.trim_start_matches("x-")]
+                .iter()
+                .find_map(|n| reply.headers.get(*n))
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
@@ -345,15 +390,8 @@ mod tests {
             max_delay: Duration::from_secs(1),
             ..RetryPolicy::default()
         };
-        Http::new(
-            "test",
-            "http://127.0.0.1:1",
-            &Secret::new("t"),
-            "token",
-            retry,
-            1,
-        )
-        .unwrap()
+        let auth = Auth::token("test", "token", &Secret::new("t")).unwrap();
+        Http::new("test", "http://127.0.0.1:1", auth, retry, 1).unwrap()
     }
 
     fn reply(status: u16, headers: &[(&str, &str)]) -> Reply {
@@ -368,6 +406,7 @@ mod tests {
             status: StatusCode::from_u16(status).unwrap(),
             headers: h,
             body: Value::Null,
+            raw: Vec::new(),
         }
     }
 
@@ -428,14 +467,8 @@ mod tests {
     #[test]
     fn a_token_goes_only_over_https_or_to_this_machine_and_debug_hides_it() {
         let make = |url: &str| {
-            Http::new(
-                "t",
-                url,
-                &Secret::new("sekrit"),
-                "token",
-                RetryPolicy::default(),
-                1,
-            )
+            let auth = Auth::token("t", "token", &Secret::new("sekrit")).unwrap();
+            Http::new("t", url, auth, RetryPolicy::default(), 1)
         };
         assert!(make("http://api.example.com").is_err());
         assert!(make("ftp://localhost").is_err());
