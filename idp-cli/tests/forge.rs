@@ -1104,3 +1104,46 @@ fn a_github_app_opens_the_pull_requests_as_its_bot_and_mints_a_new_token_when_on
         "key or JWT leaked: {all}"
     );
 }
+
+#[test]
+fn a_crash_between_the_commit_and_the_pull_request_is_resumed_with_one_commit_and_one_request() {
+    for kind in ["github", "gitea", "gitlab"] {
+        let s = setup_kind(kind, true);
+        let out = s
+            .idp()
+            .env("IDP_FAILPOINT", "scm:recorded")
+            .args(["-q"])
+            .args(RUN)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{kind}: the fail point was not reached"
+        );
+        assert!(s.pulls("payments-api").is_empty(), "{kind}");
+        let branch = "/api/v3/repos/acme/payments-api/branches/idp/payments-api/bootstrap-service";
+        let before = s.http("GET", branch, "").json()["commit"]["sha"].clone();
+        assert!(
+            before.is_string(),
+            "{kind}: the step's branch was pushed before the crash"
+        );
+
+        let run = s.runs()[0]["run_id"].as_str().unwrap().to_string();
+        let out = s.idp().args(["-q", "resume", &run]).output().unwrap();
+        assert!(out.status.success(), "{kind}: {out:?}");
+        assert_one_merged_pull_per_step(&s, "payments-api");
+        let first = s
+            .pulls("payments-api")
+            .into_iter()
+            .find(|p| p["head"]["ref"] == "idp/payments-api/bootstrap-service")
+            .unwrap();
+        assert_eq!(
+            first["commits"], 1,
+            "{kind}: one commit on the branch, {first}"
+        );
+        if kind == "gitea" {
+            // Gitea's commit is compared with the branch as it is: the one from before stays.
+            assert_eq!(first["head"]["sha"], before, "{kind}");
+        }
+    }
+}

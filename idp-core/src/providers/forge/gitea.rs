@@ -253,10 +253,14 @@ impl ForgeApi for Gitea {
         if changes(spec, &on_base).is_empty() {
             return Ok(None);
         }
-        // Twice at most: a branch created meanwhile (a lost answer to our own request) is
-        // compared again, as it is.
-        for _ in 0..2 {
-            let existing = self.head(c, &spec.repo, &spec.branch).await?;
+        // A step's branch is new, so the first attempt makes it from the default branch. When
+        // Gitea says it exists (from before a crash, a lost answer to our own request, or a
+        // superseded run of the same step), it is read and compared as it is.
+        let mut existing = None;
+        for attempt in 0..3 {
+            if attempt > 0 {
+                existing = self.head(c, &spec.repo, &spec.branch).await?;
+            }
             let (present, target) = match &existing {
                 // A branch from before a crash, or from a superseded run of the same step:
                 // commit what still differs on top of it.
@@ -317,7 +321,7 @@ impl ForgeApi for Gitea {
                         .map(|s| Some(s.to_string()))
                         .ok_or_else(|| Error::provider("gitea: a commit answer without a SHA"));
                 }
-                // The branch exists now, or a file changed under us: look again.
+                // The branch exists, or a file changed under us: look again.
                 StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => continue,
                 _ => return Err(c.unexpected(&format!("committing to {}", spec.branch), &r)),
             }
