@@ -310,6 +310,7 @@ fn a_token_that_is_missing_or_refused_is_a_clear_error_that_never_shows_the_toke
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("IDP_GITHUB_TOKEN"), "{err}");
+    assert!(!s.ws.exists(), "a refused configuration writes nothing");
 
     let wrong = "ghp_wrong-token-that-must-not-leak";
     let out = s

@@ -208,26 +208,19 @@ impl PlatformBuilder {
         })?;
         let (files, dir) = (self.files, self.dir);
         let def = {
-            let workspace = workspace.clone();
             crate::runtime::unblock(move || {
                 let files = match (files, dir) {
                     (Some(f), _) => f,
                     (None, Some(d)) => PlatformFiles::from_dir(&d)?,
                     (None, None) => PlatformFiles::builtin(),
                 };
-                let def = PlatformDef::load(files)?;
-                std::fs::create_dir_all(&workspace).map_err(|e| {
-                    Error::invalid(format!(
-                        "cannot create workspace {}: {e}",
-                        workspace.display()
-                    ))
-                    .with("field", "workspace")
-                })?;
-                Ok(Arc::new(def))
+                Ok(Arc::new(PlatformDef::load(files)?))
             })
             .await?
         };
         let providers = &def.config.providers;
+        // The source control first: a forge's missing token or bad URL is refused before the
+        // workspace is written.
         let scm = match self.scm {
             Some(p) => p,
             None => {
@@ -239,6 +232,19 @@ impl PlatformBuilder {
                 .await?
             }
         };
+        {
+            let workspace = workspace.clone();
+            crate::runtime::unblock(move || {
+                std::fs::create_dir_all(&workspace).map_err(|e| {
+                    Error::invalid(format!(
+                        "cannot create workspace {}: {e}",
+                        workspace.display()
+                    ))
+                    .with("field", "workspace")
+                })
+            })
+            .await?;
+        }
         let state = match self.state {
             Some(p) => p,
             None => crate::state::open(&providers.state, &workspace).await?,
