@@ -236,3 +236,60 @@ async fn a_provider_that_cannot_recover_by_key_fails_the_contract() {
     })
     .await;
 }
+
+/// A branch name an earlier, merged change request used (a second infra request of a service,
+/// an upgrade asked for again) carries exactly the default branch plus the new change: with
+/// `f` changed meanwhile on the default branch, asking for the old `f` again changes it back.
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_forge_remakes_a_reused_branch_from_the_default_branch() {
+    use idp_core::providers::{ChangeRequestSpec, Signature};
+    let spec = |key: &str, branch: &str, content: &str| ChangeRequestSpec {
+        key: key.into(),
+        repo: "reused".into(),
+        branch: branch.into(),
+        title: format!("set f to {content}"),
+        body: "test".into(),
+        files: vec![("f".into(), Some(Arc::new(content.as_bytes().to_vec())))],
+        author: Signature {
+            name: "t".into(),
+            email: "t@example.com".into(),
+        },
+        committer: Signature {
+            name: "t".into(),
+            email: "t@example.com".into(),
+        },
+        trailers: Vec::new(),
+        hold: false,
+    };
+    for kind in ["github", "gitea", "gitlab"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (forge, token) = test_forge(dir.path());
+        let scm = forge_on(kind, &forge, &token, true);
+        scm.create_repo("reused", "test").await.unwrap();
+        let first = scm
+            .submit(&spec("k1", "idp/reused/step", "1"))
+            .await
+            .unwrap();
+        assert!(first.committed, "{kind}");
+        scm.submit(&spec("k2", "idp/reused/other", "2"))
+            .await
+            .unwrap();
+        let again = scm
+            .submit(&spec("k3", "idp/reused/step", "1"))
+            .await
+            .unwrap();
+        assert!(again.committed, "{kind}: {again:?}");
+        assert_eq!(
+            again.state,
+            idp_core::receipt::ChangeRequestState::Merged,
+            "{kind}"
+        );
+        let f = scm.read_files("reused", None, &["f".into()]).await.unwrap();
+        assert_eq!(
+            f[0].as_deref(),
+            Some(&b"1"[..]),
+            "{kind}: the default branch has the change"
+        );
+    }
+}

@@ -21,11 +21,11 @@ use super::http;
 use super::{
     Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, changes, pull_request_event,
 };
-use crate::config::MergeMethod;
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestSpec, ForgeEvent};
 
-/// Pages of Gitea's listings (its largest `limit` is 50 by default).
+/// Items asked for per page (Gitea's largest `limit` by default; an instance may cap it lower,
+/// so listings follow the `Link` header, not the count).
 const PAGE: usize = 50;
 
 #[derive(Default)]
@@ -107,7 +107,7 @@ impl Gitea {
                             known.insert(name.to_string(), id);
                         }
                     }
-                    if list.len() < PAGE {
+                    if list.is_empty() || !http::has_next(&r) {
                         break known;
                     }
                     page += 1;
@@ -185,7 +185,7 @@ impl Gitea {
                     return Ok(true);
                 }
             }
-            if list.len() < PAGE {
+            if list.is_empty() || !http::has_next(&r) {
                 return Ok(false);
             }
             page += 1;
@@ -238,6 +238,11 @@ impl ForgeApi for Gitea {
         github::blob(c, repo, sha).await
     }
 
+    /// The step's branch is made from the default branch in the commit request itself. When
+    /// Gitea says it exists: a branch whose head was committed for this very change request (a
+    /// crash, or a lost answer to our own request) is kept as it is; any other (an earlier
+    /// request that used the same branch name, a superseded run) is deleted and made again, so
+    /// the branch always holds the default branch plus this change, as on the other forges.
     async fn commit(
         &self,
         c: &Common,
@@ -250,69 +255,40 @@ impl ForgeApi for Gitea {
             .into_iter()
             .map(|b| (b.path, b.sha))
             .collect();
-        if changes(spec, &on_base).is_empty() {
+        let todo = changes(spec, &on_base);
+        if todo.is_empty() {
             return Ok(None);
         }
-        // A step's branch is new, so the first attempt makes it from the default branch. When
-        // Gitea says it exists (from before a crash, a lost answer to our own request, or a
-        // superseded run of the same step), it is read and compared as it is.
-        let mut existing = None;
-        for attempt in 0..3 {
-            if attempt > 0 {
-                existing = self.head(c, &spec.repo, &spec.branch).await?;
-            }
-            let (present, target) = match &existing {
-                // A branch from before a crash, or from a superseded run of the same step:
-                // commit what still differs on top of it.
-                Some(head) => (
-                    self.tree(c, &spec.repo, head)
-                        .await?
-                        .into_iter()
-                        .map(|b| (b.path, b.sha))
-                        .collect(),
-                    json!({ "branch": spec.branch }),
-                ),
-                None => (
-                    on_base.clone(),
-                    json!({ "branch": c.default_branch, "new_branch": spec.branch }),
-                ),
-            };
-            let todo = changes(spec, &present);
-            if todo.is_empty() {
-                return Ok(existing);
-            }
-            let files: Vec<Value> = todo
-                .iter()
-                .map(|ch| match ch {
-                    Change::Create(path, data) => {
-                        json!({ "operation": "create", "path": path, "content": b64(data) })
-                    }
-                    Change::Update(path, data, sha) => {
-                        json!({ "operation": "update", "path": path, "content": b64(data), "sha": sha })
-                    }
-                    Change::Delete(path, sha) => {
-                        json!({ "operation": "delete", "path": path, "sha": sha })
-                    }
-                })
-                .collect();
-            let person =
-                |s: &crate::providers::Signature| json!({ "name": s.name, "email": s.email });
-            let mut body = json!({
-                "files": files,
-                "message": spec.commit_message(&[]),
-                "author": person(&spec.author),
-                "committer": person(&spec.committer),
-            });
-            if let (Some(b), Some(t)) = (body.as_object_mut(), target.as_object()) {
-                b.extend(t.clone());
-            }
+        let files: Vec<Value> = todo
+            .iter()
+            .map(|ch| match ch {
+                Change::Create(path, data) => {
+                    json!({ "operation": "create", "path": path, "content": b64(data) })
+                }
+                Change::Update(path, data, sha) => {
+                    json!({ "operation": "update", "path": path, "content": b64(data), "sha": sha })
+                }
+                Change::Delete(path, sha) => {
+                    json!({ "operation": "delete", "path": path, "sha": sha })
+                }
+            })
+            .collect();
+        let person = |s: &crate::providers::Signature| json!({ "name": s.name, "email": s.email });
+        let body = json!({
+            "files": files,
+            "branch": c.default_branch,
+            "new_branch": spec.branch,
+            "message": spec.commit_message(&[]),
+            "author": person(&spec.author),
+            "committer": person(&spec.committer),
+        });
+        let api = repo_api(c, &spec.repo)?;
+        let branch_api = format!("{api}/branches/{}", http::path(&spec.branch));
+        let key_trailer = format!("Idp-Change-Request-Key: {}", spec.key);
+        for _ in 0..3 {
             let r = c
                 .http
-                .call(
-                    Method::POST,
-                    &format!("{}/contents", repo_api(c, &spec.repo)?),
-                    Some(&body),
-                )
+                .call(Method::POST, &format!("{api}/contents"), Some(&body))
                 .await?;
             match r.status {
                 StatusCode::CREATED => {
@@ -321,13 +297,28 @@ impl ForgeApi for Gitea {
                         .map(|s| Some(s.to_string()))
                         .ok_or_else(|| Error::provider("gitea: a commit answer without a SHA"));
                 }
-                // The branch exists, or a file changed under us: look again.
-                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => continue,
+                StatusCode::UNPROCESSABLE_ENTITY | StatusCode::CONFLICT => {}
                 _ => return Err(c.unexpected(&format!("committing to {}", spec.branch), &r)),
+            }
+            let b = c.http.call(Method::GET, &branch_api, None).await?;
+            if b.status == StatusCode::NOT_FOUND {
+                // Refused for another reason (a path, a file changed since `base`).
+                return Err(c.unexpected(&format!("committing to {}", spec.branch), &r));
+            }
+            if b.status != StatusCode::OK {
+                return Err(c.unexpected(&format!("reading branch {}", spec.branch), &b));
+            }
+            let message = b.body["commit"]["message"].as_str().unwrap_or("");
+            if message.lines().any(|l| l.trim() == key_trailer) {
+                return Ok(b.body["commit"]["id"].as_str().map(str::to_string));
+            }
+            let d = c.http.call(Method::DELETE, &branch_api, None).await?;
+            if !matches!(d.status, StatusCode::NO_CONTENT | StatusCode::NOT_FOUND) {
+                return Err(c.unexpected(&format!("deleting the stale branch {}", spec.branch), &d));
             }
         }
         Err(Error::provider(format!(
-            "gitea: the commit to {} of {} kept being refused",
+            "gitea: the branch {} of {} kept coming back while idp made it again",
             spec.branch, spec.repo
         ))
         .with_retryable(true))
@@ -398,11 +389,7 @@ impl ForgeApi for Gitea {
     }
 
     async fn merge(&self, c: &Common, repo: &str, p: &Review) -> Result<bool> {
-        let how = match c.merge_method {
-            MergeMethod::Merge => "merge",
-            MergeMethod::Squash => "squash",
-            MergeMethod::Rebase => "rebase",
-        };
+        let how = c.merge_method.as_str();
         let r = c
             .http
             .call(

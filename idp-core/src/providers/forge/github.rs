@@ -91,6 +91,16 @@ pub(crate) async fn create_repo(
         )
         .await?;
     if r.status == StatusCode::NOT_FOUND {
+        // No such organization: the owner may be the token's own user. Anything else (a typo,
+        // an organization the token cannot see) must not land in the token owner's account.
+        let me = c.http.call(Method::GET, "/user", None).await?;
+        if me.body["login"].as_str() != Some(c.owner.as_str()) {
+            return Err(Error::not_found(format!(
+                "{}: there is no organization `{}` the token can create repositories in, and it is not the token's own user",
+                c.kind, c.owner
+            ))
+            .with("field", "providers.source_control.owner"));
+        }
         r = c.http.call(Method::POST, "/user/repos", Some(body)).await?;
     }
     match r.status {

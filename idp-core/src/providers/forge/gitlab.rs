@@ -228,11 +228,7 @@ impl ForgeApi for GitLab {
     async fn fetch_blob(&self, c: &Common, repo: &str, sha: &str) -> Result<Vec<u8>> {
         let r = c
             .http
-            .call(
-                Method::GET,
-                &format!("{}/repository/blobs/{sha}/raw", project(c, repo)),
-                None,
-            )
+            .get_raw(&format!("{}/repository/blobs/{sha}/raw", project(c, repo)))
             .await?;
         if r.status != StatusCode::OK {
             return Err(c.unexpected(&format!("reading blob {sha} of {repo}"), &r));

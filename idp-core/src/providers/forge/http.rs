@@ -48,7 +48,7 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
-    /// The body as sent (for raw file reads).
+    /// The body as sent, for [`Http::get_raw`] (empty otherwise).
     pub raw: Vec<u8>,
 }
 
@@ -141,6 +141,12 @@ impl Http {
             Error::invalid(format!("providers.source_control.api_url `{api_url}`: {e}"))
                 .with("field", "providers.source_control.api_url")
         })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid(
+                "providers.source_control.api_url carries credentials: give the token in `token` instead",
+            )
+            .with("field", "providers.source_control.api_url"));
+        }
         match url.scheme() {
             "https" => {}
             "http" if loopback(&url) => {}
@@ -177,6 +183,22 @@ impl Http {
     /// body, retrying what is worth retrying. Any status that is not retried comes back as a
     /// [`Reply`] for the provider to interpret.
     pub async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply> {
+        self.send(method, path, body, false).await
+    }
+
+    /// `GET path` for a file's raw bytes: the answer's body is in [`Reply::raw`], unparsed
+    /// (a file that happens to be JSON stays bytes).
+    pub async fn get_raw(&self, path: &str) -> Result<Reply> {
+        self.send(Method::GET, path, None, true).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        raw_body: bool,
+    ) -> Result<Reply> {
         let url = format!("{}{path}", self.api);
         let endpoint = format!("{method} {}", path.split('?').next().unwrap_or(path));
         let payload = body.map(|b| serde_json::to_vec(b).expect("JSON values serialize"));
@@ -240,16 +262,21 @@ impl Http {
                     return Err(self.gave_up(&endpoint, attempt, &why, None));
                 }
             };
-            let body: Value = if bytes.is_empty() {
-                Value::Null
+            // A raw read keeps the bytes (a success's body is the file); anything else is
+            // parsed as JSON (an error's body too).
+            let (body, raw) = if raw_body && status.is_success() {
+                (Value::Null, bytes.to_vec())
             } else {
-                serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+                (
+                    serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+                    Vec::new(),
+                )
             };
             let reply = Reply {
                 status,
                 headers,
                 body,
-                raw: bytes.to_vec(),
+                raw,
             };
             if let Some(wait) = self.retry_after(&reply, attempt) {
                 let why = format!("{} {}", status.as_u16(), reply.message());
@@ -471,6 +498,7 @@ mod tests {
             Http::new("t", url, auth, RetryPolicy::default(), 1)
         };
         assert!(make("http://api.example.com").is_err());
+        assert!(make("https://user:ghp_secret@api.github.com").is_err());
         assert!(make("ftp://localhost").is_err());
         for ok in [
             "https://api.github.com",

@@ -25,8 +25,9 @@ use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestOutcome, ChangeRequestSpec, ForgeEvent, SourceControl};
 use crate::receipt::ChangeRequestState;
 
-/// Blobs kept in memory by SHA (content-addressed, so never stale); cleared when full.
-const BLOB_CACHE: usize = 4096;
+/// Blobs kept in memory by SHA (content-addressed, so never stale), up to this many bytes in
+/// all; cleared when full. A blob larger than a sixteenth of it is not kept.
+const BLOB_CACHE_BYTES: usize = 64 << 20;
 
 /// The provider for a forge `cfg.provider` names; `None` for a kind that is not a forge.
 pub fn provider(
@@ -46,6 +47,12 @@ pub fn provider(
         SourceControlProvider::LocalGit {} => return None,
         SourceControlProvider::Github(f) => make(github::GitHub, f, cfg, host_tokens),
         SourceControlProvider::Gitea(f) => make(gitea::Gitea::default(), f, cfg, host_tokens),
+        SourceControlProvider::Gitlab(f) if f.merge_method == MergeMethod::Rebase => {
+            Err(Error::invalid(
+                "kind `gitlab` takes merge_method merge or squash: fast-forward merging is the project's setting in GitLab",
+            )
+            .with("field", "providers.source_control.merge_method"))
+        }
         SourceControlProvider::Gitlab(f) => make(gitlab::GitLab::default(), f, cfg, host_tokens),
     })
 }
@@ -62,7 +69,13 @@ pub(crate) struct Common {
     pub merge_method: MergeMethod,
     pub labels: Vec<String>,
     webhook_secret: Option<crate::config::SecretRef>,
-    blobs: Mutex<HashMap<String, Arc<Vec<u8>>>>,
+    blobs: Mutex<BlobCache>,
+}
+
+#[derive(Default)]
+struct BlobCache {
+    bytes: usize,
+    by_sha: HashMap<String, Arc<Vec<u8>>>,
 }
 
 impl Common {
@@ -111,7 +124,7 @@ impl Common {
             merge_method: forge.merge_method,
             labels: forge.labels.clone(),
             webhook_secret: forge.webhook_secret.clone(),
-            blobs: Mutex::new(HashMap::new()),
+            blobs: Mutex::new(BlobCache::default()),
         })
     }
 
@@ -288,15 +301,18 @@ impl<A> std::fmt::Debug for Forge<A> {
 
 impl<A: ForgeApi> Forge<A> {
     async fn blob(&self, repo: &str, sha: &str) -> Result<Arc<Vec<u8>>> {
-        if let Some(b) = self.c.blobs.lock().unwrap().get(sha) {
+        if let Some(b) = self.c.blobs.lock().unwrap().by_sha.get(sha) {
             return Ok(b.clone());
         }
         let data = Arc::new(self.api.fetch_blob(&self.c, repo, sha).await?);
-        let mut cache = self.c.blobs.lock().unwrap();
-        if cache.len() >= BLOB_CACHE {
-            cache.clear();
+        if data.len() <= BLOB_CACHE_BYTES / 16 {
+            let mut cache = self.c.blobs.lock().unwrap();
+            if cache.bytes + data.len() > BLOB_CACHE_BYTES {
+                *cache = BlobCache::default();
+            }
+            cache.bytes += data.len();
+            cache.by_sha.insert(sha.to_string(), data.clone());
         }
-        cache.insert(sha.to_string(), data.clone());
         Ok(data)
     }
 
