@@ -53,4 +53,9 @@ bash scripts/test-testforge-openapi.sh
 step "bindings: Python, Node, Backstage, parity across the four faces, examples"
 bash scripts/test-bindings.sh
 
+step "a real Backstage backend: the example template through the scaffolder's HTTP API, as signed-in users"
+# The binaries test-bindings.sh copied aside (its TOOLS_DIR).
+TOOLS="${TOOLS_DIR:-$ROOT/.ci/tools}"
+IDP_CLI="$TOOLS/bin/idp" IDP_TESTFORGE="$TOOLS/bin/idp-testforge" bash scripts/test-backstage-backend.sh
+
 step "all green in $((SECONDS - START))s"

@@ -136,7 +136,10 @@ export function backstageError(e: unknown): unknown {
       ? ERROR_CLASSES[code]
       : undefined;
   if (!Class || !idp) return e;
-  const err = new Class(String(idp.message ?? ''), e) as Error & Record<string, unknown>;
+  // The cause is set after: given to the constructor, Backstage's errors append
+  // "; caused by <the cause>" to the message, which would repeat idp's message.
+  const err = new Class(String(idp.message ?? '')) as Error & Record<string, unknown>;
+  err.cause = e;
   for (const k of ['code', 'retryable', 'context', 'details']) {
     if (idp[k] !== undefined) err[k] = idp[k];
   }
