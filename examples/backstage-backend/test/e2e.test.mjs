@@ -252,6 +252,20 @@ test('signed in as alice, the example template runs to the end: repos on the for
   assert.equal(links['GitOps repository'], `${forge.base}/acme/gitops`);
   const runId = /Run `([^`]+)`/.exec(output.text[0].content)?.[1];
   assert.ok(runId, output.text[0].content);
+  // idp's receipt, in the task's output: that run, completed, each step's change request merged
+  // on the forge.
+  const receipt = output.receipt;
+  assert.equal(receipt?.run_id, runId, JSON.stringify(output));
+  assert.equal(receipt.status, 'completed');
+  assert.equal(receipt.service, service);
+  assert.deepEqual(
+    receipt.steps.map(s => s.step),
+    ['bootstrap_service', 'wire_ci', 'provision_gitops', 'attach_observability'],
+  );
+  for (const s of receipt.steps) {
+    assert.equal(s.change_request.state, 'merged', JSON.stringify(s));
+    assert.ok(s.change_request.url.startsWith(`${forge.base}/acme/`), s.change_request.url);
+  }
 
   // The repos on the forge, with what the golden path wrote.
   const forgeGet = p =>
