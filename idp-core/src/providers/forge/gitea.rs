@@ -18,9 +18,7 @@ use serde_json::{Value, json};
 
 use super::github::{self, repo_api};
 use super::http;
-use super::{
-    Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, changes, pull_request_event,
-};
+use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, pull_request_event};
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestSpec, ForgeEvent};
 
@@ -249,13 +247,7 @@ impl ForgeApi for Gitea {
         spec: &ChangeRequestSpec,
         base: &str,
     ) -> Result<Option<String>> {
-        let on_base: HashMap<String, String> = self
-            .tree(c, &spec.repo, base)
-            .await?
-            .into_iter()
-            .map(|b| (b.path, b.sha))
-            .collect();
-        let todo = changes(spec, &on_base);
+        let todo = self.changes_on(c, spec, base).await?;
         if todo.is_empty() {
             return Ok(None);
         }

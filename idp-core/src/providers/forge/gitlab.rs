@@ -10,7 +10,6 @@
 //! merge request back. How a project merges (merge commit, fast-forward) is the project's
 //! setting; `merge_method: squash` asks for a squash.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -19,7 +18,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::http::{self, Reply};
-use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, changes, has_key};
+use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, has_key};
 use crate::config::MergeMethod;
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestSpec, ForgeEvent};
@@ -242,13 +241,7 @@ impl ForgeApi for GitLab {
         spec: &ChangeRequestSpec,
         base: &str,
     ) -> Result<Option<String>> {
-        let on_base: HashMap<String, String> = self
-            .files_at(c, &spec.repo, base)
-            .await?
-            .into_iter()
-            .map(|b| (b.path, b.sha))
-            .collect();
-        let todo = changes(spec, &on_base);
+        let todo = self.changes_on(c, spec, base).await?;
         if todo.is_empty() {
             return Ok(None);
         }

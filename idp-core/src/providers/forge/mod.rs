@@ -249,6 +249,21 @@ pub(crate) trait ForgeApi: Send + Sync + 'static {
     async fn files_at(&self, c: &Common, repo: &str, commit: &str) -> Result<Vec<Blob>>;
     /// A blob's content.
     async fn fetch_blob(&self, c: &Common, repo: &str, sha: &str) -> Result<Vec<u8>>;
+    /// What `spec` changes against the files at `base` (empty: `base` already has it).
+    async fn changes_on<'a>(
+        &self,
+        c: &Common,
+        spec: &'a ChangeRequestSpec,
+        base: &str,
+    ) -> Result<Vec<Change<'a>>> {
+        let on_base: HashMap<String, String> = self
+            .files_at(c, &spec.repo, base)
+            .await?
+            .into_iter()
+            .map(|b| (b.path, b.sha))
+            .collect();
+        Ok(changes(spec, &on_base))
+    }
     /// Commits `spec.files` on `spec.branch`, on top of `base` (the default branch's head);
     /// `None` when `base` already holds exactly that content.
     async fn commit(
