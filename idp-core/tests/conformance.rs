@@ -293,3 +293,54 @@ async fn every_forge_remakes_a_reused_branch_from_the_default_branch() {
         );
     }
 }
+
+/// Gitea lists at most 50 pull requests a page: the change request of a key on a later page is
+/// found by following the listing's `Link` header, not opened again.
+#[cfg(feature = "forges")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gitea_finds_a_change_request_past_the_first_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let (forge, token) = test_forge(dir.path());
+    let scm = forge_on("gitea", &forge, &token, false);
+    scm.create_repo("busy", "test").await.unwrap();
+    let api = |method: &str, path: &str, body: serde_json::Value| {
+        let r = forge.request(
+            "contract-token",
+            method,
+            &format!("/api/v1/repos/acme/busy{path}"),
+            &body.to_string(),
+        );
+        assert!(r.status == 201, "{method} {path}: {r:?}");
+    };
+    // The oldest pull request carries the key; 51 newer ones push it to the second page.
+    for i in 0..52 {
+        let branch = format!("b{i}");
+        let content = base64_of(&format!("{i}\n"));
+        api(
+            "POST",
+            "/contents",
+            serde_json::json!({
+                "branch": "main", "new_branch": branch, "message": "x",
+                "files": [{ "operation": "create", "path": format!("f{i}"), "content": content }],
+            }),
+        );
+        let body = if i == 0 {
+            "<!-- idp-change-request-key: the-key -->".to_string()
+        } else {
+            String::new()
+        };
+        api(
+            "POST",
+            "/pulls",
+            serde_json::json!({ "title": "t", "head": branch, "base": "main", "body": body }),
+        );
+    }
+    let found = scm.find_change_request("busy", "the-key").await.unwrap();
+    assert_eq!(found.expect("found on the second page").branch, "b0");
+}
+
+#[cfg(feature = "forges")]
+fn base64_of(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}

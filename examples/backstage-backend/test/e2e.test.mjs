@@ -51,7 +51,10 @@ async function startForge() {
     rl.once('line', resolve);
     proc.once('exit', code => reject(new Error(`idp-testforge exited (${code}) before it listened`)));
   });
-  assert.match(first, /^http:\/\/127\.0\.0\.1:\d+$/);
+  if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(first)) {
+    proc.kill('SIGKILL');
+    throw new Error(`idp-testforge printed ${first}, not its base URL`);
+  }
   return { proc, base: first };
 }
 
@@ -109,7 +112,11 @@ async function startBackend(forgeBase, platform) {
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (exited !== null) throw new Error(`the backend exited (${exited}):\n${log.slice(-40).join('\n')}`);
-    if (Date.now() > deadline) throw new Error(`the backend did not start:\n${log.slice(-40).join('\n')}`);
+    if (Date.now() > deadline) {
+      // Not left running: `after` only knows a backend that started.
+      proc.kill('SIGKILL');
+      throw new Error(`the backend did not start:\n${log.slice(-40).join('\n')}`);
+    }
     try {
       const token = await signIn(base, 'alice');
       const r = await fetch(`${base}/api/catalog/entities/by-name/template/default/idp-service`, {

@@ -18,7 +18,9 @@ use serde_json::{Value, json};
 
 use super::github::{self, repo_api};
 use super::http;
-use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, pull_request_event};
+use super::{
+    Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, each_page, pull_request_event,
+};
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestSpec, ForgeEvent};
 
@@ -86,30 +88,20 @@ impl Gitea {
             Some(k) => k,
             None => {
                 let mut known = HashMap::new();
-                let mut page = 1;
-                loop {
-                    let r = c
-                        .http
-                        .call(
-                            Method::GET,
-                            &format!("{}/labels?limit={PAGE}&page={page}", repo_api(c, repo)?),
-                            None,
-                        )
-                        .await?;
-                    if r.status != StatusCode::OK {
-                        return Err(c.unexpected(&format!("listing the labels of {repo}"), &r));
-                    }
-                    let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
-                    for l in list {
+                let base = repo_api(c, repo)?;
+                each_page(
+                    c,
+                    &format!("listing the labels of {repo}"),
+                    |n| format!("{base}/labels?limit={PAGE}&page={n}"),
+                    |l| {
                         if let (Some(name), Some(id)) = (l["name"].as_str(), l["id"].as_u64()) {
                             known.insert(name.to_string(), id);
                         }
-                    }
-                    if list.is_empty() || !http::has_next(&r) {
-                        break known;
-                    }
-                    page += 1;
-                }
+                        false
+                    },
+                )
+                .await?;
+                known
             }
         };
         for name in &c.labels {
@@ -140,19 +132,6 @@ impl Gitea {
         Ok(ids)
     }
 
-    /// The open pull requests whose head is `branch`.
-    async fn open_for(&self, c: &Common, repo: &str, branch: &str) -> Result<Vec<Review>> {
-        let mut out = Vec::new();
-        self.each_pull(c, repo, "open", |p| {
-            if p.head_ref == branch {
-                out.push(p);
-            }
-            false
-        })
-        .await?;
-        Ok(out)
-    }
-
     /// Calls `f` on every pull request in `state`, newest first, until it returns true.
     async fn each_pull(
         &self,
@@ -160,34 +139,15 @@ impl Gitea {
         repo: &str,
         state: &str,
         mut f: impl FnMut(Review) -> bool + Send,
-    ) -> Result<bool> {
+    ) -> Result<()> {
         let base = repo_api(c, repo)?;
-        let mut page = 1;
-        loop {
-            let r = c
-                .http
-                .call(
-                    Method::GET,
-                    &format!("{base}/pulls?state={state}&limit={PAGE}&page={page}"),
-                    None,
-                )
-                .await?;
-            match r.status {
-                StatusCode::OK => {}
-                StatusCode::NOT_FOUND => return Ok(false),
-                _ => return Err(c.unexpected(&format!("listing pull requests of {repo}"), &r)),
-            }
-            let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
-            for p in list {
-                if f(Review::from_pull(p)) {
-                    return Ok(true);
-                }
-            }
-            if list.is_empty() || !http::has_next(&r) {
-                return Ok(false);
-            }
-            page += 1;
-        }
+        each_page(
+            c,
+            &format!("listing pull requests of {repo}"),
+            |n| format!("{base}/pulls?state={state}&limit={PAGE}&page={n}"),
+            |p| f(Review::from_pull(p)),
+        )
+        .await
     }
 }
 
@@ -357,23 +317,19 @@ impl ForgeApi for Gitea {
             StatusCode::CREATED => Ok(Review::from_pull(&r.body)),
             // One open pull request per head and base.
             StatusCode::CONFLICT => {
-                let open = self
-                    .open_for(c, &spec.repo, &spec.branch)
-                    .await?
-                    .into_iter()
-                    .next();
-                let edit = (
-                    Method::PATCH,
-                    format!("{base}/pulls/{}", open.as_ref().map_or(0, |o| o.number)),
-                );
-                adopt(
-                    c,
-                    spec,
-                    open,
-                    &r,
-                    edit,
-                    |body| json!({ "body": body, "labels": labels }),
-                )
+                let mut open = None;
+                self.each_pull(c, &spec.repo, "open", |p| {
+                    let hit = p.head_ref == spec.branch;
+                    if hit {
+                        open = Some(p);
+                    }
+                    hit
+                })
+                .await?;
+                adopt(c, spec, open, &r, |n, body| {
+                    let fields = json!({ "body": body, "labels": labels });
+                    (Method::PATCH, format!("{base}/pulls/{n}"), fields)
+                })
                 .await
             }
             _ => Err(c.unexpected(&format!("opening a pull request for {}", spec.branch), &r)),

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::http;
 use super::{
-    Blob, Common, ForgeApi, Review, adopt, body_with_key, check_repo_name, has_key,
+    Blob, Common, ForgeApi, Review, adopt, body_with_key, check_repo_name, each_page, has_key,
     pull_request_event,
 };
 use crate::error::{Error, Result};
@@ -386,34 +386,25 @@ impl ForgeApi for GitHub {
         key: &str,
     ) -> Result<Option<Review>> {
         let base = repo_api(c, repo)?;
-        let mut page = 1;
-        loop {
-            let mut url = format!("{base}/pulls?state=all&per_page=100&page={page}");
-            if let Some(b) = branch {
-                url.push_str(&format!(
-                    "&head={}",
-                    http::segment(&format!("{}:{b}", c.owner))
-                ));
-            }
-            let r = c.http.call(Method::GET, &url, None).await?;
-            match r.status {
-                StatusCode::OK => {}
-                StatusCode::NOT_FOUND => return Ok(None),
-                _ => return Err(c.unexpected(&format!("listing pull requests of {repo}"), &r)),
-            }
-            let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
-            if let Some(p) = list
-                .iter()
-                .map(Review::from_pull)
-                .find(|p| has_key(&p.body, key))
-            {
-                return Ok(Some(p));
-            }
-            if list.is_empty() || !http::has_next(&r) {
-                return Ok(None);
-            }
-            page += 1;
-        }
+        let head = branch
+            .map(|b| format!("&head={}", http::segment(&format!("{}:{b}", c.owner))))
+            .unwrap_or_default();
+        let mut found = None;
+        each_page(
+            c,
+            &format!("listing pull requests of {repo}"),
+            |n| format!("{base}/pulls?state=all&per_page=100&page={n}{head}"),
+            |p| {
+                let p = Review::from_pull(p);
+                let hit = has_key(&p.body, key);
+                if hit {
+                    found = Some(p);
+                }
+                hit
+            },
+        )
+        .await?;
+        Ok(found)
     }
 
     async fn open_review(&self, c: &Common, spec: &ChangeRequestSpec) -> Result<Review> {
@@ -445,11 +436,14 @@ impl ForgeApi for GitHub {
                     .as_array()
                     .and_then(|l| l.first())
                     .map(Review::from_pull);
-                let edit = (
-                    Method::PATCH,
-                    format!("{base}/pulls/{}", open.as_ref().map_or(0, |o| o.number)),
-                );
-                adopt(c, spec, open, &r, edit, |body| json!({ "body": body })).await?
+                adopt(c, spec, open, &r, |n, body| {
+                    (
+                        Method::PATCH,
+                        format!("{base}/pulls/{n}"),
+                        json!({ "body": body }),
+                    )
+                })
+                .await?
             }
             _ => {
                 return Err(

@@ -17,8 +17,8 @@ use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::http::{self, Reply};
-use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, has_key};
+use super::http;
+use super::{Blob, Change, Common, ForgeApi, Review, adopt, body_with_key, each_page, has_key};
 use crate::config::MergeMethod;
 use crate::error::{Error, Result};
 use crate::providers::{ChangeRequestSpec, ForgeEvent};
@@ -36,13 +36,6 @@ fn project(c: &Common, repo: &str) -> String {
         "/projects/{}",
         http::segment(&format!("{}/{repo}", c.owner))
     )
-}
-
-/// Whether a listing has another page (`x-next-page`, or a `Link` header).
-fn more(r: &Reply) -> bool {
-    r.header("x-next-page")
-        .is_some_and(|p| !p.trim().is_empty())
-        || http::has_next(r)
 }
 
 impl Review {
@@ -100,32 +93,21 @@ impl GitLab {
         branch: Option<&str>,
         mut f: impl FnMut(Review) -> bool + Send,
     ) -> Result<()> {
-        let mut page = 1;
-        loop {
-            let mut url = format!(
-                "{}/merge_requests?state={state}&order_by=created_at&sort=desc&per_page=100&page={page}",
-                project(c, repo)
-            );
-            if let Some(b) = branch {
-                url.push_str(&format!("&source_branch={}", http::segment(b)));
-            }
-            let r = c.http.call(Method::GET, &url, None).await?;
-            match r.status {
-                StatusCode::OK => {}
-                StatusCode::NOT_FOUND => return Ok(()),
-                _ => return Err(c.unexpected(&format!("listing merge requests of {repo}"), &r)),
-            }
-            let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
-            for m in list {
-                if f(Review::from_merge_request(m)) {
-                    return Ok(());
-                }
-            }
-            if list.is_empty() || !more(&r) {
-                return Ok(());
-            }
-            page += 1;
-        }
+        let source = branch
+            .map(|b| format!("&source_branch={}", http::segment(b)))
+            .unwrap_or_default();
+        each_page(
+            c,
+            &format!("listing merge requests of {repo}"),
+            |n| {
+                format!(
+                    "{}/merge_requests?state={state}&order_by=created_at&sort=desc&per_page=100&page={n}{source}",
+                    project(c, repo)
+                )
+            },
+            |m| f(Review::from_merge_request(m)),
+        )
+        .await
     }
 }
 
@@ -192,36 +174,29 @@ impl ForgeApi for GitLab {
     }
 
     async fn files_at(&self, c: &Common, repo: &str, commit: &str) -> Result<Vec<Blob>> {
+        // A tree that is not there (404) is an empty repository's.
         let mut out = Vec::new();
-        let mut page = 1;
-        loop {
-            let r = c
-                .http
-                .call(
-                    Method::GET,
-                    &format!(
-                        "{}/repository/tree?ref={commit}&recursive=true&per_page=100&page={page}",
-                        project(c, repo)
-                    ),
-                    None,
+        each_page(
+            c,
+            &format!("listing {repo}"),
+            |n| {
+                format!(
+                    "{}/repository/tree?ref={commit}&recursive=true&per_page=100&page={n}",
+                    project(c, repo)
                 )
-                .await?;
-            match r.status {
-                StatusCode::OK => {}
-                // An empty tree.
-                StatusCode::NOT_FOUND => return Ok(out),
-                _ => return Err(c.unexpected(&format!("listing {repo}"), &r)),
-            }
-            let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
-            out.extend(list.iter().filter(|e| e["type"] == "blob").map(|e| Blob {
-                path: e["path"].as_str().unwrap_or("").to_string(),
-                sha: e["id"].as_str().unwrap_or("").to_string(),
-            }));
-            if list.is_empty() || !more(&r) {
-                return Ok(out);
-            }
-            page += 1;
-        }
+            },
+            |e| {
+                if e["type"] == "blob" {
+                    out.push(Blob {
+                        path: e["path"].as_str().unwrap_or("").to_string(),
+                        sha: e["id"].as_str().unwrap_or("").to_string(),
+                    });
+                }
+                false
+            },
+        )
+        .await?;
+        Ok(out)
     }
 
     async fn fetch_blob(&self, c: &Common, repo: &str, sha: &str) -> Result<Vec<u8>> {
@@ -330,21 +305,10 @@ impl ForgeApi for GitLab {
                     true
                 })
                 .await?;
-                let edit = (
-                    Method::PUT,
-                    format!(
-                        "{base}/merge_requests/{}",
-                        open.as_ref().map_or(0, |o| o.number)
-                    ),
-                );
-                adopt(
-                    c,
-                    spec,
-                    open,
-                    &r,
-                    edit,
-                    |body| json!({ "description": body, "add_labels": labels }),
-                )
+                adopt(c, spec, open, &r, |n, body| {
+                    let fields = json!({ "description": body, "add_labels": labels });
+                    (Method::PUT, format!("{base}/merge_requests/{n}"), fields)
+                })
                 .await
             }
             _ => Err(c.unexpected(&format!("opening a merge request for {}", spec.branch), &r)),

@@ -522,15 +522,14 @@ impl<A: ForgeApi> SourceControl for Forge<A> {
 
 /// Adopts `open`, the open change request the forge already has for `spec`'s branch (it refused
 /// a second one, `refused`): a lost answer to our own request, or one a superseded run of the
-/// same step left open. Its body gets `spec`'s key, through `edit` (method and path) with the
-/// fields `fields` makes of the new body.
+/// same step left open. Its body gets `spec`'s key through the request `edit` makes of the
+/// change request's number and the new body: method, path and fields.
 pub(crate) async fn adopt(
     c: &Common,
     spec: &ChangeRequestSpec,
     open: Option<Review>,
     refused: &Reply,
-    edit: (reqwest::Method, String),
-    fields: impl FnOnce(String) -> serde_json::Value,
+    edit: impl FnOnce(u64, String) -> (reqwest::Method, String, serde_json::Value),
 ) -> Result<Review> {
     let Some(open) = open else {
         return Err(c.unexpected(
@@ -539,12 +538,50 @@ pub(crate) async fn adopt(
         ));
     };
     if let Some(body) = add_key(&open.body, &spec.key) {
-        let r = c.http.call(edit.0, &edit.1, Some(&fields(body))).await?;
+        let (method, path, fields) = edit(open.number, body);
+        let r = c.http.call(method, &path, Some(&fields)).await?;
         if !r.status.is_success() {
             return Err(c.unexpected("adding a key to a change request", &r));
         }
     }
     Ok(open)
+}
+
+/// The most pages a listing is followed for (10,000 items at 100 a page).
+const MAX_PAGES: u32 = 100;
+
+/// Goes through a listing page by page (`page(n)` is the path of page `n`, from 1), calling
+/// `f` on each item until it returns true, while the forge says there is a next page (a `Link`
+/// header with `rel="next"`, or GitLab's `x-next-page`). A listing that is not there (404) is
+/// empty.
+pub(crate) async fn each_page(
+    c: &Common,
+    what: &str,
+    page: impl Fn(u32) -> String + Send + Sync,
+    mut f: impl FnMut(&serde_json::Value) -> bool + Send,
+) -> Result<()> {
+    for n in 1..=MAX_PAGES {
+        let r = c.http.call(reqwest::Method::GET, &page(n), None).await?;
+        match r.status {
+            reqwest::StatusCode::OK => {}
+            reqwest::StatusCode::NOT_FOUND => return Ok(()),
+            _ => return Err(c.unexpected(what, &r)),
+        }
+        let list = r.body.as_array().map(Vec::as_slice).unwrap_or_default();
+        if list.iter().any(&mut f) {
+            return Ok(());
+        }
+        let next = http::has_next(&r)
+            || r.header("x-next-page")
+                .is_some_and(|p| !p.trim().is_empty());
+        if list.is_empty() || !next {
+            return Ok(());
+        }
+    }
+    Err(Error::provider(format!(
+        "{}: {what} has more than {MAX_PAGES} pages; idp stops there",
+        c.kind
+    )))
 }
 
 /// A `pull_request` delivery in the shape GitHub and Gitea share (already verified).
